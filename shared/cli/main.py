@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shared.cli import calendar_cmd, id_cmd, schemas_cmd
+from shared.cli import calendar_cmd, db_cmd, id_cmd, kafka_cmd, schemas_cmd, stack_cmd
 
 app = typer.Typer(
     name="jsb",
@@ -13,6 +13,9 @@ app = typer.Typer(
 )
 app.add_typer(id_cmd.app, name="id", help="Check and mask subject identifiers.")
 app.add_typer(calendar_cmd.app, name="calendar", help="Mainland-China working days.")
+app.add_typer(db_cmd.app, name="db", help="Schema migrations.")
+app.add_typer(kafka_cmd.app, name="kafka", help="Broker readiness and topics.")
+app.add_typer(stack_cmd.app, name="stack", help="Files of the local stack.")
 app.add_typer(schemas_cmd.app, name="schemas", help="Export event JSON Schemas and AsyncAPI.")
 
 

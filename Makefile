@@ -1,0 +1,66 @@
+# The backbone's two commands: `make up` (run it) and `make test` (prove it).
+# Everything is installed by the project's own scripts, idempotently.
+SHELL := /bin/bash
+S := deploy/scripts
+PYTEST_ARGS ?=
+
+.PHONY: up down status test deps infra postgres kafka migrate stack-env services tools \
+        unit lint typecheck bench clean
+
+up: infra services ## install everything, run Kafka, Postgres and the four services
+	@set -a; source .local/stack.env; set +a; \
+	echo; echo "The backbone is up:"; \
+	echo "  initiator  $$INITIATOR_URL   (OpenAPI: $$INITIATOR_URL/docs)"; \
+	echo "  responder  $$RESPONDER_URL"; \
+	echo "  ledger     $$LEDGER_URL"; \
+	echo "  notifier   $$NOTIFIER_URL"; \
+	echo "  kafka      $$KAFKA_BOOTSTRAP_SERVERS"; \
+	echo "  postgres   127.0.0.1:$${JSB_PG_PORT:-55432} (database jsb)"; \
+	echo "  tokens     .local/tokens.json; environment .local/stack.env"
+
+down: ## stop exactly what `make up` started (by pid)
+	@$(S)/services.sh stop; $(S)/kafka.sh stop; $(S)/postgres.sh stop
+
+status:
+	@$(S)/postgres.sh status; $(S)/kafka.sh status; $(S)/services.sh status
+
+test: infra tools ## the whole suite: unit, integration, e2e
+	@set -a; source .local/stack.env; set +a; .venv/bin/pytest $(PYTEST_ARGS)
+
+unit: deps
+	.venv/bin/pytest tests/unit $(PYTEST_ARGS)
+
+bench: infra ## benchmarks (ratios against a baseline in the same run)
+	@set -a; source .local/stack.env; set +a; .venv/bin/pytest -m bench -p no:randomly tests/bench $(PYTEST_ARGS)
+
+infra: deps postgres kafka migrate stack-env
+
+deps:
+	@$(S)/python-env.sh
+
+postgres: deps
+	@$(S)/postgres.sh start
+
+kafka: deps
+	@$(S)/kafka.sh start
+
+migrate: postgres
+	@.venv/bin/jsb db migrate >/dev/null
+
+stack-env: deps
+	@$(S)/stack-env.sh
+
+services: infra
+	@$(S)/services.sh start
+
+tools:
+	@$(S)/tools.sh
+
+lint: deps
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+typecheck: deps
+	.venv/bin/mypy shared services
+
+clean: down
+	rm -rf .local/pg .local/kafka/data .local/logs .local/run

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Writes .local/stack.env (what clients and tests need to reach the stack) and
+# .local/tokens.json (local bearer tokens; existing tokens are kept).
+source "$(dirname "$0")/common.sh"
+url() { local var="JSB_${1^^}_PORT"; echo "http://127.0.0.1:${!var:-$2}"; }
+cat >"$LOCAL/stack.env" <<ENV
+INITIATOR_URL=$(url initiator 8001)
+RESPONDER_URL=$(url responder 8002)
+LEDGER_URL=$(url ledger 8003)
+NOTIFIER_URL=$(url notifier 8004)
+KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
+DATABASE_URL=postgresql+asyncpg://jsb:jsb@127.0.0.1:$PG_PORT/jsb
+DATABASE_ADMIN_URL=postgresql+asyncpg://jsb_admin:jsb_admin@127.0.0.1:$PG_PORT/jsb
+JSB_TOKENS_FILE=$LOCAL/tokens.json
+ENV
+"$VENV/bin/jsb" stack tokens --out "$LOCAL/tokens.json" >/dev/null
+log "wrote $LOCAL/stack.env and $LOCAL/tokens.json"

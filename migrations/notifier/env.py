@@ -1,0 +1,8 @@
+"""Alembic environment of the notifier's schema (see shared/adapters/migrations.py)."""
+
+from alembic import context
+
+from services.notifier.tables import metadata
+from shared.adapters.migrations import ServiceMigrations, default_grants, run_env
+
+run_env(context, ServiceMigrations(metadata=metadata, grants=default_grants))

@@ -1,0 +1,8 @@
+"""Alembic environment of the responder's schema (see shared/adapters/migrations.py)."""
+
+from alembic import context
+
+from services.responder.tables import metadata
+from shared.adapters.migrations import ServiceMigrations, default_grants, run_env
+
+run_env(context, ServiceMigrations(metadata=metadata, grants=default_grants))

@@ -1,0 +1,165 @@
+"""Exactly-once *effect* for Kafka consumers, without distributed transactions.
+
+A batch of records is applied and the next offsets are stored in ONE Postgres
+transaction; on (re)assignment the consumer seeks to the offsets stored there.
+So a crash anywhere either keeps the batch and its offsets together, or neither:
+no record is lost or applied twice. Offsets are also committed to Kafka after the
+fact, but only so that lag tools see progress; Postgres is authoritative.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.adapters.kafka_clients import make_consumer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncConnection, Sequence[ConsumerRecord]], Awaitable[None]]
+
+
+def offsets_table(metadata: MetaData) -> Table:
+    return Table(
+        "consumer_offsets",
+        metadata,
+        Column("consumer", Text, primary_key=True),
+        Column("topic", Text, primary_key=True),
+        Column("partition", Integer, primary_key=True),
+        Column("next_offset", BigInteger, nullable=False),
+    )
+
+
+async def stored_offsets(
+    conn: AsyncConnection, table: Table, consumer: str
+) -> dict[TopicPartition, int]:
+    rows = await conn.execute(
+        select(table.c.topic, table.c.partition, table.c.next_offset).where(
+            table.c.consumer == consumer
+        )
+    )
+    return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
+
+
+async def store_offsets(
+    conn: AsyncConnection, table: Table, consumer: str, offsets: dict[TopicPartition, int]
+) -> None:
+    if not offsets:
+        return
+    stmt = pg_insert(table).values(
+        [
+            {"consumer": consumer, "topic": tp.topic, "partition": tp.partition, "next_offset": o}
+            for tp, o in offsets.items()
+        ]
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["consumer", "topic", "partition"],
+            set_={"next_offset": stmt.excluded.next_offset},
+        )
+    )
+
+
+def next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
+    out: dict[TopicPartition, int] = {}
+    for r in records:
+        tp = TopicPartition(r.topic, r.partition)
+        out[tp] = max(out.get(tp, 0), r.offset + 1)
+    return out
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: TransactionalConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._owner.seek_to_stored(assigned)
+
+
+class TransactionalConsumer:
+    """Consumes `topics` in group `group_id`, applying each batch with `handler`
+    inside the transaction that also stores the offsets under `name`."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        engine: AsyncEngine,
+        offsets: Table,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        max_records: int = 500,
+        poll_timeout_ms: int = 200,
+    ) -> None:
+        self.name = name
+        self._engine = engine
+        self._offsets = offsets
+        self._handler = handler
+        self._topics = list(topics)
+        self._max_records = max_records
+        self._poll_timeout_ms = poll_timeout_ms
+        self._consumer: AIOKafkaConsumer = make_consumer(bootstrap, group_id, name)
+        self.applied = 0
+
+    async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:
+        async with self._engine.connect() as conn:
+            stored = await stored_offsets(conn, self._offsets, self.name)
+        for tp in assigned:
+            if tp in stored:
+                self._consumer.seek(tp, stored[tp])
+            else:
+                await self._consumer.seek_to_beginning(tp)
+
+    async def start(self) -> None:
+        self._consumer.subscribe(self._topics, listener=_SeekToStored(self))
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def poll_once(self) -> int:
+        batches = await self._consumer.getmany(
+            timeout_ms=self._poll_timeout_ms, max_records=self._max_records
+        )
+        records = [r for part in batches.values() for r in part]
+        if not records:
+            return 0
+        offsets = next_offsets(records)
+        try:
+            async with self._engine.begin() as conn:
+                await self._handler(conn, records)
+                await store_offsets(conn, self._offsets, self.name, offsets)
+        except Exception:
+            # Nothing of the batch was kept: rewind so the same records come again.
+            for tp, part in batches.items():
+                if part:
+                    self._consumer.seek(tp, part[0].offset)
+            raise
+        self.applied += len(records)
+        try:
+            await self._consumer.commit(offsets)
+        except Exception:  # lag reporting only; Postgres holds the truth
+            log.warning("%s: Kafka offset commit failed (harmless)", self.name)
+        return len(records)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: batch failed; it will be retried", self.name)
+                await asyncio.sleep(1.0)

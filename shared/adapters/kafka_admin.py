@@ -1,0 +1,60 @@
+"""Kafka administration: readiness probe and idempotent topic creation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.adapters.topics import TOPICS, TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+async def cluster_topics(bootstrap: str, timeout_s: float = 5.0) -> set[str]:
+    """Topic names the cluster reports; raises when no broker answers a metadata request."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        return set(await asyncio.wait_for(admin.list_topics(), timeout_s))
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(
+    bootstrap: str, partitions: int, specs: tuple[TopicSpec, ...] = TOPICS
+) -> list[str]:
+    """Create the missing topics; returns the names created. Existing ones are left alone."""
+    existing = await cluster_topics(bootstrap)
+    missing = [s for s in specs if s.name not in existing]
+    if not missing:
+        return []
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        new = [
+            NewTopic(name=s.name, num_partitions=partitions, replication_factor=1,
+                     topic_configs=s.configs)
+            for s in missing
+        ]
+        try:
+            await admin.create_topics(new, validate_only=False)
+        except TopicAlreadyExistsError:  # a concurrent creator won the race
+            pass
+    finally:
+        await admin.close()
+    return [s.name for s in missing]
+
+
+async def wait_until_ready(bootstrap: str, attempts: int = 60, delay_s: float = 0.5) -> None:
+    last: Exception | None = None
+    for _ in range(attempts):
+        try:
+            await cluster_topics(bootstrap, timeout_s=3.0)
+            return
+        except (KafkaError, OSError, TimeoutError) as exc:
+            last = exc
+            await asyncio.sleep(delay_s)
+    raise RuntimeError(f"Kafka at {bootstrap} not ready: {last!r}")

@@ -1,0 +1,37 @@
+"""aiokafka producers and consumers configured the way the backbone needs them."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+    """An idempotent producer: acks from all in-sync replicas, no duplicates on retry."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=15000,
+    )
+
+
+def make_consumer(bootstrap: str, group_id: str, client_id: str, *topics: str) -> AIOKafkaConsumer:
+    """A consumer whose offsets are the application's business: no auto-commit.
+
+    The authoritative offsets live in Postgres beside the effects (see
+    `shared.adapters.consumer`); committing to Kafka too is only for lag tooling.
+    """
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_records=500,
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=3000,
+    )

@@ -1,0 +1,127 @@
+"""The I/O a service holds while it runs: a Postgres engine, an idempotent
+producer, transactional consumers and the outbox relay, with their loops and
+readiness checks. Built in the FastAPI lifespan, never at import.
+
+Kafka may be down when a service starts (the responder must keep answering
+checks from Postgres then): producer and consumers connect in their loops and
+retry, so HTTP is up at once and `/readyz` tells what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.adapters import kafka_admin
+from shared.adapters.consumer import Handler, TransactionalConsumer
+from shared.adapters.db import make_engine, ping
+from shared.adapters.kafka_clients import make_producer
+from shared.adapters.outbox import OutboxRelay
+from shared.adapters.runner import Loops
+from shared.adapters.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(self, app: FastAPI, settings: ServiceSettings, engine: AsyncEngine, client_id: str) -> None:
+        self.app = app
+        self.settings = settings
+        self.engine = engine
+        self.client_id = client_id
+        self.loops = Loops()
+        self.producer = make_producer(settings.kafka_bootstrap_servers, client_id)
+        self.producer_started = asyncio.Event()
+        self.consumers: list[TransactionalConsumer] = []
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, app: FastAPI, settings: ServiceSettings, *, client_id: str, outbox: Table | None = None
+    ) -> AsyncIterator[ServiceRuntime]:
+        engine = make_engine(settings.database_url, schema=settings.db_schema)
+        rt = cls(app, settings, engine, client_id)
+        app.state.engine = engine
+        app.state.runtime = rt
+        app.state.readiness["postgres"] = lambda: ping(engine)
+        app.state.readiness["kafka"] = rt._kafka_ready
+        rt.loops.start("producer", rt._start_producer)
+        if outbox is not None:
+            relay = OutboxRelay(engine, outbox, rt.producer, batch_size=settings.batch_size,
+                                idle_sleep_s=settings.poll_interval_s)
+            app.state.relay = relay
+
+            async def run_relay(stop: asyncio.Event) -> None:
+                await rt.producer_started.wait()
+                await relay.run(stop)
+
+            rt.loops.start("outbox-relay", run_relay)
+        try:
+            yield rt
+        finally:
+            await rt.loops.close()
+            for c in rt.consumers:
+                await _quietly(c.stop())
+            if rt.producer_started.is_set():
+                await _quietly(rt.producer.stop())
+            await engine.dispose()
+
+    async def _kafka_ready(self) -> None:
+        await kafka_admin.cluster_topics(self.settings.kafka_bootstrap_servers, timeout_s=3.0)
+
+    async def _start_producer(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.producer.start()
+                self.producer_started.set()
+                return
+            except Exception as exc:
+                log.warning("%s: Kafka producer not started (%s); retrying", self.client_id, exc)
+                await _quietly(self.producer.stop())
+                self.producer = make_producer(self.settings.kafka_bootstrap_servers, self.client_id)
+                await asyncio.sleep(1.0)
+
+    def consume(
+        self, *, name: str, group_id: str, topics: Sequence[str], offsets: Table, handler: Handler
+    ) -> TransactionalConsumer:
+        def build() -> TransactionalConsumer:
+            return TransactionalConsumer(
+                name=name, engine=self.engine, offsets=offsets,
+                bootstrap=self.settings.kafka_bootstrap_servers, group_id=group_id,
+                topics=topics, handler=handler, max_records=self.settings.batch_size,
+            )
+
+        consumer = build()
+        self.consumers.append(consumer)
+
+        async def run(stop: asyncio.Event) -> None:
+            nonlocal consumer
+            while not stop.is_set():
+                try:
+                    await consumer.start()
+                    break
+                except Exception as exc:
+                    log.warning("%s: consumer not started (%s); retrying", name, exc)
+                    await _quietly(consumer.stop())
+                    self.consumers.remove(consumer)
+                    consumer = build()
+                    self.consumers.append(consumer)
+                    await asyncio.sleep(1.0)
+            await consumer.run(stop)
+
+        self.loops.start(f"consumer:{name}", run)
+        return consumer
+
+
+async def _quietly(aw: Any) -> None:
+    try:
+        await aw
+    except Exception:
+        log.debug("ignored error while closing", exc_info=True)

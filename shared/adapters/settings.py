@@ -1,0 +1,35 @@
+"""Configuration shared by every service, read from the environment.
+
+Each service subclasses `ServiceSettings` with its own `env_prefix` (JSB_LEDGER_,
+...). The stack-wide endpoints keep the plain names that `.local/stack.env` and
+docker-compose use (`KAFKA_BOOTSTRAP_SERVERS`, `DATABASE_URL`): an alias bypasses
+the prefix. Local defaults need no setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+LOCAL_DIR = PROJECT_ROOT / ".local"
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://jsb:jsb@127.0.0.1:55432/jsb"
+DEFAULT_KAFKA = "127.0.0.1:9092"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(DEFAULT_KAFKA, alias="KAFKA_BOOTSTRAP_SERVERS")
+    database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    tokens_file: Path = Field(LOCAL_DIR / "tokens.json", alias="JSB_TOKENS_FILE")
+    log_level: str = Field("INFO", alias="JSB_LOG_LEVEL")
+    db_schema: str = "public"
+    """The Postgres schema of this service's tables (tests point it at a fresh one)."""
+    topic_suffix: str = Field("", alias="JSB_TOPIC_SUFFIX")
+    """Appended to every topic name: lets a test run the services on its own topics."""
+    poll_interval_s: float = 0.05
+    batch_size: int = 500

@@ -1,0 +1,19 @@
+"""FastAPI dependency aliases shared by the services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.web.auth import Principal, authenticate
+
+
+def _engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+EngineDep = Annotated[AsyncEngine, Depends(_engine)]

@@ -1,0 +1,104 @@
+"""RFC 9457 problem documents for every refusal.
+
+A problem names each bad field: `errors: [{"field", "code", "message"}]`. Field
+paths are dotted (`subject.id`, `measures.2`), the codes stable (integrators branch
+on them), the messages for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:jsb:problem:"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class ProblemError(Exception):
+    status: int
+    code: str
+    detail: str
+    errors: Sequence[FieldError] = field(default_factory=tuple)
+    title: str | None = None
+    headers: dict[str, str] | None = None
+
+    def document(self, instance: str | None = None) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "type": TYPE_BASE + self.code,
+            "title": self.title or HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "detail": self.detail,
+            "errors": [e.__dict__ for e in self.errors],
+        }
+        if instance:
+            doc["instance"] = instance
+        return doc
+
+
+def problem_response(problem: ProblemError, instance: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.document(instance),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+def validation_problem(exc: RequestValidationError) -> ProblemError:
+    errors = [
+        FieldError(field=_field_path(e.get("loc", ())), code=str(e.get("type", "invalid")),
+                   message=str(e.get("msg", "invalid")))
+        for e in exc.errors()
+    ]
+    return ProblemError(
+        status=422,
+        code="validation",
+        detail=f"{len(errors)} field(s) are invalid",
+        errors=errors,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(exc, request.url.path)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(validation_problem(exc), request.url.path)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        problem = ProblemError(
+            status=exc.status_code,
+            code=HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"),
+            detail=str(exc.detail),
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+        return problem_response(problem, request.url.path)
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

@@ -1,0 +1,86 @@
+"""What every service's HTTP app has: health, readiness, Prometheus metrics,
+problem documents, tokens. A service adds its routers and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from shared.adapters.settings import ServiceSettings
+from shared.web.auth import TokenRegistry
+from shared.web.problems import install_problem_handlers
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    name: str,
+    settings: ServiceSettings,
+    lifespan: Lifespan,
+    description: str = "",
+) -> FastAPI:
+    registry = CollectorRegistry()
+    requests = Counter(
+        "http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry
+    )
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.tokens = TokenRegistry.from_file(settings.tokens_file)
+        async with lifespan(app):
+            yield
+
+    app = FastAPI(title=f"jsb {name}", description=description, version="1", lifespan=_lifespan)
+    app.state.settings = settings
+    app.state.metrics = registry
+    app.state.readiness = {}
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def _measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(request.method, path, str(response.status_code)).inc()
+        latency.labels(request.method, path).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok", "service": name}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        """Kafka and Postgres are reachable (503 with the reason otherwise)."""
+        checks: dict[str, ReadinessCheck] = app.state.readiness
+        results: dict[str, Any] = {}
+        ok = True
+        for check_name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), 5.0)
+                results[check_name] = "ok"
+            except Exception as exc:  # the reason is the answer
+                ok = False
+                results[check_name] = f"unavailable: {type(exc).__name__}: {exc}"[:300]
+        body = {"status": "ready" if ok else "not ready", "service": name, "checks": results}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
