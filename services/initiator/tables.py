@@ -40,7 +40,12 @@ lifecycle_events = Table(
     Column("stream_version", Integer, nullable=False),
     Column("type", Text, nullable=False),
     Column("envelope", JSONB, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column(
+        "recorded_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=func.clock_timestamp(),
+    ),
     UniqueConstraint("subject_id", "stream_version", name="lifecycle_events_stream_version"),
 )
 

@@ -29,7 +29,9 @@ def _public(e: store.StoredEvent) -> dict[str, Any]:
 
 
 @router.get("/subjects/{subject_id}/history")
-async def history(subject_id: str, principal: CurrentPrincipal, engine: EngineDep) -> dict[str, Any]:
+async def history(
+    subject_id: str, principal: CurrentPrincipal, engine: EngineDep
+) -> dict[str, Any]:
     """Every event of the subject in order, with positions, times and hashes."""
     async with engine.connect() as conn:
         events = await store.stream(conn, tables.events, subject_id)

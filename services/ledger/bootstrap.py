@@ -17,13 +17,18 @@ from shared.adapters.runtime import ServiceRuntime
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: LedgerSettings = app.state.settings
-    async with ServiceRuntime.open(app, settings, client_id="jsb-ledger", outbox=tables.outbox) as rt:
+    async with ServiceRuntime.open(
+        app, settings, client_id="jsb-ledger", outbox=tables.outbox
+    ) as rt:
         ingest = Ingest(settings.topic_suffix)
         app.state.ingest = ingest
         rt.consume(
             name=CONSUMER,
             group_id=settings.group_id,
-            topics=[topics.DESIGNATIONS + settings.topic_suffix, topics.FEEDBACK + settings.topic_suffix],
+            topics=[
+                topics.DESIGNATIONS + settings.topic_suffix,
+                topics.FEEDBACK + settings.topic_suffix,
+            ],
             offsets=tables.consumer_offsets,
             handler=ingest,
         )

@@ -35,7 +35,9 @@ class Ingest:
             try:
                 env, _ = decode_bytes(r.value)
             except PoisonMessage as exc:
-                log.warning("dead-lettering %s[%s]@%s: %s", r.topic, r.partition, r.offset, exc.reason)
+                log.warning(
+                    "dead-lettering %s[%s]@%s: %s", r.topic, r.partition, r.offset, exc.reason
+                )
                 dead.append(dead_letter(r, exc.reason, CONSUMER, self._suffix))
                 continue
             batch.append((env, store.SourceRef(r.topic, r.partition, r.offset)))
@@ -43,4 +45,3 @@ class Ingest:
         await enqueue(conn, tables.outbox, dead)
         self.appended += len(appended)
         self.dead_lettered += len(dead)
-

@@ -6,7 +6,9 @@ from shared.adapters.settings import ServiceSettings
 
 
 class LedgerSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="JSB_LEDGER_", populate_by_name=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="JSB_LEDGER_", populate_by_name=True, extra="ignore"
+    )
 
     db_schema: str = "ledger"
     group_id: str = "jsb.ledger"

@@ -1,14 +1,16 @@
 """The append-only event store: append with a per-stream hash chain, read back.
 
-Why one table lock per append transaction: positions come from an identity
-column, allocated when a row is inserted but visible only when its transaction
-commits. Two concurrent writers could commit position 11 before position 10, and
-a reader following positions (`/v1/changes?after=10`) would skip 10 forever.
-`LOCK TABLE ... IN EXCLUSIVE MODE` makes appends take turns (readers are not
-blocked: EXCLUSIVE conflicts only with writers), so positions become visible in
-order. Batching keeps the cost of taking turns low: one lock per batch, not per
-event. (The same choice as pyeventsourcing's Postgres recorder; the alternative,
-filtering readers by pg_snapshot_xmin, moves the complexity to every reader.)
+Why one lock per append transaction: positions come from an identity column,
+allocated when a row is inserted but visible only when its transaction commits.
+Two concurrent writers could commit position 11 before position 10, and a reader
+following positions (`/v1/changes?after=10`) would skip 10 forever. A
+transaction-scoped advisory lock taken before any insert makes appends take turns
+(readers are never blocked), so positions become visible in order. Batching keeps
+the cost of taking turns low: one lock per batch, not per event. (The same choice
+as pyeventsourcing's Postgres recorder, which uses `LOCK TABLE ... EXCLUSIVE`; that
+needs UPDATE/DELETE rights the ledger's role must not have, hence the advisory lock.
+The alternative, filtering readers by pg_snapshot_xmin, moves the complexity to
+every reader.)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.domain.envelope import Envelope
 
 GENESIS = "0" * 64
+APPEND_LOCK = 0x6A_73_62_4C_45_44  # "jsbLED": the ledger's append turn (per database)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ async def append(
     within the batch or already stored) are dropped. Returns what was appended."""
     if not batch:
         return []
-    await conn.execute(text(f"LOCK TABLE {events.name} IN EXCLUSIVE MODE"))
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
     ids = [env.id for env, _ in batch]
     known = set(
         (await conn.execute(select(events.c.event_id).where(events.c.event_id.in_(ids)))).scalars()
@@ -135,10 +138,18 @@ def _stored(r: Any) -> StoredEvent:
         else None
     )
     return StoredEvent(
-        position=r.position, event_id=r.event_id, stream=r.stream,
-        stream_version=r.stream_version, type=r.type, schema_version=r.schema_version,
-        effective_at=r.effective_at, recorded_at=r.recorded_at, payload=r.payload,
-        prev_hash=r.prev_hash, hash=r.hash, source=src,
+        position=r.position,
+        event_id=r.event_id,
+        stream=r.stream,
+        stream_version=r.stream_version,
+        type=r.type,
+        schema_version=r.schema_version,
+        effective_at=r.effective_at,
+        recorded_at=r.recorded_at,
+        payload=r.payload,
+        prev_hash=r.prev_hash,
+        hash=r.hash,
+        source=src,
     )
 
 
@@ -149,7 +160,9 @@ async def stream(conn: AsyncConnection, events: Table, stream_id: str) -> list[S
     return [_stored(r) for r in rows]
 
 
-async def after(conn: AsyncConnection, events: Table, position: int, limit: int) -> list[StoredEvent]:
+async def after(
+    conn: AsyncConnection, events: Table, position: int, limit: int
+) -> list[StoredEvent]:
     rows = await conn.execute(
         select(events).where(events.c.position > position).order_by(events.c.position).limit(limit)
     )

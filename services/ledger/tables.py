@@ -32,7 +32,12 @@ events = Table(
     Column("type", Text, nullable=False),
     Column("schema_version", Integer, nullable=False),
     Column("effective_at", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column(
+        "recorded_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=func.clock_timestamp(),
+    ),
     Column("source_topic", Text),
     Column("source_partition", Integer),
     Column("source_offset", BigInteger),

@@ -14,7 +14,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         name="notifier",
         settings=settings or NotifierSettings(),
         lifespan=lifespan,
-        description="Deliveries of status changes to court and tax systems, subjects and departments.",
+        description="Delivers status changes to court and tax systems, subjects, departments.",
     )
 
 

@@ -11,4 +11,3 @@ metadata = MetaData()
 
 outbox = outbox_table(metadata)
 consumer_offsets = offsets_table(metadata)
-

@@ -17,7 +17,9 @@ from shared.adapters.runtime import ServiceRuntime
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: ResponderSettings = app.state.settings
-    async with ServiceRuntime.open(app, settings, client_id="jsb-responder", outbox=tables.outbox) as rt:
+    async with ServiceRuntime.open(
+        app, settings, client_id="jsb-responder", outbox=tables.outbox
+    ) as rt:
         execution = Execution(settings.topic_suffix)
         rt.consume(
             name=CONSUMER,

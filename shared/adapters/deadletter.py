@@ -10,7 +10,9 @@ from shared.adapters.outbox import OutboxMessage
 from shared.adapters.topics import DEADLETTER
 
 
-def dead_letter(record: ConsumerRecord, reason: str, consumer: str, suffix: str = "") -> OutboxMessage:
+def dead_letter(
+    record: ConsumerRecord, reason: str, consumer: str, suffix: str = ""
+) -> OutboxMessage:
     key = record.key.decode(errors="replace") if record.key else ""
     return OutboxMessage(
         topic=DEADLETTER + suffix,

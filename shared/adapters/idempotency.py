@@ -56,7 +56,8 @@ async def run_once(
         if key is None:
             return await action(conn)
         await conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{principal}\x00{key}"}
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+            {"k": f"{principal}\x00{key}"},
         )
         row = (
             await conn.execute(
@@ -71,15 +72,23 @@ async def run_once(
                     status=422,
                     code="idempotency_key_reused",
                     detail="this Idempotency-Key was used for a different request",
-                    errors=[FieldError("Idempotency-Key", "idempotency_key_reused",
-                                       "send a new key for a new request")],
+                    errors=[
+                        FieldError(
+                            "Idempotency-Key",
+                            "idempotency_key_reused",
+                            "send a new key for a new request",
+                        )
+                    ],
                 )
             return row.status_code, row.response
         status, body = await action(conn)
         await conn.execute(
             table.insert().values(
-                principal=principal, key=key, request_hash=fingerprint,
-                status_code=status, response=body,
+                principal=principal,
+                key=key,
+                request_hash=fingerprint,
+                status_code=status,
+                response=body,
             )
         )
         return status, body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -15,7 +16,9 @@ log = logging.getLogger(__name__)
 
 async def cluster_topics(bootstrap: str, timeout_s: float = 5.0) -> set[str]:
     """Topic names the cluster reports; raises when no broker answers a metadata request."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+    )
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         return set(await asyncio.wait_for(admin.list_topics(), timeout_s))
@@ -35,14 +38,16 @@ async def ensure_topics(
     await admin.start()
     try:
         new = [
-            NewTopic(name=s.name, num_partitions=partitions, replication_factor=1,
-                     topic_configs=s.configs)
+            NewTopic(
+                name=s.name,
+                num_partitions=partitions,
+                replication_factor=1,
+                topic_configs=s.configs,
+            )
             for s in missing
         ]
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # a concurrent creator won
             await admin.create_topics(new, validate_only=False)
-        except TopicAlreadyExistsError:  # a concurrent creator won the race
-            pass
     finally:
         await admin.close()
     return [s.name for s in missing]

@@ -72,11 +72,16 @@ def run_env(context, spec: ServiceMigrations) -> None:  # type: ignore[no-untype
             connection=conn,
             target_metadata=spec.metadata,
             version_table_schema=schema,
-            include_object=lambda obj, name, type_, reflected, compare_to: name != "alembic_version",
+            include_object=lambda obj, name, type_, reflected, compare_to: (
+                name != "alembic_version"
+            ),
         )
         with context.begin_transaction():
             context.run_migrations()
-        if role and conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+        if (
+            role
+            and conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        ):
             for stmt in spec.grants(schema, role):
                 conn.execute(text(stmt))
             conn.commit()
@@ -96,3 +101,35 @@ def ledger_grants(schema: str, role: str) -> list[str]:
         *default_grants(schema, role),
         f'REVOKE UPDATE, DELETE, TRUNCATE ON "{schema}".events FROM "{role}"',
     ]
+
+
+def autogenerate(service: str, message: str, *, url: str) -> str:
+    """Write the next revision of `service` by comparing its tables with a scratch
+    schema migrated to head; the scratch schema is dropped afterwards."""
+    import re
+    import secrets
+    from pathlib import Path
+
+    scratch = f"autogen_{service}_{secrets.token_hex(3)}"
+    versions = PROJECT_ROOT / "migrations" / service / "versions"
+    rev_id = f"{len(list(versions.glob('[0-9][0-9][0-9][0-9]_*.py'))) + 1:04d}"
+    try:
+        upgrade(service, url=url, schema=scratch, role=None)
+        script = command.revision(
+            config(service, url, scratch, None), message=message, autogenerate=True, rev_id=rev_id
+        )
+    finally:
+        asyncio.run(_drop_schema(url, scratch))
+    path = Path(script.path)  # type: ignore[union-attr]
+    text_ = path.read_text()
+    text_ = re.sub(r"\n *# ### (commands auto generated|end Alembic).*", "", text_)
+    text_ = re.sub(r"\nCreate Date: .*", "", text_)
+    path.write_text(text_)
+    return str(path)
+
+
+async def _drop_schema(url: str, schema: str) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    await engine.dispose()

@@ -11,6 +11,7 @@ every consumer drops duplicates by the event id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,10 @@ async def enqueue(conn: AsyncConnection, table: Table, messages: Sequence[Outbox
         return
     await conn.execute(
         insert(table),
-        [{"topic": m.topic, "key": m.key, "value": m.value, "headers": m.headers} for m in messages],
+        [
+            {"topic": m.topic, "key": m.key, "value": m.value, "headers": m.headers}
+            for m in messages
+        ],
     )
 
 
@@ -136,7 +139,5 @@ class OutboxRelay:
                 n = 0
                 await asyncio.sleep(1.0)
             if n == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._idle_sleep_s)
-                except TimeoutError:
-                    pass

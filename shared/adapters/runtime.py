@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 
 
 class ServiceRuntime:
-    def __init__(self, app: FastAPI, settings: ServiceSettings, engine: AsyncEngine, client_id: str) -> None:
+    def __init__(
+        self, app: FastAPI, settings: ServiceSettings, engine: AsyncEngine, client_id: str
+    ) -> None:
         self.app = app
         self.settings = settings
         self.engine = engine
@@ -54,8 +56,13 @@ class ServiceRuntime:
         app.state.readiness["kafka"] = rt._kafka_ready
         rt.loops.start("producer", rt._start_producer)
         if outbox is not None:
-            relay = OutboxRelay(engine, outbox, rt.producer, batch_size=settings.batch_size,
-                                idle_sleep_s=settings.poll_interval_s)
+            relay = OutboxRelay(
+                engine,
+                outbox,
+                rt.producer,
+                batch_size=settings.batch_size,
+                idle_sleep_s=settings.poll_interval_s,
+            )
             app.state.relay = relay
 
             async def run_relay(stop: asyncio.Event) -> None:
@@ -93,9 +100,14 @@ class ServiceRuntime:
     ) -> TransactionalConsumer:
         def build() -> TransactionalConsumer:
             return TransactionalConsumer(
-                name=name, engine=self.engine, offsets=offsets,
-                bootstrap=self.settings.kafka_bootstrap_servers, group_id=group_id,
-                topics=topics, handler=handler, max_records=self.settings.batch_size,
+                name=name,
+                engine=self.engine,
+                offsets=offsets,
+                bootstrap=self.settings.kafka_bootstrap_servers,
+                group_id=group_id,
+                topics=topics,
+                handler=handler,
+                max_records=self.settings.batch_size,
             )
 
         consumer = build()

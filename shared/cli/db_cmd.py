@@ -11,8 +11,11 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("migrate")
 def migrate(
-    url: str = typer.Option(migrations.DEFAULT_ADMIN_URL, envvar="DATABASE_ADMIN_URL",
-                            help="A URL of a role that may create schemas."),
+    url: str = typer.Option(
+        migrations.DEFAULT_ADMIN_URL,
+        envvar="DATABASE_ADMIN_URL",
+        help="A URL of a role that may create schemas.",
+    ),
     role: str = typer.Option("jsb", envvar="JSB_SERVICE_ROLE", help="The services' role to grant."),
     schema_suffix: str = typer.Option("", help="Migrate `<service><suffix>` schemas instead."),
 ) -> None:
@@ -31,3 +34,14 @@ def current(
     for service in migrations.SERVICES:
         typer.echo(f"{service}:")
         command.current(migrations.config(service, url, service, None))
+
+
+@app.command("revision")
+def revision(
+    service: str = typer.Argument(..., help="initiator, responder, ledger or notifier"),
+    message: str = typer.Argument(..., help="what the revision does"),
+    url: str = typer.Option(migrations.DEFAULT_ADMIN_URL, envvar="DATABASE_ADMIN_URL"),
+) -> None:
+    """Autogenerate the next revision of a service from its tables (review it before committing)."""
+    path = migrations.autogenerate(service, message, url=url)
+    typer.echo(f"wrote {path}")

@@ -59,7 +59,9 @@ class TokenRegistry:
 
 def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(
-        status=401, code="unauthorized", detail=detail,
+        status=401,
+        code="unauthorized",
+        detail=detail,
         headers={"WWW-Authenticate": 'Bearer realm="jsb"'},
     )
 

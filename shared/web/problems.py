@@ -68,8 +68,11 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 def validation_problem(exc: RequestValidationError) -> ProblemError:
     errors = [
-        FieldError(field=_field_path(e.get("loc", ())), code=str(e.get("type", "invalid")),
-                   message=str(e.get("msg", "invalid")))
+        FieldError(
+            field=_field_path(e.get("loc", ())),
+            code=str(e.get("type", "invalid")),
+            message=str(e.get("msg", "invalid")),
+        )
         for e in exc.errors()
     ]
     return ProblemError(

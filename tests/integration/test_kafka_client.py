@@ -19,8 +19,11 @@ pytestmark = pytest.mark.integration
 
 async def _consume(infra: Infra, topic: str, group: str, n: int) -> list[bytes]:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=infra.kafka, group_id=group,
-        enable_auto_commit=False, auto_offset_reset="earliest",
+        topic,
+        bootstrap_servers=infra.kafka,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
@@ -73,7 +76,11 @@ def test_a_non_python_client_sees_the_four_topics(infra: Infra) -> None:
     kcat = shutil.which("kcat")
     assert kcat, "kcat is installed by deploy/scripts/tools.sh (make test)"
     out = subprocess.run(
-        [kcat, "-b", infra.kafka, "-L", "-J"], capture_output=True, text=True, timeout=30, check=True
+        [kcat, "-b", infra.kafka, "-L", "-J"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     ).stdout
     for t in TOPICS:
         assert f'"topic":"{t.name}"' in out.replace(" ", "")

@@ -62,9 +62,10 @@ def _containers() -> Iterator[Infra]:  # pragma: no cover - needs a Docker engin
     from testcontainers.kafka import KafkaContainer
     from testcontainers.postgres import PostgresContainer
 
-    with KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka, PostgresContainer(
-        "postgres:15", driver="asyncpg"
-    ) as pg:
+    with (
+        KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
+        PostgresContainer("postgres:15", driver="asyncpg") as pg,
+    ):
         url = pg.get_connection_url()
         yield Infra(kafka.get_bootstrap_server(), url, url, None, "testcontainers")
 

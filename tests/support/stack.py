@@ -44,9 +44,21 @@ class ServiceProcess:
     def start(self, wait: bool = True) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"services.{self.name}.app:app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
-            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"services.{self.name}.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         if wait:
             self.wait_ready()
@@ -106,7 +118,11 @@ class Stack:
 
 
 def start_stack(
-    infra: Infra, topic_suffix: str, schema_suffix: str, tokens: dict[str, str], workdir: Path,
+    infra: Infra,
+    topic_suffix: str,
+    schema_suffix: str,
+    tokens: dict[str, str],
+    workdir: Path,
     extra_env: dict[str, str] | None = None,
 ) -> Stack:
     tokens_file = workdir / "tokens.json"
