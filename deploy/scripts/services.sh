@@ -12,13 +12,16 @@ port_of() {
 
 start() {
   set -a; source "$LOCAL/stack.env"; set +a
+  cd "$ROOT"
   local entry name port pidf
   for entry in "${SERVICES[@]}"; do
     name=${entry%%:*}; port=$(port_of "$name" "${entry##*:}"); pidf="$RUN/$name.pid"
     if pid_alive "$pidf"; then log "$name already running (pid $(cat "$pidf"))"; continue; fi
     log "starting $name on 127.0.0.1:$port"
-    (cd "$ROOT" && nohup "$VENV/bin/uvicorn" "services.$name.app:app" --host 127.0.0.1 \
-      --port "$port" --no-access-log >>"$LOGS/$name.log" 2>&1 </dev/null & echo $! >"$pidf")
+    # nohup execs uvicorn, so $! is the server's own pid (what `make down` kills).
+    nohup "$VENV/bin/uvicorn" "services.$name.app:app" --host 127.0.0.1 \
+      --port "$port" --no-access-log >>"$LOGS/$name.log" 2>&1 </dev/null &
+    echo $! >"$pidf"
   done
   for entry in "${SERVICES[@]}"; do
     name=${entry%%:*}; port=$(port_of "$name" "${entry##*:}")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from shared.cli import calendar_cmd, db_cmd, id_cmd, kafka_cmd, schemas_cmd, stack_cmd
+from shared.cli import (
+    calendar_cmd,
+    db_cmd,
+    id_cmd,
+    import_cmd,
+    kafka_cmd,
+    ledger_cmd,
+    schemas_cmd,
+    stack_cmd,
+)
 
 app = typer.Typer(
     name="jsb",
@@ -16,6 +25,8 @@ app.add_typer(calendar_cmd.app, name="calendar", help="Mainland-China working da
 app.add_typer(db_cmd.app, name="db", help="Schema migrations.")
 app.add_typer(kafka_cmd.app, name="kafka", help="Broker readiness and topics.")
 app.add_typer(stack_cmd.app, name="stack", help="Files of the local stack.")
+app.add_typer(ledger_cmd.app, name="ledger", help="The ledger: rebuild projections, verify.")
+app.add_typer(import_cmd.app, name="import", help="Bulk designations from a CSV or JSON-lines file.")
 app.add_typer(schemas_cmd.app, name="schemas", help="Export event JSON Schemas and AsyncAPI.")
 
 

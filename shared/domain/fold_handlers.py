@@ -71,13 +71,16 @@ def _on(state: SubjectState, event: LifecycleEvent, change: Change) -> SubjectSt
 
 
 def _end(ending: Ending) -> Change:
-    """The first ending stands, except that a revocation (it was wrong) overrides."""
+    """The earliest ending stands (an approved exit may lie ahead: a repair before it
+    wins), except that a revocation (it was wrong) overrides any other."""
 
     def change(record: DesignationRecord) -> DesignationRecord:
         current = record.end
-        if current is None or (
-            ending.state is DesignationState.REVOKED
-            and current.state is not DesignationState.REVOKED
+        revoked = DesignationState.REVOKED
+        if (
+            current is None
+            or (ending.state is revoked and current.state is not revoked)
+            or (current.state is not revoked and ending.at < current.at)
         ):
             return replace(record, end=ending)
         return record

@@ -1,161 +1,72 @@
-"""The subject's status at an instant: the read model every service shows.
+"""The subject's status at an instant, rendered from its folded state.
 
-`SubjectStatus.model_dump(mode="json")` is the ledger's HTTP contract (issue 4) and the
-data of `jsb.status.changed` on jsb.status.v1. Fields may be added; none renamed.
+The models (SubjectStatus and its parts, StatusChanged) live in status_models and are
+re-exported here.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
-from uuid import UUID
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.domain.china_time import china_date
-from shared.domain.event_base import (
-    FieldChange,
-    LegalBasis,
-    RaisedBy,
-    RelatedDesignation,
-    RelatedRole,
-)
+from shared.domain.envelope import Envelope, dataschema_uri
 from shared.domain.fold_state import (
+    OUTLIVED_BY_OWN_DURATION,
     DesignationRecord,
     DesignationState,
     ObjectionRecord,
     SubjectState,
     TaskState,
 )
-from shared.domain.vocabulary import ExpiryMode, Level, Polarity, SubjectKind
+from shared.domain.status_models import (
+    AmendmentView,
+    DesignationStatus,
+    ExitView,
+    FeedbackView,
+    MeasureInForce,
+    ObjectionStatus,
+    RepairView,
+    StatusChanged,
+    SubjectStatus,
+    TaskStatus,
+)
+from shared.domain.vocabulary import Polarity
+
+__all__ = [
+    "AmendmentView",
+    "DesignationStatus",
+    "ExitView",
+    "FeedbackView",
+    "MeasureInForce",
+    "ObjectionStatus",
+    "RepairView",
+    "StatusChanged",
+    "SubjectStatus",
+    "TaskStatus",
+    "render_status",
+    "status_envelope",
+]
 
 
-class _View(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FeedbackView(_View):
-    event_id: UUID
-    kind: str
-    at: AwareDatetime
-    note: str
-
-
-class TaskStatus(_View):
-    measure: str
-    department: str
-    state: TaskState
-    deadline: date
-    overdue: bool
-    """Still pending after its deadline while the designation is in force."""
-    mandatory: bool
-    until: AwareDatetime | None
-    interceptions: int
-    last_intercepted_at: AwareDatetime | None
-    feedback: tuple[FeedbackView, ...]
-
-
-class ObjectionStatus(_View):
-    objection_id: UUID
-    status: Literal["open", "rejected", "upheld", "partially_upheld"]
-    raised_by: RaisedBy
-    department: str | None
-    grounds: str
-    filed_at: AwareDatetime
-    review_deadline: date
-    overdue: bool
-    """Still open after its review deadline."""
-    suspends_measures: bool
-    pauses_clock: bool
-    resolved_at: AwareDatetime | None
-    note: str
-
-
-class AmendmentView(_View):
-    at: AwareDatetime
-    reason: str
-    changes: dict[str, FieldChange]
-    objection_id: UUID | None
-
-
-class RepairView(_View):
-    at: AwareDatetime
-    granted: bool
-    measures: tuple[str, ...] | None
-    note: str
-
-
-class ExitView(_View):
-    window_opens_on: date | None
-    applied_at: AwareDatetime | None
-    approved_at: AwareDatetime | None
-    exited_at: AwareDatetime | None
-
-
-class DesignationStatus(_View):
-    designation_id: UUID
-    list_type: str
-    polarity: Polarity
-    level: Level
-    state: DesignationState
-    effective_from: AwareDatetime
-    effective_until: AwareDatetime | None
-    objection: ObjectionStatus | None
-    """The open objection, else the latest one, else None (存在异议 when open)."""
-    tasks: tuple[TaskStatus, ...]
-    # -- beyond the minimal contract --
-    subject_name: str
-    reason: str
-    legal_basis: tuple[LegalBasis, ...]
-    decision_no: str
-    decided_at: date
-    designated_by: str
-    expiry: ExpiryMode
-    published: bool
-    issued_at: AwareDatetime
-    ended_at: AwareDatetime | None
-    end_reason: str
-    restore_reputation: bool | None
-    superseded_by: UUID | None
-    suppressed: bool
-    """An incentive that does not take effect while a sanction is in force (交叉比对)."""
-    lifted_measures: tuple[str, ...]
-    parent_designation_id: UUID | None
-    related_role: RelatedRole | None
-    related: tuple[RelatedDesignation, ...]
-    objections: tuple[ObjectionStatus, ...]
-    amendments: tuple[AmendmentView, ...]
-    repairs: tuple[RepairView, ...]
-    exit: ExitView
-    catalogue_version: str
-
-
-class MeasureInForce(_View):
-    measure: str
-    department: str
-    designation_id: UUID
-    list_type: str
-    polarity: Polarity
-    until: AwareDatetime | None
-    """When it outlives its designation: the end of its own duration."""
-
-
-class SubjectStatus(_View):
-    TYPE: ClassVar[str] = "jsb.status.changed"
-
-    subject_id: str
-    subject_kind: SubjectKind | None
-    as_of: AwareDatetime
-    known_at: AwareDatetime | None
-    restricted: bool
-    """A sanction measure is in force."""
-    designations: tuple[DesignationStatus, ...]
-    measures_in_force: tuple[MeasureInForce, ...]
-    incentives_in_force: tuple[MeasureInForce, ...]
-    """Empty while any sanction is in force (交叉比对)."""
-    names: tuple[str, ...]
-    """Every name the subject was designated under (aliases, old and new)."""
-    identifiers: tuple[str, ...]
+def status_envelope(
+    status: SubjectStatus,
+    caused_by: Envelope,
+    *,
+    source: str,
+    time: datetime,
+) -> Envelope:
+    """The status message the ledger publishes after `caused_by` (same correlation)."""
+    data = StatusChanged(**dict(status), caused_by=caused_by.id)
+    return Envelope(
+        type=StatusChanged.TYPE,
+        source=source,
+        subject=status.subject_id,
+        time=time,
+        dataschema=dataschema_uri(StatusChanged.TYPE, StatusChanged.VERSION),
+        schemaversion=StatusChanged.VERSION,
+        data=data.model_dump(mode="json"),
+        **caused_by.caused(),
+    )
 
 
 def render_status(
@@ -184,7 +95,7 @@ def render_status(
 
 
 def _in_force(record: DesignationRecord, as_of: datetime) -> list[MeasureInForce]:
-    until = record.data.effective_until
+    outliving = record.state_at(as_of) in OUTLIVED_BY_OWN_DURATION
     return [
         MeasureInForce(
             measure=task.measure,
@@ -192,9 +103,7 @@ def _in_force(record: DesignationRecord, as_of: datetime) -> list[MeasureInForce
             designation_id=record.designation_id,
             list_type=record.data.list_type,
             polarity=record.data.polarity,
-            until=task.until
-            if task.until is not None and (until is None or task.until > until)
-            else None,
+            until=task.until if outliving else None,
         )
         for task in record.measures_in_force(as_of)
     ]

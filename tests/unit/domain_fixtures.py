@@ -173,7 +173,9 @@ LIST_TYPES = (
             ESPECIALLY: (FLIGHT, RAIL, TENDER, OFFICER),
         },
         period_days=None,
-        objection=ObjectionRule(review_working_days=15, suspends_measures=False, pauses_clock=False),
+        objection=ObjectionRule(
+            review_working_days=15, suspends_measures=False, pauses_clock=False
+        ),
         repair=RepairRule(allowed=False),
     ),
     _list_type(

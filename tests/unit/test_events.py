@@ -27,11 +27,11 @@ from shared.domain.events import (
 )
 from shared.domain.upcasting import (
     LEGACY_MODELS,
+    UPCASTERS,
     DesignationRevokedV1,
     MissingUpcaster,
     upcast,
     upcaster,
-    UPCASTERS,
 )
 from shared.domain.wire import PoisonMessage
 from tests.unit.domain_fixtures import T0, Subject, issue, uscc
@@ -96,9 +96,7 @@ def sample(model: type[DomainEvent]) -> DomainEvent:
         "department": "ggzy",
         "check_id": uuid4(),
     }
-    required = {
-        name: values[name] for name, f in model.model_fields.items() if f.is_required()
-    }
+    required = {name: values[name] for name, f in model.model_fields.items() if f.is_required()}
     if "opens_on" in required:
         required["effective_until"] = T0
     return model.model_validate(required)
@@ -107,7 +105,7 @@ def sample(model: type[DomainEvent]) -> DomainEvent:
 def test_the_registry_holds_exactly_the_contract_types() -> None:
     assert set(EVENT_TYPES) == CONTRACT_TYPES
     for event_type, model in EVENT_TYPES.items():
-        assert model.TYPE == event_type
+        assert event_type == model.TYPE
         expected = Family.FEEDBACK if ".feedback." in event_type else Family.LIFECYCLE
         assert model.FAMILY is expected
 
@@ -128,9 +126,7 @@ def test_every_event_round_trips_through_its_envelope(event_type: str) -> None:
 def test_make_envelope_keeps_given_ids() -> None:
     data = sample(DesignationRevoked)
     event_id = uuid4()
-    env = make_envelope(
-        data, subject="s", source="src", time=T0, id=event_id, causationid="x"
-    )
+    env = make_envelope(data, subject="s", source="src", time=T0, id=event_id, causationid="x")
     assert env.id == event_id
     assert env.causationid == "x"
     assert env.correlationid is None
@@ -280,9 +276,25 @@ def test_envelope_helpers_chain_correlation_and_read_the_clock_outside_the_domai
 
     first = make_envelope(sample(DesignationRevoked), subject="s", source="src", time=T0)
     caused = first.caused(source="other")
-    assert caused == {"correlationid": str(first.id), "causationid": str(first.id), "source": "other"}
+    assert caused == {
+        "correlationid": str(first.id),
+        "causationid": str(first.id),
+        "source": "other",
+    }
     second = make_envelope(
         sample(DesignationRevoked), subject="s", source="src", time=T0, **first.caused()
     )
     assert second.caused()["correlationid"] == str(first.id)
     assert utc_now().tzinfo is UTC
+
+
+def test_the_domain_imports_no_io_framework() -> None:
+    import re
+    from pathlib import Path
+
+    import shared.domain
+
+    forbidden = re.compile(r"^\s*(from|import)\s+(fastapi|sqlalchemy|asyncpg|aiokafka)\b", re.M)
+    root = Path(shared.domain.__file__).parent
+    offenders = [p.name for p in root.rglob("*.py") if forbidden.search(p.read_text("utf-8"))]
+    assert offenders == []

@@ -76,6 +76,11 @@ OPERATIONS = (
     "expire",
     "supersede",
     "issue",
+    # objections and exits take two steps: weigh their second step up
+    "reject",
+    "uphold",
+    "partially_uphold",
+    "approve_exit",
 )
 
 
@@ -163,7 +168,9 @@ def histories(draw: st.DrawFn) -> History:
             return
         for new in decision:
             if new.subject == SUBJECT:
-                item = recorded(new, recorded_at=new.time + timedelta(seconds=draw(st.integers(0, 90_000))))
+                item = recorded(
+                    new, recorded_at=new.time + timedelta(seconds=draw(st.integers(0, 90_000)))
+                )
                 lifecycle.append(item)
                 state = evolve(state, item)
 
@@ -191,9 +198,7 @@ def histories(draw: st.DrawFn) -> History:
         designations = list(state.designations)
         target = designations[index % len(designations)]
         if op in ("reject", "uphold", "partially_uphold"):  # steer to an open objection
-            target = next(
-                (d for d, r in state.designations.items() if r.open_objection), target
-            )
+            target = next((d for d, r in state.designations.items() if r.open_objection), target)
         until = state.designations[target].data.effective_until
         if op in ("window", "apply_exit", "approve_exit", "expire") and until is not None:
             when = max(when, until - timedelta(days=0 if op == "expire" else 10))
@@ -219,9 +224,7 @@ def histories(draw: st.DrawFn) -> History:
             designation_id, measure, department = tasks[task_index]
             extra = {"check_id": designation_id} if kind is SubjectIntercepted else {}
             moment = T0 + timedelta(days=days)
-            fb.append(
-                feedback(kind, SUBJECT, designation_id, measure, department, moment, **extra)
-            )
+            fb.append(feedback(kind, SUBJECT, designation_id, measure, department, moment, **extra))
     end = max([r.envelope.time for r in lifecycle + fb], default=T0)
     return History(lifecycle, fb, end)
 
