@@ -33,7 +33,7 @@ unit: deps
 bench: infra ## benchmarks (ratios against a baseline in the same run)
 	@set -a; source .local/stack.env; set +a; .venv/bin/pytest -m bench -p no:randomly tests/bench $(PYTEST_ARGS)
 
-infra: deps postgres kafka migrate stack-env
+infra: deps postgres kafka stack-env migrate
 
 deps:
 	@$(S)/python-env.sh
@@ -44,8 +44,8 @@ postgres: deps
 kafka: deps
 	@$(S)/kafka.sh start
 
-migrate: postgres
-	@.venv/bin/jsb db migrate >/dev/null
+migrate: postgres stack-env
+	@set -a; source .local/stack.env; set +a; .venv/bin/jsb db migrate >/dev/null
 
 stack-env: deps
 	@$(S)/stack-env.sh
