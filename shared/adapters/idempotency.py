@@ -37,6 +37,12 @@ def idempotency_table(metadata: MetaData) -> Table:
     )
 
 
+def lock_key(principal: str, key: str) -> int:
+    """A signed 64-bit advisory-lock key for (caller, Idempotency-Key)."""
+    digest = hashlib.sha256(json.dumps([principal, key]).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def request_fingerprint(method: str, path: str, body: Any) -> str:
     raw = json.dumps([method, path, body], sort_keys=True, default=str).encode()
     return hashlib.sha256(raw).hexdigest()
@@ -56,8 +62,7 @@ async def run_once(
         if key is None:
             return await action(conn)
         await conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-            {"k": f"{principal}\x00{key}"},
+            text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(principal, key)}
         )
         row = (
             await conn.execute(

@@ -7,6 +7,7 @@ on them), the messages for people.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -16,6 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:jsb:problem:"
@@ -102,6 +105,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, request.url.path)
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The details stay in the log (they may hold personal data); the caller gets
+        # a problem document it can parse, and nothing was committed.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        problem = ProblemError(
+            status=500, code="internal", detail="internal error; nothing was changed"
+        )
+        return problem_response(problem, request.url.path)
+
     app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
