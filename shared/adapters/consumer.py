@@ -10,7 +10,9 @@ fact, but only so that lag tools see progress; Postgres is authoritative.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -20,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.adapters.kafka_clients import make_consumer
+from shared.adapters.observability import PipelineMetrics
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,7 @@ class TransactionalConsumer:
         handler: Handler,
         max_records: int = 500,
         poll_timeout_ms: int = 200,
+        metrics: PipelineMetrics | None = None,
     ) -> None:
         self.name = name
         self._engine = engine
@@ -112,6 +116,7 @@ class TransactionalConsumer:
         self._poll_timeout_ms = poll_timeout_ms
         self._consumer: AIOKafkaConsumer = make_consumer(bootstrap, group_id, name)
         self.applied = 0
+        self._metrics = metrics
 
     async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:
         async with self._engine.connect() as conn:
@@ -135,8 +140,10 @@ class TransactionalConsumer:
         )
         records = [r for part in batches.values() for r in part]
         if not records:
+            await self._report_lag()
             return 0
         offsets = next_offsets(records)
+        started = time.perf_counter()
         try:
             async with self._engine.begin() as conn:
                 await self._handler(conn, records)
@@ -148,11 +155,28 @@ class TransactionalConsumer:
                     self._consumer.seek(tp, part[0].offset)
             raise
         self.applied += len(records)
+        if self._metrics is not None:
+            self._metrics.consumed.labels(self.name).inc(len(records))
+            self._metrics.batch_seconds.labels(self.name).observe(time.perf_counter() - started)
+        await self._report_lag()
         try:
             await self._consumer.commit(offsets)
         except Exception:  # lag reporting only; Postgres holds the truth
             log.warning("%s: Kafka offset commit failed (harmless)", self.name)
         return len(records)
+
+    async def _report_lag(self) -> None:
+        """Records behind the partitions' high-water marks (for the lag gauge)."""
+        if self._metrics is None:
+            return
+        lag = 0
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is None:  # nothing fetched yet: position may not be known
+                continue
+            with contextlib.suppress(Exception):
+                lag += max(0, high - await asyncio.wait_for(self._consumer.position(tp), 1.0))
+        self._metrics.lag.labels(self.name).set(lag)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

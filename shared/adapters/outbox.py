@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +35,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.adapters.observability import PipelineMetrics
+from shared.adapters.topics import DEADLETTER
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_sleep_s: float = 0.05,
+        metrics: PipelineMetrics | None = None,
     ) -> None:
         self._engine = engine
         self._table = table
@@ -97,6 +102,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_sleep_s = idle_sleep_s
         self.published = 0
+        self._metrics = metrics
 
     async def publish_once(self) -> int:
         t = self._table
@@ -126,9 +132,26 @@ class OutboxRelay:
                 update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now())
             )
         self.published += len(rows)
+        if self._metrics is not None:
+            self._metrics.published.inc(len(rows))
+            for r in rows:
+                if r.topic.startswith(DEADLETTER):
+                    consumer = (r.headers or {}).get("jsb-consumer", "unknown")
+                    self._metrics.dead_letters.labels(consumer).inc()
         return len(rows)
 
+    async def backlog(self) -> int:
+        t = self._table
+        async with self._engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(t).where(t.c.published_at.is_(None))
+            )
+        if self._metrics is not None:
+            self._metrics.outbox_backlog.set(count or 0)
+        return int(count or 0)
+
     async def run(self, stop: asyncio.Event) -> None:
+        last_backlog = 0.0
         while not stop.is_set():
             try:
                 n = await self.publish_once()
@@ -138,6 +161,10 @@ class OutboxRelay:
                 log.exception("outbox relay: publish failed; retrying")
                 n = 0
                 await asyncio.sleep(1.0)
+            if self._metrics is not None and time.monotonic() - last_backlog > 5.0:
+                last_backlog = time.monotonic()
+                with contextlib.suppress(Exception):
+                    await self.backlog()
             if n == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._idle_sleep_s)

@@ -23,6 +23,7 @@ from shared.adapters import kafka_admin
 from shared.adapters.consumer import Handler, TransactionalConsumer
 from shared.adapters.db import make_engine, ping
 from shared.adapters.kafka_clients import make_producer
+from shared.adapters.observability import PipelineMetrics
 from shared.adapters.outbox import OutboxRelay
 from shared.adapters.runner import Loops
 from shared.adapters.settings import ServiceSettings
@@ -42,6 +43,7 @@ class ServiceRuntime:
         self.producer = make_producer(settings.kafka_bootstrap_servers, client_id)
         self.producer_started = asyncio.Event()
         self.consumers: list[TransactionalConsumer] = []
+        self.metrics = PipelineMetrics(app.state.metrics)
 
     @classmethod
     @asynccontextmanager
@@ -62,6 +64,7 @@ class ServiceRuntime:
                 rt.producer,
                 batch_size=settings.batch_size,
                 idle_sleep_s=settings.poll_interval_s,
+                metrics=rt.metrics,
             )
             app.state.relay = relay
 
@@ -108,6 +111,7 @@ class ServiceRuntime:
                 topics=topics,
                 handler=handler,
                 max_records=self.settings.batch_size,
+                metrics=self.metrics,
             )
 
         consumer = build()

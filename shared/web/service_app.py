@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -19,6 +20,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from shared.adapters.observability import configure_logging, correlation_id
 from shared.adapters.settings import ServiceSettings
 from shared.web.auth import TokenRegistry
 from shared.web.problems import install_problem_handlers
@@ -44,6 +46,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(name, settings.log_level)
         app.state.tokens = TokenRegistry.from_file(settings.tokens_file)
         async with lifespan(app):
             yield
@@ -59,7 +62,13 @@ def create_service_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
+        cid = (request.headers.get("x-correlation-id") or uuid.uuid4().hex)[:100]
+        token = correlation_id.set(cid)
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        response.headers["X-Correlation-Id"] = cid
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         requests.labels(request.method, path, str(response.status_code)).inc()

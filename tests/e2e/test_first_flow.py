@@ -71,3 +71,21 @@ def test_designation_flows_to_responder_and_ledger(stack: Stack) -> None:
     # Positions and the per-subject hash chain are there for auditors.
     assert [e["stream_version"] for e in events] == list(range(1, len(events) + 1))
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
+
+
+def test_pipeline_metrics_show_throughput(stack: Stack) -> None:
+    import httpx
+
+    test_designation_flows_to_responder_and_ledger(stack)
+
+    def value(service: str, metric: str) -> float:
+        text = httpx.get(stack.url(service) + "/metrics").text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(metric + "{") or line.startswith(metric + " ")
+        )
+
+    assert value("ledger", "jsb_consumed_records_total") > 0
+    assert value("responder", "jsb_outbox_published_total") > 0
+    assert value("initiator", "jsb_outbox_published_total") > 0

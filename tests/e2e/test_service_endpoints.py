@@ -58,3 +58,10 @@ def test_readiness_names_what_is_unreachable(stack: Stack, tmp_path) -> None:  #
         assert httpx.get(lonely.url + "/healthz").status_code == 200
     finally:
         lonely.stop()
+
+
+def test_correlation_id_is_echoed_or_made(stack: Stack) -> None:
+    given = httpx.get(stack.url("ledger") + "/healthz", headers={"X-Correlation-Id": "abc-123"})
+    assert given.headers["x-correlation-id"] == "abc-123"
+    made = httpx.get(stack.url("ledger") + "/healthz")
+    assert len(made.headers["x-correlation-id"]) == 32
