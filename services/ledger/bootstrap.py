@@ -20,7 +20,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with ServiceRuntime.open(
         app, settings, client_id="jsb-ledger", outbox=tables.outbox
     ) as rt:
-        ingest = Ingest(settings.topic_suffix)
+        ingest = Ingest(settings.topic_suffix, app.state.metrics)
         app.state.ingest = ingest
         rt.consume(
             name=CONSUMER,

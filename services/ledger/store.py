@@ -5,32 +5,48 @@ allocated when a row is inserted but visible only when its transaction commits.
 Two concurrent writers could commit position 11 before position 10, and a reader
 following positions (`/v1/changes?after=10`) would skip 10 forever. A
 transaction-scoped advisory lock taken before any insert makes appends take turns
-(readers are never blocked), so positions become visible in order. Batching keeps
-the cost of taking turns low: one lock per batch, not per event. (The same choice
-as pyeventsourcing's Postgres recorder, which uses `LOCK TABLE ... EXCLUSIVE`; that
-needs UPDATE/DELETE rights the ledger's role must not have, hence the advisory lock.
-The alternative, filtering readers by pg_snapshot_xmin, moves the complexity to
-every reader.)
+(readers are never blocked), so positions become visible in order: a transaction
+that holds the lock allocates its positions, commits and only then lets the next
+writer allocate higher ones. Batching keeps the cost of taking turns low: one lock
+per batch, not per event. The lock also makes the read of each stream's head and the
+insert of the next link atomic, so two writers can never fork a hash chain. (The
+same choice as pyeventsourcing's Postgres recorder, which uses `LOCK TABLE ...
+EXCLUSIVE`; that needs UPDATE/DELETE rights the ledger's role must not have, hence
+the advisory lock. The alternative, filtering readers by pg_snapshot_xmin, moves the
+complexity to every reader.) `tests/integration/test_ledger_order.py` shows that
+concurrent writers never let a reader skip a position, and that a writer without
+the lock does.
+
+The lock key is (APPEND_LOCK_CLASS, hashtext(current_schema())): the identity
+sequence it guards belongs to one schema's events table, so ledgers in different
+schemas (tests run many) do not wait for each other. A hash collision only makes
+two schemas take turns, never lets one skip the lock.
+
+`recorded_at` is `clock_timestamp()` at insert, after the lock: it grows with the
+position, which `known_at` reads rely on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Table, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.domain.envelope import Envelope
 
 GENESIS = "0" * 64
-APPEND_LOCK = 0x6A_73_62_4C_45_44  # "jsbLED": the ledger's append turn (per database)
+CHUNK = 1000
+"""Rows per statement: asyncpg allows at most 32767 parameters (12 per event row)."""
+T = TypeVar("T")
+APPEND_LOCK_CLASS = 0x6A_73_62_4C  # "jsbL": the ledger's append turn (int4 for the 2-key form)
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,14 @@ def chain_hash(prev_hash: str, stream: str, stream_version: int, payload: dict[s
     return h.hexdigest()
 
 
+async def take_append_turn(conn: AsyncConnection) -> None:
+    """Wait for the append turn; held until the caller's transaction ends."""
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))"),
+        {"cls": APPEND_LOCK_CLASS},
+    )
+
+
 async def append(
     conn: AsyncConnection,
     events: Table,
@@ -77,12 +101,15 @@ async def append(
     within the batch or already stored) are dropped. Returns what was appended."""
     if not batch:
         return []
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+    await take_append_turn(conn)
     ids = [env.id for env, _ in batch]
-    known = set(
-        (await conn.execute(select(events.c.event_id).where(events.c.event_id.in_(ids)))).scalars()
-    )
-    heads = await _stream_heads(conn, events, {env.subject for env, _ in batch})
+    known: set[UUID] = set()
+    for chunk in chunks(ids, CHUNK):
+        found = await conn.execute(select(events.c.event_id).where(events.c.event_id.in_(chunk)))
+        known.update(found.scalars())
+    heads: dict[str, tuple[int, str]] = {}
+    for subjects in chunks(sorted({env.subject for env, _ in batch}), CHUNK):
+        heads.update(await _stream_heads(conn, events, set(subjects)))
     rows: list[dict[str, Any]] = []
     for env, src in batch:
         if env.id in known:
@@ -110,8 +137,25 @@ async def append(
         )
     if not rows:
         return []
-    result = await conn.execute(pg_insert(events).values(rows).returning(*events.c))
-    return [_stored(r) for r in result]
+    # executemany with RETURNING: SQLAlchemy's "insertmanyvalues" sends multi-row
+    # INSERTs of a cached statement, in pages under asyncpg's parameter limit, and
+    # returns rows in parameter order (positions follow the batch order).
+    # Only the columns the database assigns come back: the payloads are ours already.
+    result = await conn.execute(
+        insert(events).returning(
+            events.c.position, events.c.recorded_at, sort_by_parameter_order=True
+        ),
+        rows,
+    )
+    return [
+        row_to_event(SimpleNamespace(**row, position=r.position, recorded_at=r.recorded_at))
+        for row, r in zip(rows, result, strict=True)
+    ]
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 async def _stream_heads(
@@ -131,7 +175,7 @@ async def _stream_heads(
     return {r.stream: (r.stream_version, r.hash) for r in rows}
 
 
-def _stored(r: Any) -> StoredEvent:
+def row_to_event(r: Any) -> StoredEvent:
     src = (
         SourceRef(r.source_topic, r.source_partition, r.source_offset)
         if r.source_topic is not None
@@ -157,7 +201,7 @@ async def stream(conn: AsyncConnection, events: Table, stream_id: str) -> list[S
     rows = await conn.execute(
         select(events).where(events.c.stream == stream_id).order_by(events.c.stream_version)
     )
-    return [_stored(r) for r in rows]
+    return [row_to_event(r) for r in rows]
 
 
 async def after(
@@ -166,4 +210,46 @@ async def after(
     rows = await conn.execute(
         select(events).where(events.c.position > position).order_by(events.c.position).limit(limit)
     )
-    return [_stored(r) for r in rows]
+    return [row_to_event(r) for r in rows]
+
+
+async def streams(
+    conn: AsyncConnection, events: Table, stream_ids: Sequence[str]
+) -> dict[str, list[StoredEvent]]:
+    """Several streams at once, each in stream order."""
+    out: dict[str, list[StoredEvent]] = {s: [] for s in stream_ids}
+    if not stream_ids:
+        return out
+    for chunk in chunks(list(stream_ids), CHUNK):
+        rows = await conn.execute(
+            select(events)
+            .where(events.c.stream.in_(chunk))
+            .order_by(events.c.stream, events.c.stream_version)
+        )
+        for r in rows:
+            out[r.stream].append(row_to_event(r))
+    return out
+
+
+async def all_streams(
+    conn: AsyncConnection, events: Table, chunk: int = 2000
+) -> AsyncIterator[list[StoredEvent]]:
+    """Every stream, one at a time, read with a server-side cursor (the store may be
+    far larger than memory). Needs a transaction on `conn`."""
+    result = await conn.stream(
+        select(events)
+        .order_by(events.c.stream, events.c.stream_version)
+        .execution_options(yield_per=chunk)
+    )
+    current: list[StoredEvent] = []
+    async for r in result:
+        if current and current[0].stream != r.stream:
+            yield current
+            current = []
+        current.append(row_to_event(r))
+    if current:
+        yield current
+
+
+async def count(conn: AsyncConnection, events: Table) -> int:
+    return int((await conn.execute(select(func.count()).select_from(events))).scalar_one())

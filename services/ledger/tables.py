@@ -1,13 +1,23 @@
 """The ledger's tables (schema chosen by the engine's search_path). The database
-side of append-only (trigger, grants) is in migrations/ledger/."""
+side of append-only (trigger, grants) is in migrations/ledger/.
+
+`events` is the record; everything else except `outbox` and `consumer_offsets` is a
+projection: a pure function of the events (services/ledger/projection.py), kept up to
+date in the ingest transaction and rebuildable with `jsb ledger rebuild`. Projection
+rows are keyed by subject so that one subject's rows are replaced together.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Identity,
+    Index,
     Integer,
     MetaData,
     Table,
@@ -21,6 +31,11 @@ from shared.adapters.consumer import offsets_table
 from shared.adapters.outbox import outbox_table
 
 metadata = MetaData()
+
+
+def _at(name: str, nullable: bool = True) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
 
 events = Table(
     "events",
@@ -46,6 +61,92 @@ events = Table(
     Column("hash", Text, nullable=False),
     UniqueConstraint("stream", "stream_version", name="events_stream_version"),
 )
+
+# --- projections -------------------------------------------------------------------
+
+subject_status = Table(
+    "subject_status",
+    metadata,
+    Column("subject_id", Text, primary_key=True),
+    Column("subject_kind", Text),
+    _at("as_of", nullable=False),  # the instant of the last change (see projection.py)
+    Column("head_position", BigInteger, nullable=False),
+    Column("head_event_id", UUID(as_uuid=True), nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("restricted", Boolean, nullable=False),
+    Column("status", JSONB, nullable=False),
+)
+
+subject_identifiers = Table(
+    "subject_identifiers",
+    metadata,
+    Column("identifier", Text, primary_key=True),
+    Column("subject_id", Text, primary_key=True),
+    Index("subject_identifiers_subject", "subject_id"),
+)
+
+designations = Table(
+    "designations",
+    metadata,
+    Column("subject_id", Text, primary_key=True),
+    Column("designation_id", UUID(as_uuid=True), primary_key=True),
+    Column("subject_kind", Text, nullable=False),
+    Column("list_type", Text, nullable=False),
+    Column("polarity", Text, nullable=False),
+    Column("level", Text, nullable=False),
+    Column("designated_by", Text, nullable=False),
+    Column("departments", ARRAY(Text), nullable=False),
+    Column("published", Boolean, nullable=False),
+    _at("issued_at", nullable=False),
+    Column("state", Text, nullable=False),
+    _at("in_force_from"),
+    _at("in_force_until"),
+    Column("view", JSONB, nullable=False),
+    Index("designations_id", "designation_id"),
+    Index("designations_designated_by", "designated_by"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("subject_id", Text, primary_key=True),
+    Column("designation_id", UUID(as_uuid=True), primary_key=True),
+    Column("measure", Text, primary_key=True),
+    Column("department", Text, primary_key=True),
+    Column("designated_by", Text, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("mandatory", Boolean, nullable=False),
+    Column("state", Text, nullable=False),
+    _at("issued_at", nullable=False),
+    _at("answered_at"),
+    _at("overdue_from"),
+    _at("overdue_until"),
+    Index("tasks_department", "department"),
+)
+
+public_entries = Table(
+    "public_entries",
+    metadata,
+    Column("subject_id", Text, primary_key=True),
+    Column("designation_id", UUID(as_uuid=True), primary_key=True),
+    Column("visible_from", DateTime(timezone=True), primary_key=True),
+    Column("list_type", Text, nullable=False),
+    _at("visible_until"),
+    _at("issued_at", nullable=False),
+    Column("entry", JSONB, nullable=False),
+    Index("public_entries_list", "list_type", "visible_from"),
+)
+# `visible_from` is part of the key: one entry may be shown in several windows (an
+# incentive hidden while a sanction is in force and shown again after it).
+
+PROJECTIONS: tuple[Table, ...] = (
+    subject_status,
+    subject_identifiers,
+    designations,
+    tasks,
+    public_entries,
+)
+"""Every table rebuilt from the events alone (in dependency-free order)."""
 
 outbox = outbox_table(metadata)
 consumer_offsets = offsets_table(metadata)

@@ -1,0 +1,109 @@
+"""Subjects: status at any instant (as_of / known_at), history, chain verification."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from services.ledger import store, tables
+from services.ledger.access import concerns, shown, status_for
+from services.ledger.lookup import resolve_subject
+from services.ledger.replay import fold_recorded, recorded_events, status_at
+from services.ledger.verify import verify_chain
+from shared.domain.envelope import utc_now
+from shared.web.auth import Principal
+from shared.web.deps import CurrentPrincipal, EngineDep
+
+router = APIRouter(tags=["subjects"])
+
+AsOf = Annotated[
+    AwareDatetime | None,
+    Query(description="What was in force at this instant (effective time). Default: now."),
+]
+KnownAt = Annotated[
+    AwareDatetime | None,
+    Query(description="As the ledger knew it at this instant (recorded time). Default: now."),
+]
+
+
+def public_event(e: store.StoredEvent) -> dict[str, Any]:
+    return {
+        "position": e.position,
+        "event_id": str(e.event_id),
+        "stream": e.stream,
+        "stream_version": e.stream_version,
+        "type": e.type,
+        "schema_version": e.schema_version,
+        "effective_at": e.effective_at.isoformat(),
+        "recorded_at": e.recorded_at.isoformat(),
+        "source": e.source.__dict__ if e.source else None,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+        "event": e.payload,
+    }
+
+
+@router.get("/subjects/{subject_id}/status")
+async def subject_status(
+    subject_id: str,
+    principal: CurrentPrincipal,
+    engine: EngineDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> dict[str, Any]:
+    """The subject's status at `as_of`, as known at `known_at`; any identifier works."""
+    now = utc_now()
+    async with engine.connect() as conn:
+        subject = await resolve_subject(conn, subject_id)
+        events = await store.stream(conn, tables.events, subject)
+    _, status = status_at(events, subject, as_of or now, known_at or now)
+    return status_for(principal, status)
+
+
+@router.get("/subjects/{subject_id}/history")
+async def history(
+    subject_id: str, principal: CurrentPrincipal, engine: EngineDep
+) -> dict[str, Any]:
+    """Every event of the subject in order, with positions, times and hashes."""
+    async with engine.connect() as conn:
+        subject = await resolve_subject(conn, subject_id)
+        events = await store.stream(conn, tables.events, subject)
+    if principal.department is not None:
+        events = _concerning(principal, subject, events)
+    doc: dict[str, Any] = shown(
+        principal, {"subject_id": subject, "events": [public_event(e) for e in events]}
+    )
+    return doc
+
+
+@router.get("/subjects/{subject_id}/history/verify")
+async def verify(subject_id: str, principal: CurrentPrincipal, engine: EngineDep) -> dict[str, Any]:
+    """Recompute the subject's hash chain; name the first broken link, if any."""
+    async with engine.connect() as conn:
+        subject = await resolve_subject(conn, subject_id)
+        events = await store.stream(conn, tables.events, subject)
+    result: dict[str, Any] = shown(principal, verify_chain(subject, events).public())
+    result["verified_at"] = utc_now().isoformat()
+    return result
+
+
+def _concerning(
+    principal: Principal, subject: str, events: list[store.StoredEvent]
+) -> list[store.StoredEvent]:
+    """The events of designations that concern the department, and its own feedback."""
+    department = principal.department
+    assert department is not None
+    state = fold_recorded(recorded_events(events), subject)
+    ours = {
+        str(r.designation_id)
+        for r in state.designations.values()
+        if concerns(department, r.data.designated_by, (t.department for t in r.data.tasks))
+    }
+    return [
+        e
+        for e in events
+        if str(e.payload.get("data", {}).get("designation_id")) in ours
+        or e.payload.get("data", {}).get("department") == department
+    ]

@@ -1,0 +1,223 @@
+"""One subject's projection rows: a pure function of the subject's stored events.
+
+Because the rows depend on nothing but the events (no clock, no arrival order across
+subjects), the incrementally maintained projections and a rebuild from scratch are
+equal row for row — `jsb ledger rebuild` relies on it and a test checks it.
+
+- The stored status is rendered *as of the last change*: the latest of the head's
+  recorded time and every event's effective time (so the event that caused the change
+  is always visible in the status it caused). Reads "now" or at any other instant fold
+  the events at read time instead; this row is what the status stream publishes.
+- Designations and tasks carry their windows (services/ledger/timeline.py), so that
+  lists and counts "now" need no fold.
+- Identifiers: every identifier an issued designation names, plus the organisation
+  code inside each USCC (GB 11714), point to the subject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.ledger.access import mask_identity_numbers
+from services.ledger.replay import fold_recorded, recorded_events
+from services.ledger.store import StoredEvent
+from services.ledger.timeline import Timeline, Window, timeline
+from shared.domain.china_time import utc
+from shared.domain.fold_state import DesignationRecord, SubjectState
+from shared.domain.identifiers import IdentifierError, IdKind, org_code_of_uscc, parse_identifier
+from shared.domain.status_view import DesignationStatus, SubjectStatus, render_status
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SubjectProjection:
+    subject_id: str
+    as_of: datetime
+    head: StoredEvent
+    status: SubjectStatus
+    status_row: Row
+    identifiers: list[Row]
+    designations: list[Row]
+    tasks: list[Row]
+    public_entries: list[Row]
+
+
+def normalise_identifier(raw: str) -> str:
+    """The form identifiers are stored and looked up in (validated when possible)."""
+    try:
+        return parse_identifier(raw).value
+    except IdentifierError:
+        return raw.strip().upper()
+
+
+def identifier_keys(state: SubjectState, subject_id: str) -> list[str]:
+    raws = {subject_id}
+    for record in state.designations.values():
+        raws.add(record.data.subject_id)
+        raws.update(record.data.identifiers)
+    keys = set()
+    for raw in raws:
+        keys.add(normalise_identifier(raw))
+        try:
+            if parse_identifier(raw).kind is IdKind.USCC:
+                keys.add(org_code_of_uscc(raw))
+        except IdentifierError:
+            pass
+    return sorted(keys)
+
+
+def change_instant(events: Sequence[StoredEvent]) -> datetime:
+    """The instant the subject's latest change is rendered at (in UTC, whatever offset
+    the events carried: the rendered status must not depend on how a row was read)."""
+    return utc(max(events[-1].recorded_at, *(e.effective_at for e in events)))
+
+
+def project(subject_id: str, events: Sequence[StoredEvent]) -> SubjectProjection:
+    """The rows of a subject with at least one event (`events` in stream order)."""
+    head = events[-1]
+    as_of = change_instant(events)
+    state = fold_recorded(recorded_events(events), subject_id)
+    status = render_status(state, as_of)
+    windows = timeline(state, as_of, status)
+    kind = status.subject_kind
+    designations: list[Row] = []
+    tasks: list[Row] = []
+    public: list[Row] = []
+    for view in status.designations:
+        record = state.designations[view.designation_id]
+        designations.append(_designation_row(subject_id, record, view, windows))
+        tasks.extend(_task_rows(subject_id, record, view, windows))
+        public.extend(_public_rows(subject_id, record, view, windows))
+    return SubjectProjection(
+        subject_id=subject_id,
+        as_of=as_of,
+        head=head,
+        status=status,
+        status_row={
+            "subject_id": subject_id,
+            "subject_kind": None if kind is None else kind.value,
+            "as_of": as_of,
+            "head_position": head.position,
+            "head_event_id": head.event_id,
+            "stream_version": head.stream_version,
+            "restricted": status.restricted,
+            "status": status.model_dump(mode="json"),
+        },
+        identifiers=[
+            {"identifier": key, "subject_id": subject_id}
+            for key in identifier_keys(state, subject_id)
+        ],
+        designations=designations,
+        tasks=tasks,
+        public_entries=public,
+    )
+
+
+def _first(windows: list[Window] | None) -> Window | tuple[None, None]:
+    # In force and overdue are one run each: with no new event a designation only moves
+    # forward (pending → in force or suspended → ended), so they cannot come back.
+    return windows[0] if windows else (None, None)
+
+
+def _designation_row(
+    subject_id: str, record: DesignationRecord, view: DesignationStatus, windows: Timeline
+) -> Row:
+    data = record.data
+    in_force_from, in_force_until = _first(windows.in_force.get(view.designation_id))
+    return {
+        "subject_id": subject_id,
+        "designation_id": view.designation_id,
+        "subject_kind": data.subject_kind.value,
+        "list_type": data.list_type,
+        "polarity": data.polarity.value,
+        "level": data.level.value,
+        "designated_by": data.designated_by,
+        "departments": sorted({t.department for t in data.tasks}),
+        "published": data.published,
+        "issued_at": record.issued_at,
+        "state": view.state.value,
+        "in_force_from": in_force_from,
+        "in_force_until": in_force_until,
+        "view": view.model_dump(mode="json"),
+    }
+
+
+def _task_rows(
+    subject_id: str, record: DesignationRecord, view: DesignationStatus, windows: Timeline
+) -> list[Row]:
+    rows: dict[tuple[str, str], Row] = {}
+    for task in view.tasks:
+        if (task.measure, task.department) in rows:
+            continue
+        key = (view.designation_id, task.measure, task.department)
+        overdue_from, overdue_until = _first(windows.overdue.get(key))
+        rows[(task.measure, task.department)] = {
+            "subject_id": subject_id,
+            "designation_id": view.designation_id,
+            "measure": task.measure,
+            "department": task.department,
+            "designated_by": record.data.designated_by,
+            "deadline": task.deadline,
+            "mandatory": task.mandatory,
+            "state": task.state.value,
+            "issued_at": record.issued_at,
+            "answered_at": min((f.at for f in task.feedback), default=None),
+            "overdue_from": overdue_from,
+            "overdue_until": overdue_until,
+        }
+    return list(rows.values())
+
+
+def _public_rows(
+    subject_id: str,
+    record: DesignationRecord,
+    view: DesignationStatus,
+    windows: Timeline,
+) -> list[Row]:
+    entry = public_entry(subject_id, record, view)
+    return [
+        {
+            "subject_id": subject_id,
+            "designation_id": view.designation_id,
+            "visible_from": start,
+            "visible_until": until,
+            "list_type": record.data.list_type,
+            "issued_at": record.issued_at,
+            "entry": entry,
+        }
+        for start, until in windows.public.get(view.designation_id, [])
+    ]
+
+
+_PUBLIC_FIELDS = frozenset(
+    {
+        "designation_id",
+        "subject_name",
+        "list_type",
+        "polarity",
+        "level",
+        "reason",
+        "legal_basis",
+        "decision_no",
+        "decided_at",
+        "designated_by",
+        "effective_from",
+        "effective_until",
+        "amendments",
+    }
+)
+
+
+def public_entry(subject_id: str, record: DesignationRecord, view: DesignationStatus) -> Row:
+    """An entry of the publicity list (公示): what the public may read, persons masked.
+    Corrections show old and new values together (`amendments`)."""
+    entry: Row = view.model_dump(mode="json", include=set(_PUBLIC_FIELDS))
+    entry["subject_id"] = subject_id
+    entry["subject_kind"] = record.data.subject_kind.value
+    entry["under_objection"] = view.objection is not None and view.objection.status == "open"
+    masked: Row = mask_identity_numbers(entry)
+    return masked

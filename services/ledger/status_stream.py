@@ -1,0 +1,36 @@
+"""The status stream: after a change the subject's new status goes to jsb.status.v1,
+keyed by subject id, through the ledger's outbox in the ingest transaction (the relay
+publishes it with the idempotent producer).
+
+One message per subject per ingested batch, caused by the subject's last event in
+it: the topic is compacted to the latest status per subject, so intermediate states
+within one batch would be compacted away anyway. The message id is derived from the
+causing event's id: a status re-published after a crash carries the same id, and
+consumers drop it as a duplicate.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+from services.ledger.projection import SubjectProjection
+from services.ledger.replay import to_recorded
+from shared.adapters.outbox import OutboxMessage
+from shared.adapters.topics import STATUS
+from shared.domain.status_view import status_envelope
+
+SOURCE = "/jsb/ledger"
+_IDS = UUID("5d0c1f7e-3b54-4f43-9a8e-6a7362737461")  # namespace of status message ids
+
+
+def status_message(projection: SubjectProjection, topic_suffix: str = "") -> OutboxMessage:
+    caused_by = to_recorded(projection.head).envelope
+    envelope = status_envelope(
+        projection.status, caused_by, source=SOURCE, time=projection.as_of
+    ).model_copy(update={"id": uuid5(_IDS, str(caused_by.id))})
+    return OutboxMessage(
+        topic=STATUS + topic_suffix,
+        key=projection.subject_id,
+        value=envelope.to_json_bytes(),
+        headers={"jsb-type": envelope.type, "jsb-caused-by": str(caused_by.id)},
+    )

@@ -1,0 +1,116 @@
+"""When a subject's status changes by the clock alone, and what holds between.
+
+A status is a function of the events *and* of the instant (a period ends, a deadline
+passes, a pending listing starts). Reads for one subject fold at read time, which is
+exact. Reads over many subjects (publicity lists, overdue counts) cannot fold every
+subject on every request, so the projection stores *windows*: from which instant to
+which instant a designation is in force, on public display, or a task overdue — as
+long as no new event arrives (a new event refreshes the subject's rows).
+
+Why this keeps every rule in the domain: the windows are found by *sampling* the
+domain's own `render_status` at every instant where its answer can change by the clock,
+and reading its answers. The only knowledge here is which instants those are, taken
+from the clock rules of shared.domain.fold_state (`state_at`, `measures_in_force`) and
+status_view (`overdue`): a designation's start, end of period and ending; a measure's
+own `until`; the China day after a task's deadline. Between two such instants every
+answer is constant, so the status at the earlier one holds until the later one.
+`tests/unit/test_ledger_timeline.py` checks this against dense sampling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+from uuid import UUID
+
+from shared.domain.china_time import start_of_china_day
+from shared.domain.fold_state import DesignationState, SubjectState, TaskKey
+from shared.domain.status_view import SubjectStatus, render_status
+
+K = TypeVar("K", bound=Hashable)
+Window = tuple[datetime, datetime | None]
+"""[from, until): until None means open-ended."""
+
+
+def change_instants(state: SubjectState, since: datetime) -> list[datetime]:
+    """`since` and every later instant at which the status may change by the clock."""
+    instants = {since}
+    for record in state.designations.values():
+        data = record.data
+        instants.add(data.effective_from)
+        if data.effective_until is not None:
+            instants.add(data.effective_until)
+        if record.end is not None:
+            instants.add(record.end.at)
+        for task in data.tasks:
+            if task.until is not None:
+                instants.add(task.until)
+            instants.add(start_of_china_day(task.deadline + timedelta(days=1)))
+    return sorted(t for t in instants if t >= since)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    in_force: dict[UUID, list[Window]] = field(default_factory=dict)
+    public: dict[UUID, list[Window]] = field(default_factory=dict)
+    """In force, meant for publication and not suppressed by a sanction (交叉比对)."""
+    overdue: dict[TaskKey, list[Window]] = field(default_factory=dict)
+
+
+def timeline(
+    state: SubjectState, since: datetime, at_since: SubjectStatus | None = None
+) -> Timeline:
+    """The windows from `since` on (the state must hold no event after `since`);
+    `at_since`: the status at `since`, if already rendered."""
+    samples = [
+        (t, at_since if t == since and at_since is not None else render_status(state, t))
+        for t in change_instants(state, since)
+    ]
+    return Timeline(
+        in_force=_windows(samples, _in_force),
+        public=_windows(samples, _public),
+        overdue=_windows(samples, _overdue),
+    )
+
+
+def _in_force(status: SubjectStatus) -> Iterable[tuple[UUID, bool]]:
+    for d in status.designations:
+        yield d.designation_id, d.state is DesignationState.IN_FORCE
+
+
+def _public(status: SubjectStatus) -> Iterable[tuple[UUID, bool]]:
+    for d in status.designations:
+        yield (
+            d.designation_id,
+            (d.state is DesignationState.IN_FORCE and d.published and not d.suppressed),
+        )
+
+
+def _overdue(status: SubjectStatus) -> Iterable[tuple[TaskKey, bool]]:
+    for d in status.designations:
+        for t in d.tasks:
+            yield (d.designation_id, t.measure, t.department), t.overdue
+
+
+def _windows(
+    samples: list[tuple[datetime, SubjectStatus]],
+    flags: Callable[[SubjectStatus], Iterable[tuple[K, bool]]],
+) -> dict[K, list[Window]]:
+    """Runs of True per key over the sampled instants (the last run open-ended)."""
+    out: dict[K, list[Window]] = {}
+    open_since: dict[K, datetime] = {}
+    for at, status in samples:
+        seen: set[K] = set()
+        for key, on in flags(status):
+            seen.add(key)
+            if on and key not in open_since:
+                open_since[key] = at
+            elif not on and key in open_since:
+                out.setdefault(key, []).append((open_since.pop(key), at))
+        for key in [k for k in open_since if k not in seen]:
+            out.setdefault(key, []).append((open_since.pop(key), at))
+    for key, start in open_since.items():
+        out.setdefault(key, []).append((start, None))
+    return out

@@ -1,0 +1,148 @@
+"""Global order readers can trust: a reader following positions never skips an event
+that commits later with a lower position (services/ledger/store.py, why-comment).
+
+First the hazard, made deterministic: without the append turn, a writer that inserted
+first but commits last is skipped by a reader. Then the store: the same interleaving
+cannot happen, and under many concurrent writers a tailing reader sees every position
+exactly once, in order, with nothing left behind at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.ledger import store, tables
+from services.ledger.verify import verify_chain
+from shared.adapters.db import make_engine
+from shared.domain.envelope import Envelope
+from tests.support.infra import Infra
+from tests.support.ledger_harness import drop_schema, make_schema
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def engine(infra: Infra) -> AsyncIterator[AsyncEngine]:
+    schema = await make_schema(infra)
+    engine = make_engine(infra.database_url, schema=schema, pool_size=10)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop_schema(infra, schema)
+
+
+def _envelope(subject: str) -> Envelope:
+    return Envelope(type="jsb.test.appended", source="/t", subject=subject, time=datetime.now(UTC))
+
+
+async def _positions_after(engine: AsyncEngine, position: int) -> list[int]:
+    async with engine.connect() as conn:
+        return [e.position for e in await store.after(conn, tables.events, position, 10_000)]
+
+
+async def _naive_append(conn: AsyncConnection, subject: str) -> None:
+    """An insert without the append turn (what the store must never do)."""
+    env = _envelope(subject)
+    await conn.execute(
+        insert(tables.events).values(
+            event_id=env.id,
+            stream=subject,
+            stream_version=1,
+            type=env.type,
+            schema_version=1,
+            effective_at=env.time,
+            payload=env.model_dump(mode="json"),
+            prev_hash=store.GENESIS,
+            hash="x",
+        )
+    )
+
+
+async def test_without_the_append_turn_a_reader_skips_an_event(engine: AsyncEngine) -> None:
+    async with engine.connect() as a, engine.connect() as b:
+        await a.begin()
+        await _naive_append(a, "A")  # gets the lower position, commits last
+        await b.begin()
+        await _naive_append(b, "B")
+        await b.commit()
+        seen = await _positions_after(engine, 0)
+        await a.commit()
+    cursor = seen[-1]
+    seen += await _positions_after(engine, cursor)
+    everything = await _positions_after(engine, 0)
+    assert len(everything) == 2
+    assert seen != everything  # the hazard is real: one position was skipped for good
+
+
+async def test_with_the_append_turn_the_later_writer_waits(engine: AsyncEngine) -> None:
+    async with engine.connect() as a, engine.connect() as b:
+        await a.begin()
+        await store.append(a, tables.events, [(_envelope("A"), None)])
+        await b.begin()
+        later = asyncio.create_task(store.append(b, tables.events, [(_envelope("B"), None)]))
+        await asyncio.sleep(0.3)
+        assert not later.done()  # B waits for A's turn to end
+        assert await _positions_after(engine, 0) == []
+        await a.commit()
+        await later
+        seen = await _positions_after(engine, 0)
+        await b.commit()
+    seen += await _positions_after(engine, seen[-1] if seen else 0)
+    assert seen == await _positions_after(engine, 0)
+    assert len(seen) == 2
+
+
+async def test_concurrent_writers_never_let_a_tailing_reader_skip(engine: AsyncEngine) -> None:
+    writers, rounds = 6, 25
+    done = asyncio.Event()
+    rng = random.Random(4)
+
+    async def writer(n: int) -> None:
+        for _ in range(rounds):
+            async with engine.begin() as conn:
+                batch = [
+                    (_envelope(rng.choice([f"own-{n}", "shared"])), None)
+                    for _ in range(rng.randint(1, 4))
+                ]
+                await store.append(conn, tables.events, batch)
+                await asyncio.sleep(rng.uniform(0, 0.015))  # commit late: widen the window
+
+    seen: list[int] = []
+
+    async def reader() -> None:
+        cursor = 0
+        while True:
+            finished = done.is_set()
+            page = await _positions_after(engine, cursor)
+            seen.extend(page)
+            if page:
+                cursor = page[-1]
+            elif finished:
+                return
+            await asyncio.sleep(0.002)
+
+    tail = asyncio.create_task(reader())
+    await asyncio.gather(*(writer(n) for n in range(writers)))
+    done.set()
+    await tail
+
+    async with engine.connect() as conn:
+        stored = [
+            p
+            for (p,) in await conn.execute(
+                select(tables.events.c.position).order_by(tables.events.c.position)
+            )
+        ]
+        shared = await store.stream(conn, tables.events, "shared")
+        total = (await conn.execute(select(func.count()).select_from(tables.events))).scalar_one()
+    assert seen == stored  # every position, once, in order: none skipped, none left behind
+    assert len(seen) == total > writers * rounds
+    assert verify_chain("shared", shared).ok  # and no chain forked under concurrency
+    assert [e.stream_version for e in shared] == list(range(1, len(shared) + 1))
