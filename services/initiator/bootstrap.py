@@ -1,21 +1,88 @@
-"""Wires the initiator: catalogue, engine, producer, outbox relay."""
+"""Wires the initiator: catalogue, engine, producer, the ledger client for the
+cross-check, the outbox relay (after its crash recovery) and the timer loop."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.initiator import tables
+from services.initiator import handlers, tables
+from services.initiator.ledger_client import LedgerCrossCheck, ops_token
+from services.initiator.relay_recovery import mark_already_published
 from services.initiator.settings import InitiatorSettings
+from services.initiator.timer_loop import TimerLoop
+from shared.adapters.outbox import OutboxRelay
 from shared.adapters.runtime import ServiceRuntime
 from shared.domain.catalogue.index import default_index
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: InitiatorSettings = app.state.settings
-    app.state.catalogue = default_index()
-    async with ServiceRuntime.open(app, settings, client_id="jsb-initiator", outbox=tables.outbox):
-        yield
+    app.state.catalogue = catalogue = default_index()
+    app.state.ledger = ledger = LedgerCrossCheck(
+        settings.ledger_url,
+        settings.ledger_token or ops_token(settings.tokens_file),
+        settings.ledger_timeout_s,
+    )
+    # The relay is wired here rather than by ServiceRuntime: it must not publish
+    # before the crash recovery has looked at the topic (relay_recovery.py).
+    async with ServiceRuntime.open(app, settings, client_id="jsb-initiator") as rt:
+
+        async def run_relay(stop: asyncio.Event) -> None:
+            if not await _either(rt.producer_started, stop):
+                return
+            while not stop.is_set():
+                try:
+                    await mark_already_published(
+                        rt.engine,
+                        tables.outbox,
+                        settings.kafka_bootstrap_servers,
+                        window=settings.batch_size,
+                    )
+                    break
+                except Exception as exc:
+                    log.warning("outbox recovery failed (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(1.0)
+            # Built once the producer runs: ServiceRuntime replaces a producer that
+            # failed to start, so one taken earlier could be a dead one.
+            relay = OutboxRelay(
+                rt.engine,
+                tables.outbox,
+                rt.producer,
+                batch_size=settings.batch_size,
+                idle_sleep_s=settings.poll_interval_s,
+                metrics=rt.metrics,
+            )
+            app.state.relay = relay
+            await relay.run(stop)
+
+        ctx = handlers.Context(
+            catalogue,
+            settings.topic_suffix,
+            remind_before_working_days=settings.objection_reminder_working_days,
+        )
+        app.state.timers = timer_loop = TimerLoop(
+            rt.engine, ctx, poll_s=settings.timer_poll_s, batch=settings.timer_batch
+        )
+        rt.loops.start("outbox-relay", run_relay)
+        rt.loops.start("timers", timer_loop.run)
+        try:
+            yield
+        finally:
+            await ledger.aclose()
+
+
+async def _either(wanted: asyncio.Event, stop: asyncio.Event) -> bool:
+    """Wait until `wanted` is set (True) or `stop` is (False)."""
+    waits = [asyncio.create_task(wanted.wait()), asyncio.create_task(stop.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in waits:
+        task.cancel()
+    return wanted.is_set()

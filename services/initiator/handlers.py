@@ -1,27 +1,26 @@
-"""Command handlers: lock the subject, fold its stream, decide, append, outbox.
-
-Why the advisory lock: two commands on one subject must not both decide from the
-same state (two objections both "first", a repair racing a revocation). Locking
-the subject's stream for the transaction serialises them; the unique
-(subject, version) constraint stays as the safety net.
-"""
+"""Command handlers: lock the subject, fold its stream, decide, append, outbox, timers
+— one transaction (the caller's). Every command goes through `execute`: HTTP
+routes and due timers alike. Lock order: see services/initiator/locks.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.initiator import repository
+from services.initiator import locks, repository, timers
+from services.initiator.repository import Staged, Stream
 from shared.domain.commands import AnyCommand
 from shared.domain.decide import decide
 from shared.domain.decide_support import CatalogueLookup, NewEvent
 from shared.domain.envelope import Envelope
-from shared.domain.fold import fold
+from shared.domain.fold_state import SubjectState
 from shared.domain.rejections import Rejected
 from shared.web.problems import FieldError, ProblemError
+
+Guard = Callable[[SubjectState, Sequence[NewEvent]], Awaitable[None]]
+"""A last check of accepted events before they are written; raises ProblemError."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,7 @@ class Context:
     catalogue: CatalogueLookup
     topic_suffix: str = ""
     correlationid: str | None = None
+    remind_before_working_days: int = 3
 
 
 def rejection_problem(rejected: Rejected) -> ProblemError:
@@ -41,31 +41,67 @@ def rejection_problem(rejected: Rejected) -> ProblemError:
     )
 
 
-async def lock_subject(conn: AsyncConnection, subject_id: str) -> None:
-    await conn.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:s, 7))"),
-        {"s": "subject:" + subject_id},
-    )
-
-
 async def execute(
-    conn: AsyncConnection, subject_id: str, command: AnyCommand, ctx: Context
-) -> list[Envelope]:
-    """Decide `command` against the subject's stream; publish what it yields (same tx)."""
-    await lock_subject(conn, subject_id)
-    recorded, version = await repository.load(conn, subject_id)
-    outcome = decide(fold(recorded, subject_id), command, ctx.catalogue)
+    conn: AsyncConnection,
+    subject_id: str,
+    command: AnyCommand,
+    ctx: Context,
+    guard: Guard | None = None,
+) -> SubjectState:
+    """Decide `command` against the subject's stream; write what it yields (same tx).
+    Returns the subject's state with the new events. Refusals raise ProblemError."""
+    await locks.lock_subjects(conn, [subject_id])
+    streams = await repository.load_streams(conn, [subject_id])
+    state = streams[subject_id].state
+    outcome = decide(state, command, ctx.catalogue)
     if isinstance(outcome, Rejected):
         raise rejection_problem(outcome)
-    envelopes = envelopes_of(outcome, command.department, ctx.correlationid)
-    await repository.append(conn, envelopes, {subject_id: version})
-    await repository.publish(conn, envelopes, ctx.topic_suffix)
-    return envelopes
+    if guard is not None:
+        await guard(state, outcome)
+    # Related persons' streams (a new designation's linked ones, a cascade): lock
+    # them after the subject's own, which the global lock order allows.
+    others = {e.subject for e in outcome} - {subject_id}
+    if others:
+        await locks.lock_subjects(conn, others)
+        streams.update(await repository.load_streams(conn, others))
+    staged = Staged()
+    staged.add(streams, outcome, envelopes_of(outcome, command.department, ctx.correlationid))
+    await commit(conn, streams, staged, ctx)
+    return streams[subject_id].state
+
+
+async def commit(
+    conn: AsyncConnection, streams: dict[str, Stream], staged: Staged, ctx: Context
+) -> None:
+    """Write staged events (stream, indexes, outbox) and re-plan the timers of every
+    designation they touched."""
+    try:
+        await repository.write(conn, staged, ctx.topic_suffix)
+    except repository.ConcurrentChange as exc:
+        raise ProblemError(
+            409,
+            "concurrent_change",
+            "another command changed the subject at the same time; send it again",
+            errors=[FieldError("subject", "concurrent_change", "the subject changed meanwhile")],
+        ) from exc
+    records = [
+        record
+        for designation_id, subject in staged.touched.items()
+        if (record := streams[subject].state.designation(designation_id)) is not None
+    ]
+    await timers.sync(
+        conn,
+        records,
+        ctx.catalogue,
+        remind_before_working_days=ctx.remind_before_working_days,
+        fresh=staged.issued,
+    )
 
 
 def envelopes_of(
     events: Sequence[NewEvent], department: str, correlationid: str | None
 ) -> list[Envelope]:
+    """Envelopes for one command's events: the first is the cause of the others."""
     first = None
     out: list[Envelope] = []
     for event in events:

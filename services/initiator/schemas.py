@@ -151,3 +151,27 @@ class Accepted(BaseModel):
     designation_id: UUID
     events: list[str]
     status: Literal["accepted"] = "accepted"
+
+
+class BatchCreate(_Body):
+    designations: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Up to 10,000 bodies of `POST /v1/designations`, each decided on its own",
+    )
+
+
+class BatchItemResult(BaseModel):
+    """An accepted item (`status` 201, `designation_id`, ...) or a refused one: an
+    RFC 9457 problem (`type`, `title`, `status`, `detail`, `errors`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    index: int
+    status: int
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[BatchItemResult]

@@ -7,12 +7,14 @@ from sqlalchemy import (
     Column,
     DateTime,
     Identity,
+    Index,
     Integer,
     MetaData,
     Table,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -65,4 +67,28 @@ objection_index = Table(
     Column("objection_id", UUID(as_uuid=True), primary_key=True),
     Column("designation_id", UUID(as_uuid=True), nullable=False),
     Column("subject_id", Text, nullable=False),
+)
+
+# Timers (issue 5 §4): what the initiator must do by itself at a given instant
+# (expire a period, remind of an objection's deadline, open an exit window). Written
+# in the transaction that appends the events creating them, so a timer exists exactly
+# when its cause does, and a restart loses none. One row per (kind, target): a later
+# event that moves the instant reschedules the row instead of adding another.
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("target_id", UUID(as_uuid=True), nullable=False),
+    Column("designation_id", UUID(as_uuid=True), nullable=False),
+    Column("subject_id", Text, nullable=False),
+    Column("department", Text, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("done_at", DateTime(timezone=True)),
+    Column("outcome", Text),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    UniqueConstraint("kind", "target_id", name="timers_kind_target"),
+    Index("timers_due", "due_at", postgresql_where=text("done_at IS NULL")),
+    Index("timers_designation", "designation_id"),
 )

@@ -12,34 +12,57 @@ from services.initiator.schemas import (
     TaskOut,
 )
 from shared.domain.fold_state import DesignationRecord, ObjectionRecord
+from shared.domain.identifiers import mask
+
+
+def shown_id(subject_id: str, sees_identity_numbers: bool) -> str:
+    """A subject id as this caller may see it: identity numbers masked unless allowed."""
+    return subject_id if sees_identity_numbers else mask(subject_id)
 
 
 def objection_out(o: ObjectionRecord) -> ObjectionOut:
     return ObjectionOut(
-        objection_id=o.objection_id, raised_by=o.raised_by.value, department=o.department,
-        grounds=o.grounds, filed_at=o.filed_at, review_deadline=o.review_deadline,
-        suspends_measures=o.suspends_measures, pauses_clock=o.pauses_clock,
-        outcome=o.outcome.value if o.outcome else None, resolved_at=o.resolved_at, note=o.note,
+        objection_id=o.objection_id,
+        raised_by=o.raised_by.value,
+        department=o.department,
+        grounds=o.grounds,
+        filed_at=o.filed_at,
+        review_deadline=o.review_deadline,
+        suspends_measures=o.suspends_measures,
+        pauses_clock=o.pauses_clock,
+        outcome=o.outcome.value if o.outcome else None,
+        resolved_at=o.resolved_at,
+        note=o.note,
     )
 
 
-def designation_public(record: DesignationRecord, as_of: datetime) -> DesignationPublic:
+def designation_public(
+    record: DesignationRecord, as_of: datetime, *, sees_identity_numbers: bool = False
+) -> DesignationPublic:
     data = record.data
     return DesignationPublic(
         designation_id=data.designation_id,
-        subject_id=data.subject_id,
+        subject_id=shown_id(data.subject_id, sees_identity_numbers),
         list_type=data.list_type,
         level=data.level,
         state=record.state_at(as_of).value,
         effective_from=data.effective_from,
         effective_until=data.effective_until,
         tasks=[
-            TaskOut(measure=t.measure, department=t.department, mandatory=t.mandatory,
-                    deadline=t.deadline)
+            TaskOut(
+                measure=t.measure,
+                department=t.department,
+                mandatory=t.mandatory,
+                deadline=t.deadline,
+            )
             for t in data.tasks
         ],
         related_designations=[
-            RelatedOut(designation_id=r.designation_id, subject_id=r.subject_id, role=r.role.value)
+            RelatedOut(
+                designation_id=r.designation_id,
+                subject_id=shown_id(r.subject_id, sees_identity_numbers),
+                role=r.role.value,
+            )
             for r in data.related
         ],
         catalogue_version=data.catalogue_version,
@@ -49,7 +72,9 @@ def designation_public(record: DesignationRecord, as_of: datetime) -> Designatio
         objections=[objection_out(o) for o in record.objections],
         amendments=[
             AmendmentOut(
-                at=a.at, reason=a.reason, objection_id=a.objection_id,
+                at=a.at,
+                reason=a.reason,
+                objection_id=a.objection_id,
                 changes={k: v.model_dump(mode="json") for k, v in a.changes.items()},
             )
             for a in record.amendments

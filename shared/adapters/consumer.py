@@ -13,11 +13,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -68,6 +68,33 @@ async def store_offsets(
             set_={"next_offset": stmt.excluded.next_offset},
         )
     )
+
+
+def _tp(record: ConsumerRecord) -> TopicPartition:
+    return TopicPartition(record.topic, record.partition)
+
+
+async def _locked_offsets(
+    conn: AsyncConnection,
+    table: Table,
+    consumer: str,
+    partitions: Iterable[TopicPartition],
+) -> dict[TopicPartition, int]:
+    """The stored offsets of `partitions`, their rows locked for the transaction."""
+    wanted = list(partitions)
+    if not wanted:
+        return {}
+    rows = await conn.execute(
+        select(table.c.topic, table.c.partition, table.c.next_offset)
+        .where(
+            table.c.consumer == consumer,
+            tuple_(table.c.topic, table.c.partition).in_(
+                [(tp.topic, tp.partition) for tp in wanted]
+            ),
+        )
+        .with_for_update()
+    )
+    return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
 
 
 def next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
@@ -142,28 +169,43 @@ class TransactionalConsumer:
         if not records:
             await self._report_lag()
             return 0
-        offsets = next_offsets(records)
         started = time.perf_counter()
         try:
             async with self._engine.begin() as conn:
-                await self._handler(conn, records)
-                await store_offsets(conn, self._offsets, self.name, offsets)
+                # Why the guard: on (re)assignment aiokafka installs the assignment and
+                # may fetch from the reset position before the rebalance listener's seek
+                # to the stored offsets has run (the listener awaits Postgres); that seek
+                # can then rewind over a batch just committed. Records below the stored
+                # offset were applied already: drop them, in the transaction that stores
+                # the new offsets. The offset rows are locked so that two members briefly
+                # owning a partition during a rebalance take turns instead of both applying.
+                stored = await _locked_offsets(conn, self._offsets, self.name, batches)
+                fresh = [r for r in records if r.offset >= stored.get(_tp(r), 0)]
+                offsets = next_offsets(fresh)
+                if fresh:
+                    await self._handler(conn, fresh)
+                    await store_offsets(conn, self._offsets, self.name, offsets)
         except Exception:
             # Nothing of the batch was kept: rewind so the same records come again.
             for tp, part in batches.items():
                 if part:
                     self._consumer.seek(tp, part[0].offset)
             raise
-        self.applied += len(records)
+        for tp, part in batches.items():  # rewound below what is applied: skip ahead
+            if part and stored.get(tp, 0) > part[-1].offset + 1:
+                self._consumer.seek(tp, stored[tp])
+        if not fresh:
+            return 0
+        self.applied += len(fresh)
         if self._metrics is not None:
-            self._metrics.consumed.labels(self.name).inc(len(records))
+            self._metrics.consumed.labels(self.name).inc(len(fresh))
             self._metrics.batch_seconds.labels(self.name).observe(time.perf_counter() - started)
         await self._report_lag()
         try:
             await self._consumer.commit(offsets)
         except Exception:  # lag reporting only; Postgres holds the truth
             log.warning("%s: Kafka offset commit failed (harmless)", self.name)
-        return len(records)
+        return len(fresh)
 
     async def _report_lag(self) -> None:
         """Records behind the partitions' high-water marks (for the lag gauge)."""

@@ -104,6 +104,11 @@ class OutboxRelay:
         self.published = 0
         self._metrics = metrics
 
+    def use(self, producer: AIOKafkaProducer) -> None:
+        """Publish with `producer` from now on: the runtime replaces a producer whose
+        start failed (Kafka away at start-up) with a new one."""
+        self._producer = producer
+
     async def publish_once(self) -> int:
         t = self._table
         async with self._engine.begin() as conn:

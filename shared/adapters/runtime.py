@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -70,6 +70,9 @@ class ServiceRuntime:
 
             async def run_relay(stop: asyncio.Event) -> None:
                 await rt.producer_started.wait()
+                # The producer that started may not be the one the relay was built with
+                # (each failed start replaces it): publish with the one that runs.
+                relay.use(rt.producer)
                 await relay.run(stop)
 
             rt.loops.start("outbox-relay", run_relay)
@@ -99,10 +102,21 @@ class ServiceRuntime:
                 await asyncio.sleep(1.0)
 
     def consume(
-        self, *, name: str, group_id: str, topics: Sequence[str], offsets: Table, handler: Handler
+        self,
+        *,
+        name: str,
+        group_id: str,
+        topics: Sequence[str],
+        offsets: Table,
+        handler: Handler,
+        consumer_factory: Callable[..., TransactionalConsumer] = TransactionalConsumer,
     ) -> TransactionalConsumer:
+        """Run a transactional consumer in the background (retrying its start while
+        Kafka is away). `consumer_factory` builds it from TransactionalConsumer's
+        keyword arguments: a subclass (or a partial of one) adds what a service needs."""
+
         def build() -> TransactionalConsumer:
-            return TransactionalConsumer(
+            return consumer_factory(
                 name=name,
                 engine=self.engine,
                 offsets=offsets,

@@ -26,7 +26,9 @@ app.add_typer(db_cmd.app, name="db", help="Schema migrations.")
 app.add_typer(kafka_cmd.app, name="kafka", help="Broker readiness and topics.")
 app.add_typer(stack_cmd.app, name="stack", help="Files of the local stack.")
 app.add_typer(ledger_cmd.app, name="ledger", help="The ledger: rebuild projections, verify.")
-app.add_typer(import_cmd.app, name="import", help="Bulk designations from a CSV or JSON-lines file.")
+app.command("import", help="Bulk designations from a CSV or JSON-lines file.")(
+    import_cmd.import_file
+)
 app.add_typer(schemas_cmd.app, name="schemas", help="Export event JSON Schemas and AsyncAPI.")
 
 

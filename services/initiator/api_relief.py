@@ -1,0 +1,114 @@
+"""Relief for the subject: credit repair (信用修复), exit application and approval."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from services.initiator.api_common import (
+    IdempotencyKey,
+    designation_subject,
+    run_command,
+    show,
+)
+from services.initiator.schemas import (
+    DesignationPublic,
+    ExitCreate,
+    RepairCreate,
+)
+from services.initiator.subjects import department_of
+from shared.domain.commands import (
+    ApplyExit,
+    ApproveExit,
+    GrantRepair,
+)
+from shared.web.deps import CurrentPrincipal
+
+router = APIRouter(prefix="/v1", tags=["initiator"])
+
+
+@router.post("/designations/{designation_id}/repair", response_model=DesignationPublic)
+async def repair(
+    designation_id: UUID,
+    body: RepairCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Grant credit repair (信用修复): all measures lifted, or only the listed ones."""
+    command = GrantRepair(
+        department=department_of(principal),
+        at=datetime.now(UTC),
+        designation_id=designation_id,
+        measures=_tuple(body.measures),
+        note=body.note,
+    )
+    return await run_command(
+        request,
+        principal,
+        idempotency_key,
+        body,
+        designation_subject(designation_id),
+        command,
+        show(designation_id, principal),
+    )
+
+
+def _tuple(values: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
+
+
+@router.post("/designations/{designation_id}/exit", response_model=DesignationPublic)
+async def apply_exit(
+    designation_id: UUID,
+    body: ExitCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record an exit application, for regimes whose listing ends on application."""
+    command = ApplyExit(
+        department=department_of(principal),
+        at=datetime.now(UTC),
+        designation_id=designation_id,
+        note=body.note,
+    )
+    return await run_command(
+        request,
+        principal,
+        idempotency_key,
+        body,
+        designation_subject(designation_id),
+        command,
+        show(designation_id, principal),
+    )
+
+
+@router.post("/designations/{designation_id}/exit/approval", response_model=DesignationPublic)
+async def approve_exit(
+    designation_id: UUID,
+    body: ExitCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Approve the exit applied for: the listing ends at its end date (or now, if past)."""
+    command = ApproveExit(
+        department=department_of(principal),
+        at=datetime.now(UTC),
+        designation_id=designation_id,
+        note=body.note,
+    )
+    return await run_command(
+        request,
+        principal,
+        idempotency_key,
+        body,
+        designation_subject(designation_id),
+        command,
+        show(designation_id, principal),
+    )
