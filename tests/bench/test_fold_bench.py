@@ -32,9 +32,14 @@ def history(designations: int) -> list[Recorded]:
     for n in range(designations):
         at = T0 + timedelta(days=n)
         command = IssueDesignation(
-            department="tax", at=at, subject=SubjectRef(id=subject, name="某公司"),
-            list_type="tax.major-violation", level=Level.ESPECIALLY_SERIOUS, reason="bench",
-            decision_no=f"B-{n}", decided_at=at.date(),
+            department="tax",
+            at=at,
+            subject=SubjectRef(id=subject, name="某公司"),
+            list_type="tax.major-violation",
+            level=Level.ESPECIALLY_SERIOUS,
+            reason="bench",
+            decision_no=f"B-{n}",
+            decided_at=at.date(),
         )
         outcome = decide(state, command, index)
         assert not isinstance(outcome, Rejected), outcome
@@ -45,9 +50,14 @@ def history(designations: int) -> list[Recorded]:
             state = evolve(state, rec)
             for task in getattr(new.data, "tasks", ()):
                 fb = make_envelope(
-                    MeasureExecuted(designation_id=new.data.designation_id, measure=task.measure,
-                                    department=task.department),
-                    subject=subject, source="/bench", time=at + timedelta(hours=1),
+                    MeasureExecuted(
+                        designation_id=new.data.designation_id,
+                        measure=task.measure,
+                        department=task.department,
+                    ),
+                    subject=subject,
+                    source="/bench",
+                    time=at + timedelta(hours=1),
                 )
                 events.append(Recorded(fb, at + timedelta(hours=1)))
     return events

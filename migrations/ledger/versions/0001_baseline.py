@@ -1,7 +1,7 @@
 """baseline
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0001'
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -40,43 +40,67 @@ APPEND_ONLY = [
 
 
 def upgrade() -> None:
-    op.create_table('consumer_offsets',
-    sa.Column('consumer', sa.Text(), nullable=False),
-    sa.Column('topic', sa.Text(), nullable=False),
-    sa.Column('partition', sa.Integer(), nullable=False),
-    sa.Column('next_offset', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'topic', 'partition')
+    op.create_table(
+        "consumer_offsets",
+        sa.Column("consumer", sa.Text(), nullable=False),
+        sa.Column("topic", sa.Text(), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("next_offset", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "topic", "partition"),
     )
-    op.create_table('events',
-    sa.Column('position', sa.BigInteger(), sa.Identity(always=True), nullable=False),
-    sa.Column('event_id', sa.UUID(), nullable=False),
-    sa.Column('stream', sa.Text(), nullable=False),
-    sa.Column('stream_version', sa.Integer(), nullable=False),
-    sa.Column('type', sa.Text(), nullable=False),
-    sa.Column('schema_version', sa.Integer(), nullable=False),
-    sa.Column('effective_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('recorded_at', sa.DateTime(timezone=True), server_default=sa.text('clock_timestamp()'), nullable=False),
-    sa.Column('source_topic', sa.Text(), nullable=True),
-    sa.Column('source_partition', sa.Integer(), nullable=True),
-    sa.Column('source_offset', sa.BigInteger(), nullable=True),
-    sa.Column('payload', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('prev_hash', sa.Text(), nullable=False),
-    sa.Column('hash', sa.Text(), nullable=False),
-    sa.PrimaryKeyConstraint('position'),
-    sa.UniqueConstraint('event_id'),
-    sa.UniqueConstraint('stream', 'stream_version', name='events_stream_version')
+    op.create_table(
+        "events",
+        sa.Column("position", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("stream", sa.Text(), nullable=False),
+        sa.Column("stream_version", sa.Integer(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("schema_version", sa.Integer(), nullable=False),
+        sa.Column("effective_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "recorded_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("clock_timestamp()"),
+            nullable=False,
+        ),
+        sa.Column("source_topic", sa.Text(), nullable=True),
+        sa.Column("source_partition", sa.Integer(), nullable=True),
+        sa.Column("source_offset", sa.BigInteger(), nullable=True),
+        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("prev_hash", sa.Text(), nullable=False),
+        sa.Column("hash", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("position"),
+        sa.UniqueConstraint("event_id"),
+        sa.UniqueConstraint("stream", "stream_version", name="events_stream_version"),
     )
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
-    sa.Column('topic', sa.Text(), nullable=False),
-    sa.Column('key', sa.Text(), nullable=False),
-    sa.Column('value', sa.LargeBinary(), nullable=False),
-    sa.Column('headers', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("topic", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("value", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "headers",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index('outbox_unpublished', 'outbox', ['id'], unique=False, postgresql_where=sa.text('published_at IS NULL'))
+    op.create_index(
+        "outbox_unpublished",
+        "outbox",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
     for stmt in APPEND_ONLY:
         op.execute(stmt)
 
@@ -85,7 +109,9 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS events_no_truncate ON events")
     op.execute("DROP TRIGGER IF EXISTS events_append_only ON events")
     op.execute("DROP FUNCTION IF EXISTS events_refuse_change()")
-    op.drop_index('outbox_unpublished', table_name='outbox', postgresql_where=sa.text('published_at IS NULL'))
-    op.drop_table('outbox')
-    op.drop_table('events')
-    op.drop_table('consumer_offsets')
+    op.drop_index(
+        "outbox_unpublished", table_name="outbox", postgresql_where=sa.text("published_at IS NULL")
+    )
+    op.drop_table("outbox")
+    op.drop_table("events")
+    op.drop_table("consumer_offsets")
