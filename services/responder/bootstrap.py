@@ -1,31 +1,77 @@
-"""Wires the responder: engine, producer, execution consumer, outbox relay."""
+"""Wires the responder: catalogue and hosting, engine, producer, the ingest consumer,
+one lane per hosted department, the outbox relay, freshness."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from services.responder import tables
-from services.responder.execution import CONSUMER, Execution
+from services.responder import execution, tables
+from services.responder.freshness import Freshness
+from services.responder.hosting import Hosting
+from services.responder.ingest import CONSUMER, Ingest
+from services.responder.ingest_consumer import IngestConsumer
+from services.responder.lanes import Lanes
+from services.responder.metrics import ResponderMetrics
 from services.responder.settings import ResponderSettings
 from shared.adapters import topics
 from shared.adapters.runtime import ServiceRuntime
+from shared.domain.catalogue.index import default_index
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: ResponderSettings = app.state.settings
+    catalogue = default_index()
+    hosting = Hosting.of(settings, catalogue)
+    metrics = ResponderMetrics.on(app.state.metrics)
+    app.state.catalogue = catalogue
+    app.state.hosting = hosting
+    app.state.responder_metrics = metrics
     async with ServiceRuntime.open(
         app, settings, client_id="jsb-responder", outbox=tables.outbox
     ) as rt:
-        execution = Execution(settings.topic_suffix)
+        freshness = Freshness(rt.engine, CONSUMER, settings.freshness_persist_s)
+        app.state.freshness = freshness
+        with contextlib.suppress(Exception):  # Postgres away at start: the ingest notes it later
+            await freshness.load()
+        ctx = execution.Context(hosting, settings.topic_suffix, settings.lane_batch, metrics)
+        lanes = Lanes(
+            rt.engine,
+            hosting.departments,
+            functools.partial(execution.advance, rt.engine, ctx=ctx),
+            concurrency=settings.lane_concurrency,
+            scan_interval_s=settings.scan_interval_s,
+            on_failure=lambda _: metrics.lane_failures.inc(),
+        )
+        app.state.lanes = lanes
+        ingest = Ingest(hosting, settings.topic_suffix, metrics)
+        app.state.ingest = ingest
         rt.consume(
             name=CONSUMER,
             group_id=settings.group_id,
             topics=[topics.DESIGNATIONS + settings.topic_suffix],
             offsets=tables.consumer_offsets,
-            handler=execution,
+            handler=ingest,
+            consumer_factory=functools.partial(
+                IngestConsumer, ingest=ingest, freshness=freshness, wake=lanes.wake
+            ),
         )
+        rt.loops.start("lanes", lanes.run)
+        rt.loops.start("data-age", functools.partial(_data_age, freshness, metrics))
         yield
+
+
+async def _data_age(freshness: Freshness, metrics: ResponderMetrics, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        at = freshness.caught_up_at
+        if at is not None:
+            metrics.data_age.set((datetime.now(UTC) - at).total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 5.0)

@@ -1,8 +1,15 @@
+"""The responder's settings (env prefix `JSB_RESPONDER_`, plus the stack-wide names)."""
+
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.adapters.settings import ServiceSettings
+
+ExecutionMode = Literal["auto", "manual"]
 
 
 class ResponderSettings(ServiceSettings):
@@ -13,3 +20,25 @@ class ResponderSettings(ServiceSettings):
     db_schema: str = "responder"
     group_id: str = "jsb.responder"
     port: int = 8002
+
+    departments: str = ""
+    """Departments this process hosts, comma-separated catalogue codes; empty: every
+    department of the catalogue (the local stack). In production: one."""
+    default_mode: ExecutionMode = "auto"
+    """How a measure is executed unless `execution_modes` names it."""
+    execution_modes: dict[str, ExecutionMode] = Field(default_factory=dict)
+    """Measure code → `auto` | `manual` (JSON in the environment:
+    `JSB_RESPONDER_EXECUTION_MODES='{"travel.restrict_flight": "manual"}'`)."""
+
+    lane_batch: int = 200
+    """Deliveries a department applies per transaction."""
+    lane_concurrency: int = 3
+    """Departments applying at the same time (each holds one database connection)."""
+    scan_interval_s: float = 1.0
+    """How often the lanes look for work nobody announced: due clock transitions
+    (expiry, end of a measure's own duration) and events another instance ingested."""
+    freshness_persist_s: float = 5.0
+    """How often the ingest's "caught up at" instant is written down for restarts."""
+
+    def department_codes(self) -> list[str]:
+        return [code.strip() for code in self.departments.split(",") if code.strip()]

@@ -1,0 +1,55 @@
+"""Each subject's folded state during one department pass, moved forward event by
+event (the department applies an event as the subject was when it happened)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from shared.domain.fold import Recorded, evolve
+from shared.domain.fold_state import SubjectState
+
+log = logging.getLogger(__name__)
+
+
+class SubjectFolds:
+    """Each subject's state, evolved forward only as far as the event being applied
+    (the department sees the subject as it was when that event happened)."""
+
+    def __init__(self, history: Mapping[str, Sequence[Recorded]]) -> None:
+        self._events: dict[str, Sequence[Recorded]] = {}
+        self._next: dict[str, int] = {}
+        self._states: dict[str, SubjectState] = {}
+        self._latest: dict[str, datetime] = {}
+        self.include(history)
+
+    @property
+    def subjects(self) -> set[str]:
+        return set(self._events)
+
+    def include(self, history: Mapping[str, Sequence[Recorded]]) -> None:
+        """Add subjects not folded yet."""
+        for subject_id, events in history.items():
+            if subject_id not in self._events:
+                self._events[subject_id] = events
+                self._next[subject_id] = 0
+                self._states[subject_id] = SubjectState(subject_id=subject_id)
+
+    def up_to(self, subject_id: str, position: int) -> tuple[SubjectState, datetime | None]:
+        events, i, state = (
+            self._events[subject_id],
+            self._next[subject_id],
+            self._states[subject_id],
+        )
+        while i < len(events) and (events[i].position or 0) <= position:
+            try:
+                state = evolve(state, events[i])
+            except ValueError:  # stored, so decodable; an inconsistent one is skipped
+                log.exception("event %s cannot be folded; skipped", events[i].envelope.id)
+            latest = self._latest.get(subject_id)
+            t = events[i].envelope.time
+            self._latest[subject_id] = t if latest is None or t > latest else latest
+            i += 1
+        self._next[subject_id], self._states[subject_id] = i, state
+        return state, self._latest.get(subject_id)

@@ -1,0 +1,119 @@
+"""One lane per hosted department: an asyncio task that applies that department's
+deliveries whenever it is woken, independently of every other department.
+
+Why lanes and not one consumer per department: an idle lane is a parked coroutine,
+an idle aiokafka consumer is a group member with heartbeats and long-poll fetches
+(measured in docs/responder.md). Why independent: a department whose pass fails
+(or is slow) backs off on its own; the others keep going, and since each pass
+moves only its own cursor, nothing is applied twice when it comes back.
+
+Woken by the ingest right after a batch that gave it work, and by a scanner every
+`scan_interval_s` that finds due clock work (expiry, end of a measure's own
+duration) or deliveries another instance ingested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.responder import store
+from shared.domain.envelope import utc_now
+
+log = logging.getLogger(__name__)
+
+Advance = Callable[[str], Awaitable[bool]]
+"""Apply one pass of a department; True when more may be waiting."""
+
+
+class Lanes:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        departments: Iterable[str],
+        advance: Advance,
+        *,
+        concurrency: int = 3,
+        scan_interval_s: float = 1.0,
+        max_backoff_s: float = 30.0,
+        on_failure: Callable[[str], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._departments = sorted(departments)
+        self._advance = advance
+        self._gate = asyncio.Semaphore(concurrency)
+        self._scan_interval_s = scan_interval_s
+        self._max_backoff_s = max_backoff_s
+        self._on_failure = on_failure
+        self._wake = {d: asyncio.Event() for d in self._departments}
+        self.passes = dict.fromkeys(self._departments, 0)
+        self.failures = dict.fromkeys(self._departments, 0)
+
+    def wake(self, departments: Iterable[str]) -> None:
+        for d in departments:
+            event = self._wake.get(d)
+            if event is not None:
+                event.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with self._engine.begin() as conn:
+                    await store.ensure_departments(conn, self._departments)
+                break
+            except Exception:
+                log.warning("lanes: Postgres not reachable yet; retrying", exc_info=True)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+        lanes = [
+            asyncio.create_task(self._lane(d, stop), name=f"lane:{d}") for d in self._departments
+        ]
+        self.wake(self._departments)  # catch up on whatever arrived while we were away
+        try:
+            await self._scan(stop)
+        finally:
+            for lane in lanes:
+                lane.cancel()
+            for lane in lanes:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lane
+
+    async def _scan(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._scan_interval_s)
+            if stop.is_set():
+                return
+            try:
+                async with self._engine.connect() as conn:
+                    self.wake(await store.pending_departments(conn, self._departments, utc_now()))
+            except Exception:  # the database is away: the next scan tries again
+                log.warning("lane scan failed", exc_info=True)
+
+    async def _lane(self, department: str, stop: asyncio.Event) -> None:
+        wake = self._wake[department]
+        backoff = 0.0
+        while not stop.is_set():
+            await wake.wait()
+            wake.clear()
+            try:
+                async with self._gate:
+                    while await self._advance(department) and not stop.is_set():
+                        self.passes[department] += 1
+                    self.passes[department] += 1
+                backoff = 0.0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.failures[department] += 1
+                if self._on_failure is not None:
+                    self._on_failure(department)
+                backoff = min(self._max_backoff_s, max(0.5, backoff * 2))
+                log.exception("department %s: pass failed; retrying in %.1fs", department, backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                wake.set()

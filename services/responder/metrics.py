@@ -1,0 +1,45 @@
+"""The responder's Prometheus metrics (on the app's registry, served at /metrics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+@dataclass(frozen=True)
+class ResponderMetrics:
+    feedback: Counter
+    checks: Counter
+    dead_letters: Counter
+    lane_failures: Counter
+    data_age: Gauge
+
+    @classmethod
+    def on(cls, registry: CollectorRegistry | None = None) -> ResponderMetrics:
+        registry = registry or CollectorRegistry()
+        return cls(
+            feedback=Counter(
+                "responder_feedback",
+                "Feedback events written to the outbox",
+                ["kind"],
+                registry=registry,
+            ),
+            checks=Counter("responder_checks", "Checks answered", ["decision"], registry=registry),
+            dead_letters=Counter(
+                "responder_dead_letters",
+                "Records sent to the dead-letter topic",
+                ["stage"],
+                registry=registry,
+            ),
+            lane_failures=Counter(
+                "responder_lane_failures",
+                "Department passes that failed and will be retried",
+                registry=registry,
+            ),
+            data_age=Gauge(
+                "responder_data_age_seconds",
+                "Seconds since the ingest last knew it had everything the broker had",
+                registry=registry,
+            ),
+        )

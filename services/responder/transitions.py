@@ -1,0 +1,153 @@
+"""A department's task transitions: what the fold says is in force → what to report.
+
+Pure. The domain decides what is in force (`DesignationRecord.state_at`,
+`measures_in_force`); this module only maps that onto one task's life:
+
+    (new) ──active──► executed (auto) | pending (manual, the officer's inbox)
+    executed | pending ──suspended──► suspended ──active──► back (resumed)
+    executed | pending | suspended ──ended──► lifted
+    not_applicable | failed: closed, nothing was applied, nothing to suspend or lift
+
+and names the feedback each transition reports on jsb.feedback.v1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from services.responder.settings import ExecutionMode
+from shared.domain.fold_state import DesignationRecord, DesignationState
+
+
+class Phase(StrEnum):
+    ACTIVE = "active"  # the measure applies (or will, from effective_from)
+    SUSPENDED = "suspended"  # an open objection on a regime that suspends (暂不执行)
+    ENDED = "ended"  # revoked, repaired, expired, exited, superseded, or removed
+
+
+class TaskState(StrEnum):
+    PENDING = "pending"
+    EXECUTED = "executed"
+    NOT_APPLICABLE = "not_applicable"
+    FAILED = "failed"
+    SUSPENDED = "suspended"
+    LIFTED = "lifted"
+
+
+OPEN = frozenset({TaskState.PENDING, TaskState.EXECUTED, TaskState.SUSPENDED})
+"""States in which the task still follows its designation."""
+ANSWERS = frozenset({TaskState.EXECUTED, TaskState.NOT_APPLICABLE, TaskState.FAILED})
+"""What an officer may report on a pending (manual) task."""
+
+
+@dataclass(frozen=True)
+class Step:
+    state: TaskState
+    resume_to: TaskState | None
+    reports: tuple[str, ...]
+    """Feedback kinds to report, in order (`executed`, `suspended`, `resumed`, `lifted`)."""
+
+
+def _listed(record: DesignationRecord, department: str, measure: str) -> bool:
+    return any(t.measure == measure and t.department == department for t in record.data.tasks)
+
+
+def phase_of(record: DesignationRecord, department: str, measure: str, as_of: datetime) -> Phase:
+    """What the domain says about this department's measure at `as_of`."""
+    if not _listed(record, department, measure) or measure in record.lifted:
+        return Phase.ENDED
+    in_force = record.measures_in_force(as_of)
+    if any(t.measure == measure and t.department == department for t in in_force):
+        return Phase.ACTIVE
+    state = record.state_at(as_of)
+    if state is DesignationState.PENDING:  # takes effect later: applied now, from then
+        return Phase.ACTIVE
+    if state is DesignationState.SUSPENDED:
+        return Phase.SUSPENDED
+    return Phase.ENDED
+
+
+def step(
+    current: TaskState | None, resume_to: TaskState | None, phase: Phase, mode: ExecutionMode
+) -> Step:
+    """The task's next state for `phase` (None: the task is new)."""
+    if current is None or current is TaskState.LIFTED:
+        return _start(current, phase, mode)
+    if current in (TaskState.NOT_APPLICABLE, TaskState.FAILED):
+        return Step(current, None, ())
+    if phase is Phase.ENDED:
+        return Step(TaskState.LIFTED, None, ("lifted",))
+    if phase is Phase.SUSPENDED:
+        if current is TaskState.SUSPENDED:
+            return Step(current, resume_to, ())
+        return Step(TaskState.SUSPENDED, current, ("suspended",))
+    if current is TaskState.SUSPENDED:
+        back = resume_to or TaskState.PENDING
+        if back is TaskState.PENDING and mode == "auto":  # never applied yet: apply now
+            return Step(TaskState.EXECUTED, None, ("resumed", "executed"))
+        return Step(back, None, ("resumed",))
+    return Step(current, None, ())
+
+
+def _start(current: TaskState | None, phase: Phase, mode: ExecutionMode) -> Step:
+    """A new task, or a lifted one that its designation wants again (an amendment
+    gave the measure back)."""
+    if phase is Phase.ACTIVE:
+        if mode == "auto":
+            return Step(TaskState.EXECUTED, None, ("executed",))
+        return Step(TaskState.PENDING, None, ())
+    if phase is Phase.SUSPENDED:
+        return Step(TaskState.SUSPENDED, TaskState.PENDING, ("suspended",))
+    # Ended before it was ever applied: reported once, so the task is not left open.
+    return Step(TaskState.LIFTED, None, () if current is TaskState.LIFTED else ("lifted",))
+
+
+def wake_at(
+    record: DesignationRecord, department: str, measure: str, as_of: datetime
+) -> datetime | None:
+    """The next instant after `as_of` at which the clock alone may change the phase
+    (effective from/until, an ending that lies ahead, the measure's own duration)."""
+    candidates = [record.data.effective_from, record.data.effective_until]
+    if record.end is not None:
+        candidates.append(record.end.at)
+    candidates.extend(
+        t.until for t in record.data.tasks if t.measure == measure and t.department == department
+    )
+    future = [c for c in candidates if c is not None and c > as_of]
+    return min(future, default=None)
+
+
+def note_for(
+    kind: str,
+    record: DesignationRecord,
+    department: str,
+    measure: str,
+    as_of: datetime,
+    mode: ExecutionMode,
+) -> str:
+    """A short, human reason for a reported transition (goes into the feedback note)."""
+    if kind == "executed":
+        return "applied automatically" if mode == "auto" else "applied"
+    if kind == "suspended":
+        objection = record.open_objection
+        ref = f" {objection.objection_id}" if objection else ""
+        return f"objection{ref} under review: not executed meanwhile (暂不执行)"
+    if kind == "resumed":
+        return "objection resolved: in force again"
+    return "lifted: " + end_reason(record, department, measure, as_of)
+
+
+def end_reason(record: DesignationRecord, department: str, measure: str, as_of: datetime) -> str:
+    if not _listed(record, department, measure):
+        return "measure removed by an amendment"
+    if measure in record.lifted:
+        return "measure lifted by credit repair"
+    state = record.state_at(as_of)
+    if state is DesignationState.EXPIRED and record.end is None:
+        return "designation expired (period over)"
+    if state in (DesignationState.IN_FORCE, DesignationState.SUSPENDED):
+        return "the measure's own duration is over"
+    reason = record.end.reason if record.end is not None and record.end.reason else ""
+    return f"designation {state.value}" + (f" ({reason})" if reason else "")

@@ -1,0 +1,112 @@
+"""Measure the responder's two stages and its check on the real Postgres (no Kafka):
+`python -m tests.support.responder_bench [designations]`. Numbers go to
+docs/responder.md; nothing here runs in the test suite."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.responder import checks
+from services.responder.lanes import Lanes
+from services.responder.schemas import CheckCreate
+from shared.adapters.db import make_engine
+from shared.adapters.migrations import DEFAULT_ADMIN_URL, upgrade
+from shared.adapters.settings import DEFAULT_DATABASE_URL
+from shared.domain.catalogue.index import default_index
+from tests.support.infra import unique
+from tests.support.responder_harness import Harness, hosting, issue_command, run
+from tests.support.subjects import new_uscc
+from tests.unit.domain_fixtures import Subject
+
+TAX = "tax.major-violation"
+
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _outbox_rows(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(text("SELECT count(*) FROM outbox")) or 0)
+
+
+async def bench(n: int) -> None:
+    schema = "responder_" + unique("bench")
+    await asyncio.to_thread(upgrade, "responder", url=DEFAULT_ADMIN_URL, schema=schema, role="jsb")
+    engine = make_engine(DEFAULT_DATABASE_URL, schema=schema)
+    try:
+        h = Harness(engine, hosting(), "." + unique())
+        await h.ensure()
+        subjects = [Subject(new_uscc()) for _ in range(n)]
+        envelopes = [run(s, issue_command(s.subject_id, TAX, "tax"))[0] for s in subjects]
+        tasks = sum(len(e.data["tasks"]) for e in envelopes)
+
+        wall, used = time.perf_counter(), cpu()
+        for i in range(0, n, 100):
+            await h.feed(envelopes[i : i + 100])
+        print(
+            f"ingest: {n} designations in {time.perf_counter() - wall:.2f}s "
+            f"(cpu {cpu() - used:.2f}s)"
+        )
+
+        wall, used = time.perf_counter(), cpu()
+        lanes = Lanes(engine, h.hosting.departments, h.advance, concurrency=3)
+        stop = asyncio.Event()
+        running = asyncio.create_task(lanes.run(stop))
+        while await _outbox_rows(engine) < tasks:  # noqa: ASYNC110 - polls the database
+            await asyncio.sleep(0.2)
+        elapsed = time.perf_counter() - wall
+        stop.set()
+        await running
+        print(
+            f"departments: {tasks} tasks executed and reported in {elapsed:.2f}s "
+            f"({tasks / elapsed:.0f}/s, cpu {cpu() - used:.2f}s)"
+        )
+
+        catalogue = default_index()
+        latencies = []
+        used = cpu()
+        for i in range(500):
+            body = CheckCreate(
+                subject_id=subjects[i % n].subject_id,
+                measure="procurement.restrict_government_procurement",
+            )
+            started = time.perf_counter()
+            async with engine.begin() as conn:
+                answer = await checks.answer(
+                    conn,
+                    body,
+                    "mof",
+                    catalogue,
+                    as_of=datetime.now(UTC),
+                    fresh_as_of=None,
+                    suffix=h.suffix,
+                )
+            latencies.append(time.perf_counter() - started)
+            assert answer.decision == "block"
+        latencies.sort()
+        print(
+            f"checks (block, recorded + intercepted, in-process): p50 "
+            f"{statistics.median(latencies) * 1000:.1f} ms, p99 "
+            f"{latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms, cpu "
+            f"{(cpu() - used) / len(latencies) * 1000:.2f} ms each"
+        )
+    finally:
+        await engine.dispose()
+        admin = make_engine(DEFAULT_ADMIN_URL)
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(bench(int(sys.argv[1]) if len(sys.argv) > 1 else 200))

@@ -1,0 +1,95 @@
+"""A private Kafka broker (deploy/scripts/kafka.sh in a directory of our own, on free
+ports) and a stack of the four services on it, for responder tests that must stop
+Kafka — the shared broker stays up — or run the responder with its own settings."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.adapters import kafka_admin
+from shared.adapters.migrations import upgrade_all
+from shared.adapters.settings import PROJECT_ROOT
+from shared.adapters.topics import TOPICS, TopicSpec
+from shared.web.auth import AUDITOR, OPS
+from tests.support.infra import Infra, unique
+from tests.support.stack import Stack, free_port, start_stack
+
+KAFKA_SH = PROJECT_ROOT / "deploy" / "scripts" / "kafka.sh"
+
+
+@dataclass
+class PrivateKafka:
+    bootstrap: str
+    env: dict[str, str]
+
+    def start(self) -> None:
+        subprocess.run(
+            [str(KAFKA_SH), "start"], env=self.env, check=True, timeout=240, capture_output=True
+        )
+
+    def stop(self) -> None:
+        subprocess.run(
+            [str(KAFKA_SH), "stop"], env=self.env, check=True, timeout=60, capture_output=True
+        )
+
+
+@contextmanager
+def private_kafka() -> Iterator[PrivateKafka]:
+    """A single-node broker of our own; stopped and deleted afterwards. Not under
+    pytest's tmp directories: concurrent sessions rotate those."""
+    home = Path(tempfile.mkdtemp(prefix="jsb-responder-kafka-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "JSB_LOCAL_DIR": str(home),
+        "JSB_KAFKA_PORT": str(port),
+        "JSB_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "JSB_TOPIC_PARTITIONS": "3",
+    }
+    kafka = PrivateKafka(f"127.0.0.1:{port}", env)
+    try:
+        kafka.start()
+        yield kafka
+    finally:
+        kafka.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def tokens() -> dict[str, str]:
+    from shared.cli.stack_cmd import department_codes
+
+    return {name: secrets.token_urlsafe(16) for name in [*department_codes(), AUDITOR, OPS]}
+
+
+@contextmanager
+def private_stack(infra: Infra, extra_env: dict[str, str]) -> Iterator[tuple[Stack, PrivateKafka]]:
+    """The four services on a private broker, fresh topics and schemas."""
+    from tests.conftest import drop_schemas
+
+    workdir = Path(tempfile.mkdtemp(prefix="jsb-responder-stack-"))
+    with private_kafka() as kafka:
+        own = dataclasses.replace(infra, kafka=kafka.bootstrap)
+        topic_suffix, schema_suffix = "." + unique("rsp"), "_" + unique("rsp")
+        asyncio.run(
+            kafka_admin.ensure_topics(
+                own.kafka, 3, tuple(TopicSpec(t.name + topic_suffix, t.configs) for t in TOPICS)
+            )
+        )
+        upgrade_all(url=own.admin_url, schema_suffix=schema_suffix, role=own.service_role)
+        stack = start_stack(own, topic_suffix, schema_suffix, tokens(), workdir, extra_env)
+        try:
+            yield stack, kafka
+        finally:
+            stack.stop()
+            drop_schemas(own.admin_url, schema_suffix)
+            shutil.rmtree(workdir, ignore_errors=True)
