@@ -104,3 +104,25 @@ def designation_subject(designation_id: UUID) -> FindSubject:
         return subject_id
 
     return find
+
+
+async def act_on_designation(
+    request: Request,
+    principal: Principal,
+    idempotency_key: str | None,
+    body: BaseModel,
+    designation_id: UUID,
+    command: AnyCommand,
+    status: int = 200,
+) -> JSONResponse:
+    """The common route body: run `command` on the designation's subject and show
+    the designation as it is afterwards."""
+    return await run_command(
+        request,
+        principal,
+        idempotency_key,
+        body,
+        designation_subject(designation_id),
+        command,
+        show(designation_id, principal, status),
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.initiator import repository
 from services.initiator.api_common import (
     IdempotencyKey,
+    act_on_designation,
     designation_subject,
     not_found,
     run_command,
@@ -63,14 +64,8 @@ async def amend(
         changes=changes,
         reason=body.reason,
     )
-    return await run_command(
-        request,
-        principal,
-        idempotency_key,
-        body,
-        designation_subject(designation_id),
-        command,
-        show(designation_id, principal, 201),
+    return await act_on_designation(
+        request, principal, idempotency_key, body, designation_id, command, 201
     )
 
 
@@ -90,14 +85,8 @@ async def revoke(
         reason=body.reason,
         restore_reputation=body.restore_reputation,
     )
-    return await run_command(
-        request,
-        principal,
-        idempotency_key,
-        body,
-        designation_subject(designation_id),
-        command,
-        show(designation_id, principal),
+    return await act_on_designation(
+        request, principal, idempotency_key, body, designation_id, command
     )
 
 

@@ -11,9 +11,7 @@ from fastapi.responses import JSONResponse
 
 from services.initiator.api_common import (
     IdempotencyKey,
-    designation_subject,
-    run_command,
-    show,
+    act_on_designation,
 )
 from services.initiator.schemas import (
     DesignationPublic,
@@ -47,14 +45,8 @@ async def repair(
         measures=_tuple(body.measures),
         note=body.note,
     )
-    return await run_command(
-        request,
-        principal,
-        idempotency_key,
-        body,
-        designation_subject(designation_id),
-        command,
-        show(designation_id, principal),
+    return await act_on_designation(
+        request, principal, idempotency_key, body, designation_id, command
     )
 
 
@@ -77,14 +69,8 @@ async def apply_exit(
         designation_id=designation_id,
         note=body.note,
     )
-    return await run_command(
-        request,
-        principal,
-        idempotency_key,
-        body,
-        designation_subject(designation_id),
-        command,
-        show(designation_id, principal),
+    return await act_on_designation(
+        request, principal, idempotency_key, body, designation_id, command
     )
 
 
@@ -103,12 +89,6 @@ async def approve_exit(
         designation_id=designation_id,
         note=body.note,
     )
-    return await run_command(
-        request,
-        principal,
-        idempotency_key,
-        body,
-        designation_subject(designation_id),
-        command,
-        show(designation_id, principal),
+    return await act_on_designation(
+        request, principal, idempotency_key, body, designation_id, command
     )
