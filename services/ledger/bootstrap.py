@@ -1,35 +1,82 @@
-"""Wires the ledger: engine, producer, ingest consumer, outbox relay."""
+"""Wires the ledger: engine, producer, the two ingest lanes, outbox relay.
+
+Why two lanes (one consumer per topic) and not one consumer of both topics: a court
+list of 10,000 debtors brings ~490,000 feedback events behind its 10,000
+designations. One consumer reading both topics hands over whatever its fetches hold,
+so designations waited behind a flood of feedback (minutes) before they showed in
+the ledger. With a lane per topic, each lane's batches take turns with the other's at
+the append lock (Postgres grants a waiting advisory lock in request order), so a
+designation waits at most one feedback batch, however long the feedback backlog.
+
+Why this keeps ingest correct:
+- both lanes append through the same `store.append`, under the same append lock,
+  which is held to the end of the transaction: the per-subject hash chain and stream
+  versions are assigned by one writer at a time, and projection refreshes of one
+  subject never overlap (the lock covers them too);
+- each lane stores its own offsets (consumer name `ledger.ingest.<lane>`, rows keyed
+  by topic and partition) with its batch, in its transaction: exactly-once per lane,
+  as before; migration 0003 carried the single consumer's rows over;
+- the order between the two topics was never given (they are different topics): a
+  subject's stream interleaves them in whatever order they were appended, and the
+  domain's fold keeps lifecycle and feedback apart, so every interleaving folds to the
+  same status (tests/integration/test_ledger_ingest.py, feedback before designation).
+  Within a topic, a subject's records keep their order: a subject is one partition
+  and each lane applies a partition's records in order, one batch after the other.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import gc
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 
 from services.ledger import tables
+from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import CONSUMER, Ingest
 from services.ledger.settings import LedgerSettings
 from shared.adapters import topics
 from shared.adapters.runtime import ServiceRuntime
 
+LANES = {"designations": topics.DESIGNATIONS, "feedback": topics.FEEDBACK}
+"""Ingest lane → the topic it consumes (without the suffix)."""
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: LedgerSettings = app.state.settings
-    async with ServiceRuntime.open(
-        app, settings, client_id="jsb-ledger", outbox=tables.outbox
-    ) as rt:
-        ingest = Ingest(settings.topic_suffix, app.state.metrics)
-        app.state.ingest = ingest
-        rt.consume(
-            name=CONSUMER,
-            group_id=settings.group_id,
-            topics=[
-                topics.DESIGNATIONS + settings.topic_suffix,
-                topics.FEEDBACK + settings.topic_suffix,
-            ],
-            offsets=tables.consumer_offsets,
-            handler=ingest,
-        )
+    with _gc_threshold(settings.gc_threshold):
+        async with ServiceRuntime.open(
+            app, settings, client_id="jsb-ledger", outbox=tables.outbox
+        ) as rt:
+            ingest = Ingest(
+                settings.topic_suffix, app.state.metrics, FoldCache(settings.fold_cache_subjects)
+            )
+            app.state.ingest = ingest
+            for lane, topic in LANES.items():
+                rt.consume(
+                    name=f"{CONSUMER}.{lane}",
+                    group_id=f"{settings.group_id}.{lane}",
+                    topics=[topic + settings.topic_suffix],
+                    offsets=tables.consumer_offsets,
+                    handler=ingest,
+                )
+            yield
+
+
+@contextmanager
+def _gc_threshold(threshold: int) -> Iterator[None]:
+    """Why: ingest allocates millions of short-lived objects (the domain's status
+    models) while the fold cache keeps many long-lived ones; with Python's default
+    threshold the collector runs so often that its full passes over the cache cost
+    about a third of ingest's time (measured in docs/ledger.md). A higher threshold
+    collects as much, less often. Restored when the app stops (tests run the ledger
+    inside the test process)."""
+    previous = gc.get_threshold()
+    if threshold > 0:
+        gc.set_threshold(threshold, *previous[1:])
+    try:
         yield
+    finally:
+        gc.set_threshold(*previous)

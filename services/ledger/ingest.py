@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import projections, store, tables
+from services.ledger.fold_cache import FoldCache
 from services.ledger.status_stream import status_message
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import OutboxMessage, enqueue
@@ -26,6 +27,13 @@ from shared.domain.wire import PoisonMessage
 log = logging.getLogger(__name__)
 
 CONSUMER = "ledger.ingest"
+
+
+STEPS = ("decode", "append", "fold", "project", "write", "status", "outbox")
+"""The steps of a batch, timed (`Ingest.seconds`, metric ledger_ingest_step_seconds):
+`append` includes waiting for the append turn (the other lane's batch), `fold`
+reading the streams the fold cache misses, `project` renders the status and windows
+and builds the rows, `write` replaces them in Postgres."""
 
 
 class IngestMetrics:
@@ -42,17 +50,47 @@ class IngestMetrics:
         self.batch = Histogram(
             "ledger_ingest_batch_seconds", "Time to apply one batch", registry=registry
         )
+        self.steps = Counter(
+            "ledger_ingest_step_seconds",
+            "Time spent in each step of ingest",
+            ["step"],
+            registry=registry,
+        )
+        self.subjects = Counter(
+            "ledger_subjects_refreshed", "Subject projections refreshed", registry=registry
+        )
+        self.cache = Counter(
+            "ledger_fold_cache_lookups",
+            "Fold cache lookups by outcome (a miss reads the stream back)",
+            ["outcome"],
+            registry=registry,
+        )
 
 
 class Ingest:
-    def __init__(self, topic_suffix: str = "", registry: CollectorRegistry | None = None) -> None:
+    """The handler of both ingest lanes (services/ledger/bootstrap.py). Holds the fold
+    cache they share: they take turns under the append lock, so one subject is never
+    folded by two batches at once (and fold_cache.py says why a stale entry is only
+    a miss)."""
+
+    def __init__(
+        self,
+        topic_suffix: str = "",
+        registry: CollectorRegistry | None = None,
+        cache: FoldCache | None = None,
+    ) -> None:
         self._suffix = topic_suffix
         self._metrics = IngestMetrics(registry) if registry is not None else None
+        self.cache = FoldCache() if cache is None else cache
         self.appended = 0
         self.dead_lettered = 0
+        self.refreshed = 0
+        self.seconds = dict.fromkeys(STEPS, 0.0)
+        """Time spent per step since start (for benchmarks and the step metric)."""
 
     async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
         started = time.perf_counter()
+        clock = _Clock(self.seconds)
         batch: list[tuple[Envelope, store.SourceRef | None]] = []
         dead: list[OutboxMessage] = []
         for r in records:
@@ -69,15 +107,44 @@ class Ingest:
                 dead.append(dead_letter(r, exc.reason, CONSUMER, self._suffix))
                 continue
             batch.append((env, store.SourceRef(r.topic, r.partition, r.offset)))
+        clock.lap("decode")
         appended = await store.append(conn, tables.events, batch)
+        clock.lap("append")
+        # One refresh per subject per batch, whatever number of its events the batch
+        # holds: a bigger batch folds, renders and writes each subject fewer times.
         touched = list(dict.fromkeys(e.stream for e in appended))
-        refreshed = await projections.refresh(conn, touched, appended)
+        # Read under the append turn (held since store.append): the other lane cannot
+        # be refreshing meanwhile, so the difference is this batch's own.
+        hits, misses = self.cache.hits, self.cache.misses
+        refreshed = await projections.refresh(conn, touched, appended, self.cache, clock.lap)
+        hits, misses = self.cache.hits - hits, self.cache.misses - misses
         statuses = [status_message(p, self._suffix) for p in refreshed]
+        clock.lap("status")
         await enqueue(conn, tables.outbox, [*dead, *statuses])
+        clock.lap("outbox")
         self.appended += len(appended)
         self.dead_lettered += len(dead)
+        self.refreshed += len(refreshed)
         if self._metrics is not None:
             self._metrics.appended.inc(len(appended))
             self._metrics.duplicates.inc(len(batch) - len(appended))
             self._metrics.dead.inc(len(dead))
+            self._metrics.subjects.inc(len(refreshed))
             self._metrics.batch.observe(time.perf_counter() - started)
+            for step, seconds in clock.laps.items():
+                self._metrics.steps.labels(step).inc(seconds)
+            self._metrics.cache.labels("hit").inc(hits)
+            self._metrics.cache.labels("miss").inc(misses)
+
+
+class _Clock:
+    def __init__(self, totals: dict[str, float]) -> None:
+        self._totals = totals
+        self._last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps[step] = now - self._last
+        self._totals[step] += now - self._last
+        self._last = now

@@ -70,28 +70,44 @@ def identifier_keys(state: SubjectState, subject_id: str) -> list[str]:
     return sorted(keys)
 
 
-def change_instant(events: Sequence[StoredEvent]) -> datetime:
-    """The instant the subject's latest change is rendered at (in UTC, whatever offset
-    the events carried: the rendered status must not depend on how a row was read)."""
-    return utc(max(events[-1].recorded_at, *(e.effective_at for e in events)))
+def change_instant(head: StoredEvent, latest_effective: datetime) -> datetime:
+    """The instant the subject's latest change is rendered at: the latest of the head's
+    recorded time and every event's effective time (`latest_effective`), in UTC
+    whatever offset the events carried (the rendered status must not depend on how a
+    row was read)."""
+    return utc(max(head.recorded_at, latest_effective))
 
 
 def project(subject_id: str, events: Sequence[StoredEvent]) -> SubjectProjection:
     """The rows of a subject with at least one event (`events` in stream order)."""
-    head = events[-1]
-    as_of = change_instant(events)
     state = fold_recorded(recorded_events(events), subject_id)
+    return project_state(subject_id, state, events[-1], max(e.effective_at for e in events))
+
+
+def project_state(
+    subject_id: str, state: SubjectState, head: StoredEvent, effective: datetime
+) -> SubjectProjection:
+    """The rows of a subject whose events fold to `state`: `head` is its last stored
+    event, `effective` the latest effective time among all of them. The same rows as
+    `project(subject_id, events)` (that is how it computes them); ingest calls it with
+    a state evolved from a cached one (services/ledger/fold_cache.py)."""
+    as_of = change_instant(head, effective)
     status = render_status(state, as_of)
-    windows = timeline(state, as_of, status)
+    windows = timeline(state, as_of)
     kind = status.subject_kind
+    doc: Row = status.model_dump(mode="json")
+    # Each designation's view is the status document's own entry (the same JSON that
+    # view.model_dump would give): the status is dumped once, not once per table, and
+    # the writer lets the server take the views from the stored status (bulk_sql.Part).
+    views: list[Row] = doc["designations"]
     designations: list[Row] = []
     tasks: list[Row] = []
     public: list[Row] = []
-    for view in status.designations:
+    for view, view_doc in zip(status.designations, views, strict=True):
         record = state.designations[view.designation_id]
-        designations.append(_designation_row(subject_id, record, view, windows))
+        designations.append(_designation_row(subject_id, record, view, view_doc, windows))
         tasks.extend(_task_rows(subject_id, record, view, windows))
-        public.extend(_public_rows(subject_id, record, view, windows))
+        public.extend(_public_rows(subject_id, record, view, view_doc, windows))
     return SubjectProjection(
         subject_id=subject_id,
         as_of=as_of,
@@ -105,7 +121,7 @@ def project(subject_id: str, events: Sequence[StoredEvent]) -> SubjectProjection
             "head_event_id": head.event_id,
             "stream_version": head.stream_version,
             "restricted": status.restricted,
-            "status": status.model_dump(mode="json"),
+            "status": doc,
         },
         identifiers=[
             {"identifier": key, "subject_id": subject_id}
@@ -124,7 +140,11 @@ def _first(windows: list[Window] | None) -> Window | tuple[None, None]:
 
 
 def _designation_row(
-    subject_id: str, record: DesignationRecord, view: DesignationStatus, windows: Timeline
+    subject_id: str,
+    record: DesignationRecord,
+    view: DesignationStatus,
+    view_doc: Row,
+    windows: Timeline,
 ) -> Row:
     data = record.data
     in_force_from, in_force_until = _first(windows.in_force.get(view.designation_id))
@@ -142,7 +162,7 @@ def _designation_row(
         "state": view.state.value,
         "in_force_from": in_force_from,
         "in_force_until": in_force_until,
-        "view": view.model_dump(mode="json"),
+        "view": view_doc,
     }
 
 
@@ -176,9 +196,12 @@ def _public_rows(
     subject_id: str,
     record: DesignationRecord,
     view: DesignationStatus,
+    view_doc: Row,
     windows: Timeline,
 ) -> list[Row]:
-    entry = public_entry(subject_id, record, view)
+    if not windows.public.get(view.designation_id):
+        return []
+    entry = public_entry(subject_id, record, view, view_doc)
     return [
         {
             "subject_id": subject_id,
@@ -212,10 +235,16 @@ _PUBLIC_FIELDS = frozenset(
 )
 
 
-def public_entry(subject_id: str, record: DesignationRecord, view: DesignationStatus) -> Row:
+def public_entry(
+    subject_id: str, record: DesignationRecord, view: DesignationStatus, view_doc: Row | None = None
+) -> Row:
     """An entry of the publicity list (公示): what the public may read, persons masked.
-    Corrections show old and new values together (`amendments`)."""
-    entry: Row = view.model_dump(mode="json", include=set(_PUBLIC_FIELDS))
+    Corrections show old and new values together (`amendments`). `view_doc`: the
+    view's JSON when already dumped (the same keys, in the same order, as a dump
+    restricted to the public fields)."""
+    if view_doc is None:
+        view_doc = view.model_dump(mode="json")
+    entry: Row = {k: v for k, v in view_doc.items() if k in _PUBLIC_FIELDS}
     entry["subject_id"] = subject_id
     entry["subject_kind"] = record.data.subject_kind.value
     entry["under_objection"] = view.objection is not None and view.objection.status == "open"

@@ -1,21 +1,32 @@
 """Writing the projections: refresh the subjects a batch touched (in the ingest
 transaction), or rebuild everything from the event store.
 
-Each subject's rows are replaced as a whole (delete, insert) from `project(...)`, a
-pure function of its events: so the order in which subjects are refreshed, and how
-events were batched, cannot change the result, and a rebuild equals the live rows.
+A subject's stored rows are made equal to `project(...)`, a pure function of its
+events: so the order in which subjects are refreshed, and how events were batched,
+cannot change the result, and a rebuild equals the live rows. Ingest computes the
+same function from a cached fold (`project_state` of the state evolved with the
+batch's events: fold_cache.py says why that is the same state) and writes only the
+rows that changed when it knows what is stored (projection_writes.py), a few
+set-based statements per table per batch (bulk_sql.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger import store, tables
-from services.ledger.projection import Row, SubjectProjection, project
+from services.ledger import projection_writes, store, tables
+from services.ledger.fold_cache import FoldCache, Folded
+from services.ledger.projection import SubjectProjection, project, project_state
+from services.ledger.projection_writes import Written
+from services.ledger.replay import fold_recorded, recorded_events
+from shared.domain.fold_state import SubjectState
 
+Lap = Callable[[str], None]
 Progress = Callable[[int, int], None]
 """(events done, subjects done) since the last call."""
 
@@ -24,26 +35,80 @@ async def refresh(
     conn: AsyncConnection,
     subjects: Sequence[str],
     appended: Sequence[store.StoredEvent] = (),
+    cache: FoldCache | None = None,
+    lap: Lap | None = None,
 ) -> list[SubjectProjection]:
     """Re-project `subjects` from their events, inside the caller's transaction.
-    `appended`: events just appended in this transaction; a subject whose whole
-    stream is among them (it starts at version 1) is not read back."""
+
+    `appended`: events just appended in this transaction (in stream order). A subject
+    whose whole stream is among them (it starts at version 1) is not read back; one
+    whose state before them is in `cache` is evolved with them only; any other is
+    read from the store and folded from scratch, as a rebuild does. Each subject is
+    folded and projected once, however many of its events the batch holds.
+    `lap(step)` is called after each step (fold, project, write) to time them."""
     if not subjects:
         return []
     fresh: dict[str, list[store.StoredEvent]] = {}
     for event in appended:
         fresh.setdefault(event.stream, []).append(event)
-    whole = {s: evs for s, evs in fresh.items() if evs[0].stream_version == 1}
-    by_subject = {
-        **await store.streams(conn, tables.events, [s for s in subjects if s not in whole]),
-        **{s: whole[s] for s in subjects if s in whole},
-    }
-    projections = [project(s, events) for s, events in by_subject.items() if events]
-    for chunk in store.chunks(list(subjects), store.CHUNK):
-        for table in tables.PROJECTIONS:
-            await conn.execute(delete(table).where(table.c.subject_id.in_(chunk)))
-    await _insert(conn, projections)
+    folded: dict[str, tuple[Folded, store.StoredEvent]] = {}
+    previous: dict[str, Written] = {}
+    missing: list[str] = []
+    for subject in subjects:
+        new = fresh.get(subject)
+        base = None if not new else _base(subject, new[0], cache)
+        if new and base is not None:
+            folded[subject] = (_evolve(subject, base, new), new[-1])
+            if base.written is not None:
+                previous[subject] = base.written
+        else:
+            missing.append(subject)
+    for subject, events in (await store.streams(conn, tables.events, missing)).items():
+        if events:
+            folded[subject] = (_evolve(subject, _START, events), events[-1])
+    _lap(lap, "fold")
+    projections: list[SubjectProjection] = []
+    for subject in subjects:
+        if subject in folded:
+            f, head = folded[subject]
+            projections.append(project_state(subject, f.state, head, f.latest_effective))
+    _lap(lap, "project")
+    written = await projection_writes.write(conn, projections, previous, subjects)
+    if cache is not None:
+        for p in projections:
+            cache.put(p.subject_id, replace(folded[p.subject_id][0], written=written[p.subject_id]))
+    _lap(lap, "write")
     return projections
+
+
+def _lap(lap: Lap | None, step: str) -> None:
+    if lap is not None:
+        lap(step)
+
+
+_START = Folded(0, store.GENESIS, SubjectState(), datetime.min.replace(tzinfo=UTC))
+"""Before a stream's first event."""
+
+
+def _base(subject: str, first: store.StoredEvent, cache: FoldCache | None) -> Folded | None:
+    """The stream as it was before `first`, if known without reading the store."""
+    if first.stream_version == 1:
+        return _START
+    if cache is None:
+        return None
+    return cache.get(subject, first.stream_version - 1, first.prev_hash)
+
+
+def _evolve(subject: str, base: Folded, events: Sequence[store.StoredEvent]) -> Folded:
+    """`base` evolved with `events`, the stream's next ones."""
+    head = events[-1]
+    latest = max(e.effective_at for e in events)
+    if base.version == 0:
+        state = fold_recorded(recorded_events(events), subject)
+    else:
+        state = fold_recorded(recorded_events(events), subject, base.state)
+        latest = max(latest, base.latest_effective)
+    return Folded(head.stream_version, head.hash, state, latest)
 
 
 async def rebuild(
@@ -65,7 +130,7 @@ async def rebuild(
 
     async def flush() -> None:
         nonlocal pending, pending_events
-        await _insert(conn, pending)
+        await projection_writes.insert_all(conn, pending)
         if progress is not None:
             progress(pending_events, len(pending))
         pending, pending_events = [], 0
@@ -79,16 +144,3 @@ async def rebuild(
             await flush()
     await flush()
     return events_done, subjects_done
-
-
-async def _insert(conn: AsyncConnection, projections: Sequence[SubjectProjection]) -> None:
-    rows: dict[Table, list[Row]] = {t: [] for t in tables.PROJECTIONS}
-    for p in projections:
-        rows[tables.subject_status].append(p.status_row)
-        rows[tables.subject_identifiers].extend(p.identifiers)
-        rows[tables.designations].extend(p.designations)
-        rows[tables.tasks].extend(p.tasks)
-        rows[tables.public_entries].extend(p.public_entries)
-    for table, batch in rows.items():
-        if batch:
-            await conn.execute(insert(table), batch)

@@ -42,8 +42,13 @@ def recorded_events(events: Iterable[StoredEvent]) -> list[Recorded]:
     return out
 
 
-def fold_recorded(events: Iterable[Recorded], subject_id: str) -> SubjectState:
-    state = SubjectState(subject_id=subject_id)
+def fold_recorded(
+    events: Iterable[Recorded], subject_id: str, start: SubjectState | None = None
+) -> SubjectState:
+    """Fold `events` into `start` (None: the subject's empty state), skipping what no
+    longer folds. A left fold: folding a stream's prefix, then the rest into the
+    result, equals folding the whole stream (services/ledger/fold_cache.py)."""
+    state = SubjectState(subject_id=subject_id) if start is None else start
     for recorded in events:
         try:
             state = evolve(state, recorded)

@@ -12,4 +12,18 @@ class LedgerSettings(ServiceSettings):
 
     db_schema: str = "ledger"
     group_id: str = "jsb.ledger"
+    """Each ingest lane joins `<group_id>.<lane>` (Kafka-side lag only: the offsets
+    that count are stored in Postgres)."""
     port: int = 8003
+    batch_size: int = 2000
+    """Records per ingest transaction (and outbox rows per relay round). Each subject a
+    batch touches is folded, rendered and written once per batch, so a bigger batch
+    costs less per event when a subject's events are spread over many records (a
+    court list's 49 feedback events per debtor): measured in docs/ledger.md."""
+    fold_cache_subjects: int = 2000
+    """Subjects whose folded state (and last written rows) are kept in memory between
+    batches (services/ledger/fold_cache.py): ~85-100 KiB each for a court debtor with
+    49 tasks, so ~200 MB at most. 0 turns the cache off."""
+    gc_threshold: int = 10_000
+    """Allocations between two young-generation garbage collections in the ledger's
+    process (Python's default: 700); 0 keeps Python's default. See bootstrap.py."""

@@ -8,26 +8,30 @@ which instant a designation is in force, on public display, or a task overdue â€
 long as no new event arrives (a new event refreshes the subject's rows).
 
 Why this keeps every rule in the domain: the windows are found by *sampling* the
-domain's own `render_status` at every instant where its answer can change by the clock,
-and reading its answers. The only knowledge here is which instants those are, taken
-from the clock rules of shared.domain.fold_state (`state_at`, `measures_in_force`) and
-status_view (`overdue`): a designation's start, end of period and ending; a measure's
-own `until`; the China day after a task's deadline. Between two such instants every
-answer is constant, so the status at the earlier one holds until the later one.
-`tests/unit/test_ledger_timeline.py` checks this against dense sampling.
+domain's own answers at every instant where they can change by the clock, and reading
+them: `clock_view` (shared.domain.status_view), which gives the designation states,
+suppressed incentives and overdue tasks exactly as `render_status` does (same rules,
+tested there) without rendering the whole status â€” rendering one per sampled instant
+cost a third of a subject's refresh. The only knowledge here is which instants those
+are, taken from the clock rules of shared.domain.fold_state (`state_at`,
+`measures_in_force`) and status_view (`overdue`): a designation's start, end of period
+and ending; a measure's own `until`; the China day after a task's deadline. Between
+two such instants every answer is constant, so the answer at the earlier one holds
+until the later one. `tests/unit/test_ledger_timeline.py` checks the windows against
+dense sampling of `render_status`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
 from shared.domain.china_time import start_of_china_day
-from shared.domain.fold_state import DesignationState, SubjectState, TaskKey
-from shared.domain.status_view import SubjectStatus, render_status
+from shared.domain.fold_state import DesignationRecord, DesignationState, SubjectState, TaskKey
+from shared.domain.status_view import ClockView, clock_view
 
 K = TypeVar("K", bound=Hashable)
 Window = tuple[datetime, datetime | None]
@@ -59,51 +63,53 @@ class Timeline:
     overdue: dict[TaskKey, list[Window]] = field(default_factory=dict)
 
 
-def timeline(
-    state: SubjectState, since: datetime, at_since: SubjectStatus | None = None
-) -> Timeline:
-    """The windows from `since` on (the state must hold no event after `since`);
-    `at_since`: the status at `since`, if already rendered."""
-    samples = [
-        (t, at_since if t == since and at_since is not None else render_status(state, t))
-        for t in change_instants(state, since)
-    ]
+def timeline(state: SubjectState, since: datetime) -> Timeline:
+    """The windows from `since` on (the state must hold no event after `since`)."""
+    samples = [(t, clock_view(state, t)) for t in change_instants(state, since)]
+    records = state.designations
+    tasks = list(
+        dict.fromkeys(
+            (d, t.measure, t.department) for d, r in records.items() for t in r.data.tasks
+        )
+    )
+    # Runs are tracked by the task's index: a TaskKey hashes a UUID in Python each time.
+    overdue = _windows(
+        samples, lambda view: ((i, key in view.overdue) for i, key in enumerate(tasks))
+    )
     return Timeline(
         in_force=_windows(samples, _in_force),
-        public=_windows(samples, _public),
-        overdue=_windows(samples, _overdue),
+        public=_windows(samples, lambda view: _public(view, records)),
+        overdue={tasks[i]: runs for i, runs in overdue.items()},
     )
 
 
-def _in_force(status: SubjectStatus) -> Iterable[tuple[UUID, bool]]:
-    for d in status.designations:
-        yield d.designation_id, d.state is DesignationState.IN_FORCE
+def _in_force(view: ClockView) -> Iterable[tuple[UUID, bool]]:
+    for designation_id, state in view.states.items():
+        yield designation_id, state is DesignationState.IN_FORCE
 
 
-def _public(status: SubjectStatus) -> Iterable[tuple[UUID, bool]]:
-    for d in status.designations:
+def _public(
+    view: ClockView, records: Mapping[UUID, DesignationRecord]
+) -> Iterable[tuple[UUID, bool]]:
+    for designation_id, state in view.states.items():
         yield (
-            d.designation_id,
-            (d.state is DesignationState.IN_FORCE and d.published and not d.suppressed),
+            designation_id,
+            state is DesignationState.IN_FORCE
+            and records[designation_id].data.published
+            and designation_id not in view.suppressed,
         )
 
 
-def _overdue(status: SubjectStatus) -> Iterable[tuple[TaskKey, bool]]:
-    for d in status.designations:
-        for t in d.tasks:
-            yield (d.designation_id, t.measure, t.department), t.overdue
-
-
 def _windows(
-    samples: list[tuple[datetime, SubjectStatus]],
-    flags: Callable[[SubjectStatus], Iterable[tuple[K, bool]]],
+    samples: list[tuple[datetime, ClockView]],
+    flags: Callable[[ClockView], Iterable[tuple[K, bool]]],
 ) -> dict[K, list[Window]]:
     """Runs of True per key over the sampled instants (the last run open-ended)."""
     out: dict[K, list[Window]] = {}
     open_since: dict[K, datetime] = {}
-    for at, status in samples:
+    for at, view in samples:
         seen: set[K] = set()
-        for key, on in flags(status):
+        for key, on in flags(view):
             seen.add(key)
             if on and key not in open_since:
                 open_since[key] = at

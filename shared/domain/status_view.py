@@ -1,12 +1,17 @@
 """The subject's status at an instant, rendered from its folded state.
 
 The models (SubjectStatus and its parts, StatusChanged) live in status_models and are
-re-exported here.
+re-exported here. `clock_view` answers, without rendering, the parts of the status
+that move with the clock alone (for callers that sample many instants); both are
+built from the same rules (`_task_overdue`, `_incentive_suppressed`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
+from uuid import UUID
 
 from shared.domain.china_time import china_date
 from shared.domain.envelope import Envelope, dataschema_uri
@@ -16,6 +21,7 @@ from shared.domain.fold_state import (
     DesignationState,
     ObjectionRecord,
     SubjectState,
+    TaskKey,
     TaskState,
 )
 from shared.domain.status_models import (
@@ -34,6 +40,7 @@ from shared.domain.vocabulary import Polarity
 
 __all__ = [
     "AmendmentView",
+    "ClockView",
     "DesignationStatus",
     "ExitView",
     "FeedbackView",
@@ -43,6 +50,7 @@ __all__ = [
     "StatusChanged",
     "SubjectStatus",
     "TaskStatus",
+    "clock_view",
     "render_status",
     "status_envelope",
 ]
@@ -94,6 +102,68 @@ def render_status(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    """What of a status can change by the clock alone, at one instant: each
+    designation's state, the incentives suppressed by a sanction in force (交叉比对)
+    and the overdue tasks. The same answers as `render_status` at that instant."""
+
+    states: Mapping[UUID, DesignationState]
+    suppressed: frozenset[UUID]
+    overdue: frozenset[TaskKey]
+
+
+def clock_view(state: SubjectState, as_of: datetime) -> ClockView:
+    """The clock-driven parts of the status at `as_of`, without rendering it (a state
+    that holds no event later than `as_of`, as for render_status)."""
+    sanctioned = bool(state.sanctions_in_force(as_of))
+    today = china_date(as_of)
+    states: dict[UUID, DesignationState] = {}
+    suppressed: set[UUID] = set()
+    overdue: set[TaskKey] = set()
+    for record in state.designations.values():
+        designation_state = record.state_at(as_of)
+        states[record.designation_id] = designation_state
+        if _incentive_suppressed(record, designation_state, sanctioned):
+            suppressed.add(record.designation_id)
+        for task in record.data.tasks:
+            # the answer is looked up only when the clock alone does not rule it out
+            if _late(designation_state, task.deadline, today):
+                key = (record.designation_id, task.measure, task.department)
+                if _unanswered(state.task_feedback(key).state):
+                    overdue.add(key)
+    return ClockView(states, frozenset(suppressed), frozenset(overdue))
+
+
+def _task_overdue(
+    designation_state: DesignationState, task_state: TaskState, deadline: date, today: date
+) -> bool:
+    """A task is overdue while its designation is in force and it has no answer after
+    its deadline (a China day)."""
+    return _late(designation_state, deadline, today) and _unanswered(task_state)
+
+
+def _late(designation_state: DesignationState, deadline: date, today: date) -> bool:
+    """The clock's half of `_task_overdue`."""
+    return designation_state is DesignationState.IN_FORCE and today > deadline
+
+
+def _unanswered(task_state: TaskState) -> bool:
+    """The answers' half of `_task_overdue`."""
+    return task_state is TaskState.PENDING
+
+
+def _incentive_suppressed(
+    record: DesignationRecord, designation_state: DesignationState, sanctioned: bool
+) -> bool:
+    """An incentive in force is suppressed while the subject has a sanction in force."""
+    return (
+        sanctioned
+        and designation_state is DesignationState.IN_FORCE
+        and record.data.polarity is Polarity.INCENTIVE
+    )
+
+
 def _in_force(record: DesignationRecord, as_of: datetime) -> list[MeasureInForce]:
     outliving = record.state_at(as_of) in OUTLIVED_BY_OWN_DURATION
     return [
@@ -125,7 +195,6 @@ def _designation(
 ) -> DesignationStatus:
     data = record.data
     designation_state = record.state_at(as_of)
-    in_force = designation_state is DesignationState.IN_FORCE
     today = china_date(as_of)
     objections = tuple(_objection(o, today) for o in record.objections)
     shown = record.open_objection or (record.objections[-1] if record.objections else None)
@@ -139,7 +208,7 @@ def _designation(
                 department=task.department,
                 state=feedback.state,
                 deadline=task.deadline,
-                overdue=in_force and feedback.state is TaskState.PENDING and today > task.deadline,
+                overdue=_task_overdue(designation_state, feedback.state, task.deadline, today),
                 mandatory=task.mandatory,
                 until=task.until,
                 interceptions=feedback.interceptions,
@@ -173,7 +242,7 @@ def _designation(
         end_reason="" if end is None else end.reason,
         restore_reputation=None if end is None else end.restore_reputation,
         superseded_by=None if end is None else end.by_designation_id,
-        suppressed=sanctioned and in_force and data.polarity is Polarity.INCENTIVE,
+        suppressed=_incentive_suppressed(record, designation_state, sanctioned),
         lifted_measures=tuple(sorted(record.lifted)),
         parent_designation_id=data.parent_designation_id,
         related_role=data.related_role,

@@ -9,7 +9,12 @@ from typing import Any
 from uuid import UUID
 
 from services.ledger.access import concerns, mask_identity_numbers, status_for
-from services.ledger.projection import identifier_keys, normalise_identifier, project
+from services.ledger.projection import (
+    _PUBLIC_FIELDS,
+    identifier_keys,
+    normalise_identifier,
+    project,
+)
 from services.ledger.replay import fold_recorded, recorded_events, status_at
 from services.ledger.status_stream import status_message
 from shared.domain.identifiers import org_code_of_uscc
@@ -158,3 +163,19 @@ def test_rows_do_not_depend_on_the_offset_an_instant_was_read_with() -> None:
     as_read = [replace(e, effective_at=e.effective_at.astimezone(UTC)) for e in as_sent]
     assert as_sent[0].effective_at.utcoffset() == timedelta(hours=8)
     assert project(s.subject_id, as_sent).status_row == project(s.subject_id, as_read).status_row
+
+
+def test_rows_reuse_the_status_document_without_changing_a_value() -> None:
+    s = Script(new_resident_id())
+    iss = s.issue(list_type="court.dishonest-debtor", level="serious", name="张三")
+    p = project(s.subject_id, stored([iss, *feedback(iss, only=2)]))
+    [view] = p.status.designations
+    assert p.designations[0]["view"] == view.model_dump(mode="json")
+    assert p.designations[0]["view"] == p.status_row["status"]["designations"][0]
+    [row] = p.public_entries
+    # the public fields of the entry are what a dump restricted to them gives, in order
+    expected = mask_identity_numbers(view.model_dump(mode="json", include=set(_PUBLIC_FIELDS)))
+    entry = row["entry"]
+    assert list(entry)[: len(expected)] == list(expected)
+    assert {k: entry[k] for k in expected} == expected
+    assert s.subject_id not in str(entry)

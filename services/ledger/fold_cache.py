@@ -1,0 +1,73 @@
+"""The folded state of recently changed subjects, kept in memory between batches, so
+that a batch adding a few events to a long stream evolves the state with those events
+instead of reading the whole stream back and folding it again.
+
+Why it can never serve a wrong state: an entry is keyed by the stream's head *hash*,
+and the hash chains every payload of the stream in order (store.chain_hash). The
+fold reads nothing but the payloads, in stream order (shared.domain.fold: `evolve`
+uses the envelope only), so the same head hash means the same payloads, hence the same
+state — whoever appended them. An entry left by a transaction that rolled back
+names a head the store does not have (no batch will chain onto it: a miss) or, if
+the batch is retried, the very same payloads (a hit that is right). Another ledger
+instance appending to the stream moves the head (a miss). On a miss the caller folds
+the stream from the store, as a rebuild does. `fold_recorded` is a left fold, so
+evolving a cached state with the next events equals folding all of them.
+
+An entry also keeps a snapshot of the projection rows written for its head, so
+that the next refresh writes only the rows that changed; projection_writes.py says
+when a snapshot is trusted.
+
+The cache is bounded (least recently used out) and only an optimisation: empty, it
+changes nothing but speed.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.ledger.projection_writes import Written
+from shared.domain.fold_state import SubjectState
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A stream folded up to its event `version`, whose chain hash is `hash`."""
+
+    version: int
+    hash: str
+    state: SubjectState
+    latest_effective: datetime
+    """The latest effective time among the folded events (projection.change_instant)."""
+    written: Written | None = None
+    """The rows written for this state, if this process wrote them (projection_writes)."""
+
+
+class FoldCache:
+    def __init__(self, capacity: int = 2000) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[str, Folded] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, stream: str, version: int, head_hash: str) -> Folded | None:
+        """The stream's state folded up to (`version`, `head_hash`), if kept."""
+        entry = self._entries.get(stream)
+        if entry is None or entry.version != version or entry.hash != head_hash:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(stream)
+        self.hits += 1
+        return entry
+
+    def put(self, stream: str, folded: Folded) -> None:
+        if self.capacity <= 0:
+            return
+        self._entries[stream] = folded
+        self._entries.move_to_end(stream)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)

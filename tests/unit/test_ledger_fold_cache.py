@@ -1,0 +1,86 @@
+"""The fold cache and the incremental projection it feeds: a state evolved from a
+cached prefix projects exactly like the whole stream folded from scratch."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from services.ledger.fold_cache import FoldCache, Folded
+from services.ledger.projection import project, project_state
+from services.ledger.projections import _START, _base, _evolve
+from services.ledger.replay import fold_recorded, recorded_events
+from shared.domain.commands import RevokeDesignation
+from shared.domain.fold_state import SubjectState
+from tests.support.ledger_events import T0, Script, designation_id, feedback, stored
+from tests.support.subjects import new_resident_id, new_uscc
+
+
+def _folded(version: int, digest: str = "h") -> Folded:
+    return Folded(version, digest, SubjectState(subject_id="s"), T0)
+
+
+def test_a_hit_needs_the_same_version_and_head_hash() -> None:
+    cache = FoldCache(capacity=10)
+    entry = _folded(3, "abc")
+    cache.put("s", entry)
+    assert cache.get("s", 3, "abc") is entry
+    assert cache.get("s", 3, "abd") is None  # another history with as many events
+    assert cache.get("s", 2, "abc") is None
+    assert cache.get("t", 3, "abc") is None
+    assert (cache.hits, cache.misses) == (1, 3)
+
+
+def test_least_recently_used_entries_go_first() -> None:
+    cache = FoldCache(capacity=2)
+    cache.put("a", _folded(1))
+    cache.put("b", _folded(1))
+    assert cache.get("a", 1, "h") is not None  # a is now the most recent
+    cache.put("c", _folded(1))
+    assert len(cache) == 2
+    assert cache.get("b", 1, "h") is None
+    assert cache.get("a", 1, "h") is not None
+    assert cache.get("c", 1, "h") is not None
+    off = FoldCache(capacity=0)
+    off.put("a", _folded(1))
+    assert len(off) == 0
+
+
+def test_evolving_a_cached_prefix_projects_like_the_whole_stream() -> None:
+    s = Script(new_resident_id())
+    issued = s.issue(list_type="court.dishonest-debtor", level="especially_serious")
+    fb = feedback(issued)
+    s.run(
+        RevokeDesignation(
+            department="court",
+            at=T0 + timedelta(days=3),
+            designation_id=designation_id(issued),
+            reason="已履行",
+        )
+    )
+    events = stored([*fb[:7], issued, *fb[7:30], *s.envelopes[1:], *fb[30:]])
+    # recorded later than every effective time, except the head (the max matters)
+    events = [replace(e, recorded_at=T0 + timedelta(hours=2)) for e in events]
+    events[-1] = replace(events[-1], recorded_at=datetime(2026, 11, 1, tzinfo=UTC))
+    whole = project(s.subject_id, events)
+    cache = FoldCache()
+    for cut in (1, 8, 31, 40):
+        prefix = _evolve(s.subject_id, _START, events[:cut])
+        cache.put(s.subject_id, prefix)
+        base = _base(s.subject_id, events[cut], cache)
+        assert base is prefix
+        rest = _evolve(s.subject_id, base, events[cut:])
+        assert rest.state == fold_recorded(recorded_events(events), s.subject_id)
+        assert (rest.version, rest.hash) == (events[-1].stream_version, events[-1].hash)
+        again = project_state(s.subject_id, rest.state, events[-1], rest.latest_effective)
+        assert again == whole
+
+
+def test_the_first_event_of_a_stream_needs_no_cache_and_an_unknown_base_is_read() -> None:
+    s = Script(new_uscc())
+    first = s.issue()
+    second = s.issue(list_type="market.serious-illegal", level="serious", at=T0 + timedelta(1))
+    events = stored([first, second])
+    assert _base(s.subject_id, events[0], None) is _START
+    assert _base(s.subject_id, events[1], None) is None
+    assert _base(s.subject_id, events[1], FoldCache()) is None
