@@ -16,28 +16,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
-from shared.domain.identifiers import mask
+from shared.domain.identifiers import mask_personal_numbers
 from shared.domain.status_view import SubjectStatus
 from shared.web.auth import Principal
 
-# Shapes a personal number can have (GB 11643 resident id; mainland passports); the
-# domain's `mask` then decides (organisation codes that look alike stay in clear).
-_PERSONAL = re.compile(r"[0-9]{17}[0-9Xx]|[A-Z]{1,2}[0-9]{7,8}")
-
 
 def mask_identity_numbers(value: Any) -> Any:
-    """`value` (JSON-like) with every personal identity number masked."""
-    if isinstance(value, str):
-        return mask(value) if len(value) <= 18 and _PERSONAL.fullmatch(value) else value
-    if isinstance(value, dict):
-        return {k: mask_identity_numbers(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask_identity_numbers(v) for v in value]
-    return value
+    """`value` (JSON-like) with every personal identity number masked (the domain's rule)."""
+    return mask_personal_numbers(value)
 
 
 def shown(principal: Principal | None, value: Any) -> Any:

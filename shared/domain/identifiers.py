@@ -422,6 +422,23 @@ def mask(value: str) -> str:
         return _mask_keep(normalised, 2, 2)
 
 
+# Shapes a personal number can have inside free JSON (GB 11643 resident id; mainland
+# passports): `mask` then decides, so organisation codes that look alike stay in clear.
+_PERSONAL_SHAPE = re.compile(r"[0-9]{17}[0-9Xx]|[A-Z]{1,2}[0-9]{7,8}")
+
+
+def mask_personal_numbers(value: object) -> object:
+    """A JSON-like `value` with every personal identity number in it masked (strings
+    that merely contain one, such as names or reasons, are left as they are)."""
+    if isinstance(value, str):
+        return mask(value) if _PERSONAL_SHAPE.fullmatch(value) else value
+    if isinstance(value, dict):
+        return {k: mask_personal_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_personal_numbers(v) for v in value]
+    return value
+
+
 # --- subjects with several identifiers --------------------------------------------
 
 

@@ -565,3 +565,26 @@ def test_derive_identity_propagates_parse_errors() -> None:
     with pytest.raises(IdentifierError) as caught:
         derive_identity([ARCH_USCC, "nonsense"])
     assert caught.value.code == "unknown_format"
+
+
+def test_mask_personal_numbers_walks_json_and_masks_only_personal_numbers() -> None:
+    from shared.domain.identifiers import mask_personal_numbers
+
+    person = "11010519491231002X"
+    org = "91350100M000100Y43"
+    doc = {
+        "subject_id": person,
+        "ids": [person, org, "E12345678"],
+        "pair": (person, 3),
+        "reason": f"名下 {person} 的账户",  # free text is left alone
+        "n": 7,
+        "none": None,
+    }
+    assert mask_personal_numbers(doc) == {
+        "subject_id": "110105********002X",
+        "ids": ["110105********002X", org, "E1*****78"],
+        "pair": ["110105********002X", 3],
+        "reason": f"名下 {person} 的账户",
+        "n": 7,
+        "none": None,
+    }
