@@ -12,12 +12,10 @@ from services.initiator.schemas import (
     TaskOut,
 )
 from shared.domain.fold_state import DesignationRecord, ObjectionRecord
-from shared.domain.identifiers import mask
+from shared.domain.identifiers import display
 
-
-def shown_id(subject_id: str, sees_identity_numbers: bool) -> str:
-    """A subject id as this caller may see it: identity numbers masked unless allowed."""
-    return subject_id if sees_identity_numbers else mask(subject_id)
+shown_id = display
+"""A subject id as the caller may see it (the domain's rule)."""
 
 
 def objection_out(o: ObjectionRecord) -> ObjectionOut:

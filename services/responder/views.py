@@ -13,13 +13,13 @@ from services.responder.schemas import Restriction, RestrictionsPublic, TaskPubl
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.fold import enforced_by
 from shared.domain.fold_state import DesignationRecord, DesignationState, SubjectState
-from shared.domain.identifiers import mask
+from shared.domain.identifiers import display
 from shared.domain.vocabulary import Polarity
 from shared.web.auth import Principal
 
 
 def shown(subject_id: str, principal: Principal) -> str:
-    return subject_id if principal.sees_identity_numbers else mask(subject_id)
+    return display(subject_id, principal.sees_identity_numbers)
 
 
 def _restriction(

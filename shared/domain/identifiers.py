@@ -422,6 +422,11 @@ def mask(value: str) -> str:
         return _mask_keep(normalised, 2, 2)
 
 
+def display(value: str, in_clear: bool) -> str:
+    """`value` in clear for a caller allowed to see identity numbers, else masked."""
+    return value if in_clear else mask(value)
+
+
 # Shapes a personal number can have inside free JSON (GB 11643 resident id; mainland
 # passports): `mask` then decides, so organisation codes that look alike stay in clear.
 _PERSONAL_SHAPE = re.compile(r"[0-9]{17}[0-9Xx]|[A-Z]{1,2}[0-9]{7,8}")

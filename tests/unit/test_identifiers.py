@@ -588,3 +588,10 @@ def test_mask_personal_numbers_walks_json_and_masks_only_personal_numbers() -> N
         "n": 7,
         "none": None,
     }
+
+
+def test_display_masks_unless_in_clear() -> None:
+    from shared.domain.identifiers import display
+
+    assert display("11010519491231002X", True) == "11010519491231002X"
+    assert display("11010519491231002X", False) == "110105********002X"
