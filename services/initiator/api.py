@@ -11,25 +11,20 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from services.initiator import repository
-from services.initiator.api_common import (
-    IdempotencyKey,
-    not_found,
-    run_command,
-    show,
-)
+from services.initiator.api_common import acting, not_found, run_command, show
 from services.initiator.commands_in import issue_command
 from services.initiator.cross_check import incentive_guard
+from services.initiator.ports import StreamStore
 from services.initiator.schemas import (
     DesignationCreate,
     DesignationPublic,
 )
-from services.initiator.subjects import department_of, subject_key
+from services.initiator.subjects import subject_key
 from services.initiator.views import designation_public
 from shared.domain.catalogue.index import CatalogueIndex
+from shared.domain.errors import CommandRefused
 from shared.domain.rejections import RejectionCode
-from shared.web.deps import CurrentPrincipal, EngineDep
-from shared.web.problems import FieldError, ProblemError
+from shared.web.deps import CurrentPrincipal, IdempotencyKey
 
 router = APIRouter(prefix="/v1", tags=["initiator"])
 
@@ -42,9 +37,10 @@ async def create_designation(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Designate a subject onto a list; related persons get linked designations."""
-    command = issue_command(body, department_of(principal), datetime.now(UTC))
+    command = issue_command(body, **acting(principal))
     subject_id = subject_key([body.subject.id, *body.subject.other_ids])
-    guard = incentive_guard(request.app, body.list_type, subject_id)
+    state = request.app.state
+    guard = incentive_guard(state.catalogue, state.ledger, body.list_type, subject_id)
     return await run_command(
         request,
         principal,
@@ -59,12 +55,13 @@ async def create_designation(
 
 @router.get("/designations/{designation_id}", response_model=DesignationPublic)
 async def get_designation(
-    designation_id: UUID, principal: CurrentPrincipal, engine: EngineDep
+    designation_id: UUID, principal: CurrentPrincipal, request: Request
 ) -> DesignationPublic:
     """One designation, for its initiating department (and the auditor and ops desks)."""
-    async with engine.connect() as conn:
-        subject_id = await repository.subject_of_designation(conn, designation_id)
-        streams = await repository.load_streams(conn, [subject_id] if subject_id else [])
+    store: StreamStore = request.app.state.streams
+    async with store.begin() as tx:
+        subject_id = await tx.subject_of_designation(designation_id)
+        streams = await tx.load([subject_id] if subject_id else [])
     record = streams[subject_id].state.designation(designation_id) if subject_id else None
     if record is None:
         raise not_found(
@@ -73,11 +70,8 @@ async def get_designation(
             f"no designation {designation_id}",
         )
     if principal.department not in (None, record.data.designated_by):
-        code = RejectionCode.NOT_OWN_DESIGNATION
         message = f"designation {designation_id} belongs to {record.data.designated_by}"
-        raise ProblemError(
-            403, code.value, message, [FieldError("department", code.value, message)]
-        )
+        raise CommandRefused.because(RejectionCode.NOT_OWN_DESIGNATION, "department", message)
     return designation_public(
         record, datetime.now(UTC), sees_identity_numbers=principal.sees_identity_numbers
     )

@@ -1,44 +1,64 @@
-"""What the initiator's routes share: the command context, running a command under
-the request's Idempotency-Key in one transaction, showing the result.
+"""What the initiator's routes share: who acts and when, the command context,
+running a command under the request's Idempotency-Key in one transaction, showing
+the result.
 
 Routes stay thin: build the domain command from the body and the caller's token,
 hand it to `handlers.execute` (lock, fold, decide, append, outbox, timers) and show
-the result. Every refusal is a problem document and rolls the transaction back:
-nothing is written, nothing published.
+the result. Every refusal raises a domain exception (shared/domain/errors.py),
+which rolls the transaction back — nothing is written, nothing published — and
+which the app's one handler (shared/web/problems.py) answers as a problem document.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Any, TypedDict
 from uuid import UUID
 
-from fastapi import Header, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.initiator import handlers, repository, tables
+from services.initiator import handlers
+from services.initiator.ports import SubjectStreams
 from services.initiator.views import designation_public
-from shared.adapters.idempotency import request_fingerprint, run_once
+from shared.adapters.idempotency import request_fingerprint
 from shared.adapters.observability import correlation_id
-from shared.domain.commands import (
-    AnyCommand,
-)
+from shared.domain.commands import AnyCommand
+from shared.domain.errors import CommandRefused
 from shared.domain.fold_state import SubjectState
 from shared.domain.rejections import RejectionCode
+from shared.ports import IdempotencyStore
 from shared.web.auth import Principal
-from shared.web.problems import FieldError, ProblemError
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 Respond = Callable[[SubjectState, datetime], tuple[int, Any]]
-FindSubject = Callable[[AsyncConnection], Awaitable[str]]
+FindSubject = Callable[[SubjectStreams], Awaitable[str]]
 
 
-def context(request: Request) -> handlers.Context:
+class Acting(TypedDict):
+    """The fields every command starts with: who acts, and when."""
+
+    department: str
+    at: datetime
+
+
+def department_of(principal: Principal) -> str:
+    """The acting department; the auditor and ops desks designate nothing (403)."""
+    if principal.department is None or "initiator" not in principal.roles:
+        message = f"{principal.name} is not an initiating department"
+        raise CommandRefused.because(RejectionCode.DEPARTMENT_NOT_ALLOWED, "Authorization", message)
+    return principal.department
+
+
+def acting(principal: Principal) -> Acting:
+    """`department=…, at=…` of a command sent now by `principal`'s department."""
+    return {"department": department_of(principal), "at": datetime.now(UTC)}
+
+
+def context(request: Request) -> handlers.CommandContext:
     settings = request.app.state.settings
-    return handlers.Context(
+    return handlers.CommandContext(
         request.app.state.catalogue,
         settings.topic_suffix,
         correlationid=correlation_id.get(),  # the request's: follow it across services
@@ -46,8 +66,15 @@ def context(request: Request) -> handlers.Context:
     )
 
 
-def not_found(code: RejectionCode, field: str, message: str) -> ProblemError:
-    return ProblemError(404, code.value, message, [FieldError(field, code.value, message)])
+def not_found(code: RejectionCode, field: str, message: str) -> CommandRefused:
+    return CommandRefused.because(code, field, message)
+
+
+def fingerprint(request: Request, body: BaseModel | None) -> str:
+    """What a retry under the same Idempotency-Key must repeat."""
+    return request_fingerprint(
+        request.method, request.url.path, body.model_dump(mode="json") if body else None
+    )
 
 
 async def run_command(
@@ -62,19 +89,16 @@ async def run_command(
 ) -> JSONResponse:
     ctx = context(request)
 
-    async def action(conn: AsyncConnection) -> tuple[int, Any]:
-        sid = subject_id if isinstance(subject_id, str) else await subject_id(conn)
-        state = await handlers.execute(conn, sid, command, ctx, guard)
+    async def action(tx: SubjectStreams) -> tuple[int, Any]:
+        sid = subject_id if isinstance(subject_id, str) else await subject_id(tx)
+        state = await handlers.execute(tx, sid, command, ctx, guard)
         return respond(state, command.at)
 
-    status, payload = await run_once(
-        request.app.state.engine,
-        tables.idempotency,
+    idempotency: IdempotencyStore[SubjectStreams] = request.app.state.idempotency
+    status, payload = await idempotency.run_once(
         principal=principal.name,
         key=idempotency_key,
-        fingerprint=request_fingerprint(
-            request.method, request.url.path, body.model_dump(mode="json") if body else None
-        ),
+        fingerprint=fingerprint(request, body),
         action=action,
     )
     return JSONResponse(payload, status_code=status)
@@ -93,8 +117,8 @@ def show(designation_id: UUID, principal: Principal, status: int = 200) -> Respo
 
 
 def designation_subject(designation_id: UUID) -> FindSubject:
-    async def find(conn: AsyncConnection) -> str:
-        subject_id = await repository.subject_of_designation(conn, designation_id)
+    async def find(tx: SubjectStreams) -> str:
+        subject_id = await tx.subject_of_designation(designation_id)
         if subject_id is None:
             raise not_found(
                 RejectionCode.DESIGNATION_NOT_FOUND,

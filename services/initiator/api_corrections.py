@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.initiator import repository
 from services.initiator.api_common import (
-    IdempotencyKey,
     act_on_designation,
+    acting,
     designation_subject,
     not_found,
     run_command,
     show,
 )
 from services.initiator.commands_in import changes_of
+from services.initiator.ports import SubjectStreams
 from services.initiator.schemas import (
     AmendmentCreate,
     DesignationPublic,
@@ -28,18 +27,17 @@ from services.initiator.schemas import (
     ResolutionCreate,
     RevocationCreate,
 )
-from services.initiator.subjects import department_of
 from shared.domain.commands import (
     AmendDesignation,
     FileObjection,
     ResolveObjection,
     RevokeDesignation,
 )
+from shared.domain.errors import CommandRefused
 from shared.domain.event_base import RaisedBy
 from shared.domain.fold_state import SubjectState
 from shared.domain.rejections import RejectionCode
-from shared.web.deps import CurrentPrincipal
-from shared.web.problems import FieldError, ProblemError
+from shared.web.deps import CurrentPrincipal, IdempotencyKey
 
 router = APIRouter(prefix="/v1", tags=["initiator"])
 
@@ -58,8 +56,7 @@ async def amend(
     changes = changes_of(body.changes)
     assert changes is not None
     command = AmendDesignation(
-        department=department_of(principal),
-        at=datetime.now(UTC),
+        **acting(principal),
         designation_id=designation_id,
         changes=changes,
         reason=body.reason,
@@ -79,8 +76,7 @@ async def revoke(
 ) -> JSONResponse:
     """Revoke a designation that was wrong (撤销), restoring the subject's reputation."""
     command = RevokeDesignation(
-        department=department_of(principal),
-        at=datetime.now(UTC),
+        **acting(principal),
         designation_id=designation_id,
         reason=body.reason,
         restore_reputation=body.restore_reputation,
@@ -101,14 +97,12 @@ async def file_objection(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Record an objection (异议) by the subject or by an implementing department."""
-    department = department_of(principal)
-    if body.raised_by is RaisedBy.DEPARTMENT and body.department not in (None, department):
-        code = RejectionCode.DEPARTMENT_NOT_ALLOWED.value
+    by = acting(principal)
+    if body.raised_by is RaisedBy.DEPARTMENT and body.department not in (None, by["department"]):
         message = "a department raises objections with its own token"
-        raise ProblemError(403, code, message, [FieldError("department", code, message)])
+        raise CommandRefused.because(RejectionCode.DEPARTMENT_NOT_ALLOWED, "department", message)
     command = FileObjection(
-        department=department,
-        at=datetime.now(UTC),
+        **by,
         designation_id=designation_id,
         raised_by=body.raised_by,
         grounds=body.grounds,
@@ -147,8 +141,7 @@ async def resolve_objection(
 ) -> JSONResponse:
     """Answer an objection: rejected restores, upheld revokes, partially upheld amends."""
     command = ResolveObjection(
-        department=department_of(principal),
-        at=datetime.now(UTC),
+        **acting(principal),
         objection_id=objection_id,
         outcome=body.outcome,
         note=body.note,
@@ -156,8 +149,8 @@ async def resolve_objection(
     )
     target: dict[str, UUID] = {}
 
-    async def find(conn: AsyncConnection) -> str:
-        found = await repository.objection_target(conn, objection_id)
+    async def find(tx: SubjectStreams) -> str:
+        found = await tx.objection_target(objection_id)
         if found is None:
             raise not_found(
                 RejectionCode.OBJECTION_NOT_FOUND, "objection_id", f"no objection {objection_id}"

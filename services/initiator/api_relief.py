@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.initiator.api_common import (
-    IdempotencyKey,
     act_on_designation,
+    acting,
 )
 from services.initiator.schemas import (
     DesignationPublic,
     ExitCreate,
     RepairCreate,
 )
-from services.initiator.subjects import department_of
 from shared.domain.commands import (
     ApplyExit,
     ApproveExit,
     GrantRepair,
 )
-from shared.web.deps import CurrentPrincipal
+from shared.web.deps import CurrentPrincipal, IdempotencyKey
 
 router = APIRouter(prefix="/v1", tags=["initiator"])
 
@@ -39,8 +37,7 @@ async def repair(
 ) -> JSONResponse:
     """Grant credit repair (信用修复): all measures lifted, or only the listed ones."""
     command = GrantRepair(
-        department=department_of(principal),
-        at=datetime.now(UTC),
+        **acting(principal),
         designation_id=designation_id,
         measures=_tuple(body.measures),
         note=body.note,
@@ -64,8 +61,7 @@ async def apply_exit(
 ) -> JSONResponse:
     """Record an exit application, for regimes whose listing ends on application."""
     command = ApplyExit(
-        department=department_of(principal),
-        at=datetime.now(UTC),
+        **acting(principal),
         designation_id=designation_id,
         note=body.note,
     )
@@ -84,8 +80,7 @@ async def approve_exit(
 ) -> JSONResponse:
     """Approve the exit applied for: the listing ends at its end date (or now, if past)."""
     command = ApproveExit(
-        department=department_of(principal),
-        at=datetime.now(UTC),
+        **acting(principal),
         designation_id=designation_id,
         note=body.note,
     )

@@ -24,30 +24,24 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.initiator import handlers, locks, repository
+from services.initiator import handlers
 from services.initiator.commands_in import issue_command
-from services.initiator.ledger_client import (
-    LedgerCrossCheck,
-    LedgerUnavailable,
-    sanctioned_problem,
-    unavailable_problem,
-)
-from services.initiator.repository import Staged
+from services.initiator.ledger_client import LedgerUnavailable, sanctioned_refusal, unavailable
+from services.initiator.ports import LedgerStatus, SubjectStreams
 from services.initiator.schemas import DesignationCreate
+from services.initiator.streams import Staged
 from services.initiator.subjects import subject_key
 from services.initiator.views import shown_id
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.commands import IssueDesignation
 from shared.domain.decide import decide
 from shared.domain.decide_support import lookup
+from shared.domain.errors import CommandRefused, DomainError
 from shared.domain.fold_state import DesignationRecord
 from shared.domain.rejections import Rejected
 from shared.domain.vocabulary import Polarity
-from shared.web.problems import ProblemError, validation_problem
-
-MAX_ITEMS = 10_000
+from shared.web.problems import ProblemError, problem_of, validation_problem
 
 Result = dict[str, Any]
 
@@ -59,7 +53,17 @@ class Item:
     subject_id: str = ""
     related: list[str] = field(default_factory=list)
     incentive: bool = False
-    problem: ProblemError | None = None
+    refusal: DomainError | ValidationError | None = None
+    """Why the item is refused, if it is."""
+
+    @property
+    def problem(self) -> ProblemError | None:
+        """The item's refusal as its result shows it: an RFC 9457 problem."""
+        if self.refusal is None:
+            return None
+        if isinstance(self.refusal, ValidationError):
+            return validation_problem(RequestValidationError(self.refusal.errors()))
+        return problem_of(self.refusal)
 
 
 def designation_id_for(principal: str, key: str | None, index: int) -> UUID:
@@ -85,9 +89,9 @@ def parse(
         try:
             body = DesignationCreate.model_validate(raw)
         except ValidationError as exc:
-            item.problem = validation_problem(RequestValidationError(exc.errors()))
+            item.refusal = exc
             continue
-        command = issue_command(body, department, at)
+        command = issue_command(body, department=department, at=at)
         item.command = command.model_copy(
             update={"designation_id": designation_id_for(principal, key, index)}
         )
@@ -99,11 +103,11 @@ def parse(
 
 
 async def cross_check(
-    items: Sequence[Item], ledger: LedgerCrossCheck, concurrency: int
+    items: Sequence[Item], ledger: LedgerStatus, concurrency: int
 ) -> dict[str, bool | None]:
     """The ledger's verdict per subject of an incentive item: sanctioned, or None when
     the ledger cannot answer. Asked before any transaction opens (no lock held)."""
-    subjects = sorted({i.subject_id for i in items if i.incentive and i.problem is None})
+    subjects = sorted({i.subject_id for i in items if i.incentive and i.refusal is None})
     gate = asyncio.Semaphore(concurrency)
 
     async def ask(subject_id: str) -> bool | None:
@@ -118,22 +122,22 @@ async def cross_check(
 
 
 async def decide_chunk(
-    conn: AsyncConnection,
+    tx: SubjectStreams,
     items: Sequence[Item],
-    ctx: handlers.Context,
+    ctx: handlers.CommandContext,
     verdicts: dict[str, bool | None],
     *,
     sees_identity_numbers: bool,
 ) -> list[Result]:
     """Decide and write one chunk in the caller's transaction; one result per item."""
     subjects = [s for i in items if i.command for s in (i.subject_id, *i.related)]
-    await locks.lock_subjects(conn, subjects)
-    streams = await repository.load_streams(conn, subjects)
+    await tx.lock(subjects)
+    streams = await tx.load(subjects)
     staged = Staged()
     results: list[Result] = []
     for item in items:
-        if item.problem is not None or item.command is None:
-            results.append(_refused(item, item.problem))
+        if item.refusal is not None or item.command is None:
+            results.append(_refused(item))
             continue
         command = item.command
         state = streams[item.subject_id].state
@@ -143,26 +147,26 @@ async def decide_chunk(
             continue
         outcome = decide(state, command, ctx.catalogue)
         if isinstance(outcome, Rejected):
-            results.append(_refused(item, handlers.rejection_problem(outcome)))
+            results.append(_refused(item, CommandRefused(outcome)))
             continue
         if item.incentive and item.subject_id in verdicts:
             verdict = verdicts[item.subject_id]
             if verdict is None or verdict:
-                problem = unavailable_problem() if verdict is None else sanctioned_problem()
-                results.append(_refused(item, problem))
+                refusal = unavailable() if verdict is None else sanctioned_refusal()
+                results.append(_refused(item, refusal))
                 continue
         envelopes = handlers.envelopes_of(outcome, command.department, None)
         missing = {e.subject for e in envelopes} - streams.keys()
         if missing:  # a safety net: `parse` derives the same subject keys as `decide`
             # (locking late could break the global lock order; a deadlock would then
             # abort this chunk, and the keyed retry would finish it)
-            await locks.lock_subjects(conn, missing)
-            streams.update(await repository.load_streams(conn, missing))
+            await tx.lock(missing)
+            streams.update(await tx.load(missing))
         staged.add(streams, outcome, envelopes)
         record = streams[item.subject_id].state.designation(command.designation_id)
         assert record is not None
         results.append(_accepted(item, record, command.at, sees_identity_numbers))
-    await handlers.commit(conn, streams, staged, ctx)
+    await handlers.commit(tx, streams, staged, ctx)
     return results
 
 
@@ -182,7 +186,10 @@ def _accepted(item: Item, record: DesignationRecord, at: datetime, sees: bool) -
     }
 
 
-def _refused(item: Item, problem: ProblemError | None) -> Result:
+def _refused(item: Item, refusal: DomainError | None = None) -> Result:
+    if refusal is not None:
+        item.refusal = refusal
+    problem = item.problem
     assert problem is not None
     return {"index": item.index, **problem.document()}
 

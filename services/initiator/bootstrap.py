@@ -1,5 +1,7 @@
-"""Wires the initiator: catalogue, engine, producer, the ledger client for the
-cross-check, the outbox relay (after its crash recovery) and the timer loop."""
+"""Wires the initiator: catalogue, engine, producer, the ports of the service layer
+(streams and Idempotency-Key answers on Postgres, the ledger client for the
+cross-check — `wire` in memory for tests), the outbox relay (after its crash
+recovery) and the timer loop."""
 
 from __future__ import annotations
 
@@ -9,24 +11,60 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.initiator import handlers, tables
 from services.initiator.ledger_client import LedgerCrossCheck, ops_token
+from services.initiator.memory import MemoryLedgerStatus, MemoryStreamStore
+from services.initiator.ports import LedgerStatus, StreamStore, SubjectStreams
 from services.initiator.relay_recovery import mark_already_published
+from services.initiator.repository import PostgresSubjectStreams
 from services.initiator.settings import InitiatorSettings
 from services.initiator.timer_loop import TimerLoop
+from shared.adapters.db import PostgresTransactions
+from shared.adapters.idempotency import PostgresIdempotency
+from shared.adapters.memory import MemoryIdempotency
 from shared.adapters.outbox import OutboxRelay
 from shared.adapters.runtime import ServiceRuntime
 from shared.domain.catalogue.index import default_index
+from shared.ports import IdempotencyStore
 
 log = logging.getLogger(__name__)
+
+
+def wire(
+    app: FastAPI,
+    streams: StreamStore,
+    idempotency: IdempotencyStore[SubjectStreams],
+    ledger: LedgerStatus,
+) -> None:
+    """The one place the service layer's ports are chosen."""
+    app.state.streams = streams
+    app.state.idempotency = idempotency
+    app.state.ledger = ledger
+
+
+def wire_postgres(app: FastAPI, engine: AsyncEngine, ledger: LedgerStatus) -> None:
+    wire(
+        app,
+        PostgresTransactions(engine, PostgresSubjectStreams),
+        PostgresIdempotency(engine, tables.idempotency, PostgresSubjectStreams),
+        ledger,
+    )
+
+
+def wire_memory(app: FastAPI, ledger: LedgerStatus | None = None) -> MemoryStreamStore:
+    """In-memory ports (no Postgres): what the service-layer unit tests run on."""
+    store = MemoryStreamStore()
+    wire(app, store, MemoryIdempotency(store.begin), ledger or MemoryLedgerStatus())
+    return store
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: InitiatorSettings = app.state.settings
     app.state.catalogue = catalogue = default_index()
-    app.state.ledger = ledger = LedgerCrossCheck(
+    ledger = LedgerCrossCheck(
         settings.ledger_url,
         settings.ledger_token or ops_token(settings.tokens_file),
         settings.ledger_timeout_s,
@@ -34,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The relay is wired here rather than by ServiceRuntime: it must not publish
     # before the crash recovery has looked at the topic (relay_recovery.py).
     async with ServiceRuntime.open(app, settings, client_id="jsb-initiator") as rt:
+        wire_postgres(app, rt.engine, ledger)
 
         async def run_relay(stop: asyncio.Event) -> None:
             if not await _either(rt.producer_started, stop):
@@ -63,7 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.relay = relay
             await relay.run(stop)
 
-        ctx = handlers.Context(
+        ctx = handlers.CommandContext(
             catalogue,
             settings.topic_suffix,
             remind_before_working_days=settings.objection_reminder_working_days,

@@ -13,7 +13,7 @@ from shared.domain.commands import (
 )
 
 
-def issue_command(body: DesignationCreate, department: str, at: datetime) -> IssueDesignation:
+def issue_command(body: DesignationCreate, *, department: str, at: datetime) -> IssueDesignation:
     return IssueDesignation(
         department=department,
         at=at,

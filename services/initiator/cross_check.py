@@ -6,15 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import FastAPI
-
 from services.initiator.handlers import Guard
-from services.initiator.ledger_client import (
-    LedgerCrossCheck,
-    LedgerUnavailable,
-    sanctioned_problem,
-    unavailable_problem,
-)
+from services.initiator.ledger_client import LedgerUnavailable, sanctioned_refusal, unavailable
+from services.initiator.ports import LedgerStatus
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.decide_support import NewEvent, lookup
 from shared.domain.fold_state import SubjectState
@@ -26,17 +20,18 @@ def is_incentive(catalogue: CatalogueIndex, list_type: str) -> bool:
     return found is not None and found.polarity is Polarity.INCENTIVE
 
 
-def incentive_guard(app: FastAPI, list_type: str, subject_id: str) -> Guard | None:
-    if not is_incentive(app.state.catalogue, list_type):
+def incentive_guard(
+    catalogue: CatalogueIndex, ledger: LedgerStatus, list_type: str, subject_id: str
+) -> Guard | None:
+    if not is_incentive(catalogue, list_type):
         return None
-    ledger: LedgerCrossCheck = app.state.ledger
 
     async def guard(state: SubjectState, events: Sequence[NewEvent]) -> None:
         try:
             sanctioned = await ledger.sanctioned(subject_id)
         except LedgerUnavailable as exc:
-            raise unavailable_problem() from exc
+            raise unavailable() from exc
         if sanctioned:
-            raise sanctioned_problem()
+            raise sanctioned_refusal()
 
     return guard

@@ -5,7 +5,9 @@ on that state); the ledger knows everything recorded about the subject. Before a
 incentive designation is accepted the initiator asks the ledger
 (`GET /v1/subjects/{subject_id}/status`, issue 4: `restricted`, `measures_in_force`).
 When the ledger cannot answer (down, timeout, 5xx, an answer it cannot read) the
-designation is refused with 503: an incentive granted on a guess is the wrong error.
+designation is refused (503 over HTTP): an incentive granted on a guess is the wrong
+error. `LedgerCrossCheck` is the HTTP adapter of the `LedgerStatus` port (ports.py);
+memory.py has the in-memory one; both pass tests/contracts/test_ledger_status.py.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from urllib.parse import quote
 
 import httpx
 
+from shared.domain.errors import CommandRefused, DependencyUnavailable
 from shared.domain.identifiers import mask
 from shared.domain.rejections import RejectionCode
-from shared.web.problems import FieldError, ProblemError
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO; subject ids in paths may be identity numbers.
@@ -33,23 +35,14 @@ class LedgerUnavailable(Exception):
     """The ledger gave no usable answer."""
 
 
-def sanctioned_problem(field: str = "list_type") -> ProblemError:
-    code = RejectionCode.INCENTIVE_WHILE_SANCTIONED
+def sanctioned_refusal(field: str = "list_type") -> CommandRefused:
     message = "the ledger shows a sanction in force on the subject: no incentive (交叉比对)"
-    return ProblemError(
-        code.http_status, code.value, message, [FieldError(field, code.value, message)]
-    )
+    return CommandRefused.because(RejectionCode.INCENTIVE_WHILE_SANCTIONED, field, message)
 
 
-def unavailable_problem(field: str = "subject.id") -> ProblemError:
+def unavailable(field: str = "subject.id") -> DependencyUnavailable:
     message = "the ledger cannot confirm that no sanction is in force; try again later"
-    return ProblemError(
-        503,
-        LEDGER_UNAVAILABLE,
-        message,
-        [FieldError(field, LEDGER_UNAVAILABLE, message)],
-        headers={"Retry-After": "5"},
-    )
+    return DependencyUnavailable(LEDGER_UNAVAILABLE, field, message, retry_after_s=5)
 
 
 def ops_token(tokens_file: Path) -> str | None:
@@ -68,10 +61,16 @@ def is_sanctioned(status: Any) -> bool:
 
 
 class LedgerCrossCheck:
-    def __init__(self, base_url: str, token: str | None, timeout_s: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
         )
 
     async def sanctioned(self, subject_id: str) -> bool:

@@ -1,12 +1,11 @@
-"""The initiator's event streams: load subjects' lifecycle events (many at once),
-stage the events `decide` yields, and write them, their index rows and their outbox
-messages with a few bulk statements — all in the caller's transaction."""
+"""The initiator's event streams in Postgres (the `SubjectStreams` port of ports.py):
+load subjects' lifecycle events (many at once) and write the staged events, their
+index rows and their outbox messages with a few bulk statements — all in the
+caller's transaction. Subject locks: locks.py; timers: timers.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
 from uuid import UUID
 
 from sqlalchemy import insert, select
@@ -14,33 +13,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.initiator import tables
-from shared.adapters.outbox import OutboxMessage, enqueue
+from services.initiator import locks, tables, timers
+from services.initiator.streams import Staged, Stream
+from shared.adapters.outbox import enqueue
 from shared.adapters.topics import DESIGNATIONS
-from shared.domain.decide_support import NewEvent
+from shared.domain.decide_support import CatalogueLookup
 from shared.domain.envelope import Envelope
+from shared.domain.errors import ConcurrentChange
 from shared.domain.fold import Recorded, evolve
-from shared.domain.fold_handlers import apply
-from shared.domain.fold_state import SubjectState
-from shared.domain.lifecycle_events import DesignationIssued, ObjectionFiled
-
-
-class ConcurrentChange(Exception):
-    """Another transaction appended to a stream first (the subject locks should
-    make this impossible; the unique (subject, version) constraint caught it)."""
-
-
-@dataclass
-class Stream:
-    """One subject's stream: its last version and its folded state."""
-
-    subject_id: str
-    version: int = 0
-    state: SubjectState = field(default_factory=SubjectState)
-
-    def __post_init__(self) -> None:
-        if self.state.subject_id is None:
-            self.state = SubjectState(subject_id=self.subject_id)
+from shared.domain.fold_state import DesignationRecord
+from shared.ports import OutboxMessage
 
 
 async def load_streams(conn: AsyncConnection, subject_ids: Iterable[str]) -> dict[str, Stream]:
@@ -61,66 +43,6 @@ async def load_streams(conn: AsyncConnection, subject_ids: Iterable[str]) -> dic
         stream.state = evolve(stream.state, Recorded(envelope, r.recorded_at))
         stream.version = r.stream_version
     return streams
-
-
-@dataclass
-class Staged:
-    """Events decided in this transaction, not yet written; the streams they were
-    staged on already show them (so a batch decides each item on the state left by
-    the items before it)."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    envelopes: list[Envelope] = field(default_factory=list)
-    designations: list[dict[str, Any]] = field(default_factory=list)
-    objections: list[dict[str, Any]] = field(default_factory=list)
-    touched: dict[UUID, str] = field(default_factory=dict)
-    """designation id → subject: whose timers to plan again."""
-    issued: set[UUID] = field(default_factory=set)
-
-    def add(
-        self,
-        streams: dict[str, Stream],
-        events: Sequence[NewEvent],
-        envelopes: Sequence[Envelope],
-    ) -> None:
-        for event, env in zip(events, envelopes, strict=True):
-            stream = streams[env.subject]
-            stream.version += 1
-            # The fold's own step, without decoding the envelope again: the event
-            # comes straight from `decide` (what `evolve` does after `decode`).
-            stream.state = apply(event.data, stream.state, env)
-            self.rows.append(
-                {
-                    "event_id": env.id,
-                    "subject_id": env.subject,
-                    "stream_version": stream.version,
-                    "type": env.type,
-                    "envelope": env.model_dump(mode="json", exclude_none=True),
-                }
-            )
-            self.envelopes.append(env)
-            data = event.data
-            designation_id = getattr(data, "designation_id", None)
-            if isinstance(designation_id, UUID):
-                self.touched[designation_id] = env.subject
-            if isinstance(data, DesignationIssued):
-                self.issued.add(data.designation_id)
-                self.designations.append(
-                    {
-                        "designation_id": data.designation_id,
-                        "subject_id": data.subject_id,
-                        "designated_by": data.designated_by,
-                        "list_type": data.list_type,
-                    }
-                )
-            elif isinstance(data, ObjectionFiled):
-                self.objections.append(
-                    {
-                        "objection_id": data.objection_id,
-                        "designation_id": data.designation_id,
-                        "subject_id": env.subject,
-                    }
-                )
 
 
 async def write(conn: AsyncConnection, staged: Staged, topic_suffix: str = "") -> None:
@@ -160,15 +82,6 @@ async def subject_of_designation(conn: AsyncConnection, designation_id: UUID) ->
     ).scalar_one_or_none()
 
 
-async def existing_designations(conn: AsyncConnection, ids: Iterable[UUID]) -> set[UUID]:
-    t = tables.designation_index
-    wanted = list(set(ids))
-    if not wanted:
-        return set()
-    rows = await conn.execute(select(t.c.designation_id).where(t.c.designation_id.in_(wanted)))
-    return {r.designation_id for r in rows}
-
-
 async def objection_target(conn: AsyncConnection, objection_id: UUID) -> tuple[UUID, str] | None:
     t = tables.objection_index
     row = (
@@ -177,3 +90,41 @@ async def objection_target(conn: AsyncConnection, objection_id: UUID) -> tuple[U
         )
     ).first()
     return (row.designation_id, row.subject_id) if row else None
+
+
+class PostgresSubjectStreams:
+    """`SubjectStreams` on one open transaction of `conn`."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def lock(self, subject_ids: Iterable[str]) -> None:
+        await locks.lock_subjects(self.conn, subject_ids)
+
+    async def load(self, subject_ids: Iterable[str]) -> dict[str, Stream]:
+        return await load_streams(self.conn, subject_ids)
+
+    async def write(self, staged: Staged, topic_suffix: str = "") -> None:
+        await write(self.conn, staged, topic_suffix)
+
+    async def plan_timers(
+        self,
+        records: Iterable[DesignationRecord],
+        catalogue: CatalogueLookup,
+        *,
+        remind_before_working_days: int,
+        fresh: set[UUID] | frozenset[UUID] = frozenset(),
+    ) -> None:
+        await timers.sync(
+            self.conn,
+            records,
+            catalogue,
+            remind_before_working_days=remind_before_working_days,
+            fresh=fresh,
+        )
+
+    async def subject_of_designation(self, designation_id: UUID) -> str | None:
+        return await subject_of_designation(self.conn, designation_id)
+
+    async def objection_target(self, objection_id: UUID) -> tuple[UUID, str] | None:
+        return await objection_target(self.conn, objection_id)

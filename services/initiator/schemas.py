@@ -4,13 +4,14 @@ departments' systems: add fields freely, never rename one."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.domain.event_base import LegalBasis, ObjectionOutcome, RaisedBy, RelatedRole
 from shared.domain.vocabulary import Level
+from shared.web.limits import MAX_BATCH_ITEMS
 
 
 class _Body(BaseModel):
@@ -147,17 +148,12 @@ class ExitCreate(_Body):
     note: str = ""
 
 
-class Accepted(BaseModel):
-    designation_id: UUID
-    events: list[str]
-    status: Literal["accepted"] = "accepted"
-
-
 class BatchCreate(_Body):
     designations: list[dict[str, Any]] = Field(
         min_length=1,
-        max_length=10_000,
-        description="Up to 10,000 bodies of `POST /v1/designations`, each decided on its own",
+        max_length=MAX_BATCH_ITEMS,
+        description=f"Up to {MAX_BATCH_ITEMS:,} bodies of `POST /v1/designations`, "
+        "each decided on its own",
     )
 
 

@@ -1,20 +1,8 @@
-"""Who acts and on which stream: the caller's department, a subject's stream key."""
+"""On which stream a subject is kept: its stream key."""
 
 from __future__ import annotations
 
 from shared.domain.identifiers import IdentifierError, derive_identity
-from shared.domain.rejections import RejectionCode
-from shared.web.auth import Principal
-from shared.web.problems import FieldError, ProblemError
-
-
-def department_of(principal: Principal) -> str:
-    """The acting department; the auditor and ops desks designate nothing (403)."""
-    if principal.department is None or "initiator" not in principal.roles:
-        code = RejectionCode.DEPARTMENT_NOT_ALLOWED.value
-        message = f"{principal.name} is not an initiating department"
-        raise ProblemError(403, code, message, [FieldError("Authorization", code, message)])
-    return principal.department
 
 
 def subject_key(raw_ids: list[str]) -> str:

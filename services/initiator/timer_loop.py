@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.initiator import handlers, locks, timers
+from services.initiator.repository import PostgresSubjectStreams
 from services.initiator.timer_plan import command_for
+from shared.domain.errors import CommandRefused, ConcurrentChange
 from shared.domain.rejections import RejectionCode
-from shared.web.problems import ProblemError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ TOO_EARLY = frozenset(
 
 class TimerLoop:
     def __init__(
-        self, engine: AsyncEngine, ctx: handlers.Context, *, poll_s: float, batch: int
+        self, engine: AsyncEngine, ctx: handlers.CommandContext, *, poll_s: float, batch: int
     ) -> None:
         self._engine = engine
         self._ctx = ctx
@@ -76,14 +77,21 @@ class TimerLoop:
                 )
                 try:
                     async with conn.begin_nested():
-                        await handlers.execute(conn, timer.subject_id, command, self._ctx)
+                        await handlers.execute(
+                            PostgresSubjectStreams(conn), timer.subject_id, command, self._ctx
+                        )
                     outcome = timers.FIRED
                     self.fired += 1
-                except ProblemError as refused:
-                    if refused.code in TOO_EARLY:  # clocks disagree by a moment: ask again
-                        await timers.retry_later(conn, timer.id, MAX_BACKOFF_S, refused.code)
+                except (CommandRefused, ConcurrentChange) as refused:
+                    code = (
+                        refused.code.value
+                        if isinstance(refused, CommandRefused)
+                        else ("concurrent_change")
+                    )
+                    if code in TOO_EARLY:  # clocks disagree by a moment: ask again
+                        await timers.retry_later(conn, timer.id, MAX_BACKOFF_S, code)
                         return 0
-                    outcome = f"refused: {refused.code}"  # e.g. revoked meanwhile: moot
+                    outcome = f"refused: {code}"  # e.g. revoked meanwhile: moot
                     self.refused += 1
                 await timers.finish(conn, timer.id, outcome)
                 return 1

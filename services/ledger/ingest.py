@@ -19,10 +19,11 @@ from services.ledger import projections, store, tables
 from services.ledger.fold_cache import FoldCache
 from services.ledger.status_stream import status_message
 from shared.adapters.deadletter import dead_letter
-from shared.adapters.outbox import OutboxMessage, enqueue
+from shared.adapters.outbox import enqueue
 from shared.domain.envelope import Envelope
 from shared.domain.events import decode_bytes
 from shared.domain.wire import PoisonMessage
+from shared.ports import OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from uuid import UUID, uuid5
 
 from services.ledger.projection import SubjectProjection
 from services.ledger.replay import to_recorded
-from shared.adapters.outbox import OutboxMessage
 from shared.adapters.topics import STATUS
 from shared.domain.status_view import status_envelope
+from shared.ports import OutboxMessage
 
 SOURCE = "/jsb/ledger"
 _IDS = UUID("5d0c1f7e-3b54-4f43-9a8e-6a7362737461")  # namespace of status message ids

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -38,7 +39,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Table, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.domain.envelope import Envelope
 
@@ -253,3 +254,33 @@ async def all_streams(
 
 async def count(conn: AsyncConnection, events: Table) -> int:
     return int((await conn.execute(select(func.count()).select_from(events))).scalar_one())
+
+
+class PostgresEventAppender:
+    """`EventAppender` (ports.py) on one open transaction of `conn`."""
+
+    def __init__(self, conn: AsyncConnection, events: Table) -> None:
+        self.conn, self.events = conn, events
+
+    async def append(self, batch: Sequence[tuple[Envelope, SourceRef | None]]) -> list[StoredEvent]:
+        return await append(self.conn, self.events, batch)
+
+
+class PostgresEventStore:
+    """`EventStore` (ports.py) on Postgres."""
+
+    def __init__(self, engine: AsyncEngine, events: Table) -> None:
+        self.engine, self.events = engine, events
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[PostgresEventAppender]:
+        async with self.engine.begin() as conn:
+            yield PostgresEventAppender(conn, self.events)
+
+    async def stream(self, stream_id: str) -> list[StoredEvent]:
+        async with self.engine.connect() as conn:
+            return await stream(conn, self.events, stream_id)
+
+    async def after(self, position: int, limit: int) -> list[StoredEvent]:
+        async with self.engine.connect() as conn:
+            return await after(conn, self.events, position, limit)

@@ -70,6 +70,19 @@ async def store_offsets(
     )
 
 
+class PostgresOffsets:
+    """shared/ports.py's `ConsumerOffsets` on one open transaction of `conn`."""
+
+    def __init__(self, conn: AsyncConnection, table: Table) -> None:
+        self.conn, self.table = conn, table
+
+    async def stored(self, consumer: str) -> dict[TopicPartition, int]:
+        return await stored_offsets(self.conn, self.table, consumer)
+
+    async def store(self, consumer: str, offsets: dict[TopicPartition, int]) -> None:
+        await store_offsets(self.conn, self.table, consumer, offsets)
+
+
 def _tp(record: ConsumerRecord) -> TopicPartition:
     return TopicPartition(record.topic, record.partition)
 

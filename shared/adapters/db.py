@@ -8,8 +8,14 @@ points a service at a fresh schema of its own the same way.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Generic, TypeVar
+
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, schema: str | None = None, pool_size: int = 5) -> AsyncEngine:
@@ -26,3 +32,16 @@ def make_engine(url: str, *, schema: str | None = None, pool_size: int = 5) -> A
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+class PostgresTransactions(Generic[T]):
+    """shared/ports.py's `Transactions`: each `begin()` is one `engine.begin()`, and
+    the block gets `port` bound to its connection (a repository, an outbox, ...)."""
+
+    def __init__(self, engine: AsyncEngine, port: Callable[[AsyncConnection], T]) -> None:
+        self.engine, self.port = engine, port
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[T]:
+        async with self.engine.begin() as conn:
+            yield self.port(conn)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from aiokafka import ConsumerRecord
 
-from shared.adapters.outbox import OutboxMessage
 from shared.adapters.topics import DEADLETTER
+from shared.ports import OutboxMessage
 
 
 def dead_letter(

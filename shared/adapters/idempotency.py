@@ -6,6 +6,13 @@ that made the change (and wrote the outbox), so "answered" and "changed" cannot
 come apart; a transaction-scoped advisory lock on the key makes a concurrent
 retry wait for the first attempt instead of racing it. Refusals are not stored:
 nothing changed, so a retry is simply decided again.
+
+Work that spans several transactions (a batch, in chunks) holds a session-level
+advisory lock on the same key for the whole call instead, and stores the answer in a
+transaction of its own once the work is done (`run_once_across`).
+
+`PostgresIdempotency` is the adapter of shared/ports.py's `IdempotencyStore`;
+shared/adapters/memory.py has the in-memory one.
 """
 
 from __future__ import annotations
@@ -13,15 +20,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.web.problems import FieldError, ProblemError
+from shared.domain.errors import IdempotencyKeyReused
+from shared.ports import Answer
 
-Answer = tuple[int, Any]
+T = TypeVar("T")
 
 
 def idempotency_table(metadata: MetaData) -> Table:
@@ -64,36 +72,120 @@ async def run_once(
         await conn.execute(
             text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(principal, key)}
         )
-        row = (
-            await conn.execute(
-                select(table.c.request_hash, table.c.status_code, table.c.response).where(
-                    table.c.principal == principal, table.c.key == key
-                )
-            )
-        ).first()
-        if row is not None:
-            if row.request_hash != fingerprint:
-                raise ProblemError(
-                    status=422,
-                    code="idempotency_key_reused",
-                    detail="this Idempotency-Key was used for a different request",
-                    errors=[
-                        FieldError(
-                            "Idempotency-Key",
-                            "idempotency_key_reused",
-                            "send a new key for a new request",
-                        )
-                    ],
-                )
-            return row.status_code, row.response
-        status, body = await action(conn)
+        stored = await _stored(conn, table, principal, key, fingerprint)
+        if stored is not None:
+            return stored
+        answer = await action(conn)
+        await _remember(conn, table, principal, key, fingerprint, answer)
+        return answer
+
+
+async def run_once_across(
+    engine: AsyncEngine,
+    table: Table,
+    *,
+    principal: str,
+    key: str | None,
+    fingerprint: str,
+    action: Callable[[], Awaitable[Answer]],
+) -> Answer:
+    """Run `action` (which opens transactions of its own), or return the answer
+    stored under `key`. The session-level lock has the same key as `run_once`'s, so
+    single calls with the key wait for a batch too."""
+    if key is None:
+        return await action()
+    async with engine.connect() as holder:
+        lock = {"k": lock_key(principal, key)}
+        await holder.execute(text("SELECT pg_advisory_lock(:k)"), lock)
+        await holder.commit()
+        try:
+            async with holder.begin():
+                stored = await _stored(holder, table, principal, key, fingerprint)
+            if stored is not None:
+                return stored
+            answer = await action()
+            async with holder.begin():
+                await _remember(holder, table, principal, key, fingerprint, answer)
+            return answer
+        finally:
+            await holder.execute(text("SELECT pg_advisory_unlock(:k)"), lock)
+            await holder.commit()
+
+
+async def _stored(
+    conn: AsyncConnection, table: Table, principal: str, key: str, fingerprint: str
+) -> Answer | None:
+    row = (
         await conn.execute(
-            table.insert().values(
-                principal=principal,
-                key=key,
-                request_hash=fingerprint,
-                status_code=status,
-                response=body,
+            select(table.c.request_hash, table.c.status_code, table.c.response).where(
+                table.c.principal == principal, table.c.key == key
             )
         )
-        return status, body
+    ).first()
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise IdempotencyKeyReused(key)
+    return row.status_code, row.response
+
+
+async def _remember(
+    conn: AsyncConnection, table: Table, principal: str, key: str, fingerprint: str, answer: Answer
+) -> None:
+    status, body = answer
+    await conn.execute(
+        table.insert().values(
+            principal=principal,
+            key=key,
+            request_hash=fingerprint,
+            status_code=status,
+            response=body,
+        )
+    )
+
+
+class PostgresIdempotency(Generic[T]):
+    """`IdempotencyStore` on Postgres; `port` turns the answer's transaction into
+    what the action works with (a service's repository on that connection)."""
+
+    def __init__(
+        self, engine: AsyncEngine, table: Table, port: Callable[[AsyncConnection], T]
+    ) -> None:
+        self.engine, self.table, self.port = engine, table, port
+
+    async def run_once(
+        self,
+        *,
+        principal: str,
+        key: str | None,
+        fingerprint: str,
+        action: Callable[[T], Awaitable[Answer]],
+    ) -> Answer:
+        async def on_connection(conn: AsyncConnection) -> Answer:
+            return await action(self.port(conn))
+
+        return await run_once(
+            self.engine,
+            self.table,
+            principal=principal,
+            key=key,
+            fingerprint=fingerprint,
+            action=on_connection,
+        )
+
+    async def run_once_across(
+        self,
+        *,
+        principal: str,
+        key: str | None,
+        fingerprint: str,
+        action: Callable[[], Awaitable[Answer]],
+    ) -> Answer:
+        return await run_once_across(
+            self.engine,
+            self.table,
+            principal=principal,
+            key=key,
+            fingerprint=fingerprint,
+            action=action,
+        )

@@ -6,6 +6,9 @@ an event for a change that rolled back. Writing both in one transaction and
 publishing afterwards gives "never lost, never half-published"; the relay may
 publish a row twice if it dies between the broker's ack and marking the row, so
 every consumer drops duplicates by the event id.
+
+`PostgresOutbox` is the adapter of shared/ports.py's `Outbox` (in-memory one:
+shared/adapters/memory.py); the relay below publishes what it holds.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import (
@@ -38,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.adapters.observability import PipelineMetrics
 from shared.adapters.topics import DEADLETTER
+from shared.ports import OutboxMessage as OutboxMessage  # what services enqueue
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +60,6 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
-@dataclass(frozen=True)
-class OutboxMessage:
-    topic: str
-    key: str
-    value: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 async def enqueue(conn: AsyncConnection, table: Table, messages: Sequence[OutboxMessage]) -> None:
     """Add messages to the outbox inside the caller's transaction."""
     if not messages:
@@ -76,6 +71,33 @@ async def enqueue(conn: AsyncConnection, table: Table, messages: Sequence[Outbox
             for m in messages
         ],
     )
+
+
+class PostgresOutbox:
+    """`Outbox` on one open transaction of `conn`."""
+
+    def __init__(self, conn: AsyncConnection, table: Table) -> None:
+        self.conn, self.table = conn, table
+
+    async def enqueue(self, messages: Sequence[OutboxMessage]) -> None:
+        await enqueue(self.conn, self.table, messages)
+
+    async def pending(self, limit: int) -> list[tuple[int, OutboxMessage]]:
+        t = self.table
+        rows = await self.conn.execute(
+            select(t.c.id, t.c.topic, t.c.key, t.c.value, t.c.headers)
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        return [(r.id, OutboxMessage(r.topic, r.key, r.value, dict(r.headers or {}))) for r in rows]
+
+    async def mark_published(self, ids: Sequence[int]) -> None:
+        t = self.table
+        await self.conn.execute(
+            update(t).where(t.c.id.in_(list(ids))).values(published_at=func.now())
+        )
 
 
 class OutboxRelay:

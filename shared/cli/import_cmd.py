@@ -54,6 +54,7 @@ from rich.progress import (
 from rich.table import Table
 
 from shared.adapters.settings import LOCAL_DIR
+from shared.web.limits import MAX_BATCH_ITEMS
 
 REQUIRED = (
     "subject_id",
@@ -64,7 +65,7 @@ REQUIRED = (
     "decision_no",
     "decided_at",
 )
-MAX_CHUNK = 10_000
+MAX_CHUNK = MAX_BATCH_ITEMS
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Why a command is refused: stable codes, one table (issue 3, item 4).
 
 The codes are a contract (the initiator returns them in RFC 9457 `errors[].code`):
-never rename one. Each code has the HTTP status the initiator answers with.
+never rename one. How each is answered over HTTP is the web layer's table
+(shared/web/statuses.py), not the domain's.
 """
 
 from __future__ import annotations
@@ -46,31 +47,6 @@ class RejectionCode(StrEnum):
     EXIT_NOT_APPLIED = "exit_not_applied"  # approval without an application
     NOT_YET_EXPIRED = "not_yet_expired"  # period not over, or its clock paused
 
-    @property
-    def http_status(self) -> int:
-        return _HTTP_STATUS.get(self, 422)
-
-
-_HTTP_STATUS: dict[RejectionCode, int] = {
-    RejectionCode.DEPARTMENT_NOT_ALLOWED: 403,
-    RejectionCode.NOT_OWN_DESIGNATION: 403,
-    RejectionCode.DESIGNATION_NOT_FOUND: 404,
-    RejectionCode.OBJECTION_NOT_FOUND: 404,
-    RejectionCode.DESIGNATION_EXISTS: 409,
-    RejectionCode.DESIGNATION_CLOSED: 409,
-    RejectionCode.NOT_IN_FORCE: 409,
-    RejectionCode.INCENTIVE_WHILE_SANCTIONED: 409,
-    RejectionCode.OBJECTION_ALREADY_OPEN: 409,
-    RejectionCode.OBJECTION_NOT_OPEN: 409,
-    RejectionCode.REPAIR_IN_LOCKOUT: 409,
-    RejectionCode.EXIT_OUTSIDE_WINDOW: 409,
-    RejectionCode.EXIT_ALREADY_APPLIED: 409,
-    RejectionCode.EXIT_NOT_APPLIED: 409,
-    RejectionCode.NOT_YET_EXPIRED: 409,
-}
-# When several rejections differ in status, the answer is the first of these present.
-_STATUS_PRIORITY = (404, 403, 409, 422)
-
 
 class Rejection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -91,11 +67,6 @@ class Rejected(BaseModel):
     @property
     def codes(self) -> tuple[RejectionCode, ...]:
         return tuple(r.code for r in self.rejections)
-
-    @property
-    def http_status(self) -> int:
-        present = {r.code.http_status for r in self.rejections}
-        return next(s for s in _STATUS_PRIORITY if s in present)
 
 
 class Problems:

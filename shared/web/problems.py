@@ -18,6 +18,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.domain.errors import (
+    CommandRefused,
+    ConcurrentChange,
+    Conflict,
+    DependencyUnavailable,
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+)
+from shared.web.statuses import rejected_status
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -86,7 +98,63 @@ def validation_problem(exc: RequestValidationError) -> ProblemError:
     )
 
 
+def problem_of(exc: DomainError) -> ProblemError:
+    """The RFC 9457 problem a domain or service-layer refusal is answered with."""
+    match exc:
+        case CommandRefused(rejected=rejected):
+            return ProblemError(
+                status=rejected_status(rejected),
+                code=exc.code.value,
+                detail="; ".join(r.message for r in rejected.rejections),
+                errors=[FieldError(r.field, r.code.value, r.message) for r in rejected.rejections],
+            )
+        case NotFound() | InvalidRequest() | Conflict():
+            status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+            reason = exc.message if isinstance(exc, NotFound) else exc.reason
+            return ProblemError(
+                status, exc.code, exc.message, [FieldError(exc.field, exc.code, reason)]
+            )
+        case DependencyUnavailable():
+            after = exc.retry_after_s
+            return ProblemError(
+                503,
+                exc.code,
+                exc.message,
+                [FieldError(exc.field, exc.code, exc.message)],
+                headers={"Retry-After": str(after)} if after is not None else None,
+            )
+        case ConcurrentChange():
+            return ProblemError(
+                409,
+                "concurrent_change",
+                "another command changed the subject at the same time; send it again",
+                errors=[
+                    FieldError("subject", "concurrent_change", "the subject changed meanwhile")
+                ],
+            )
+        case IdempotencyKeyReused():
+            return ProblemError(
+                status=422,
+                code="idempotency_key_reused",
+                detail="this Idempotency-Key was used for a different request",
+                errors=[
+                    FieldError(
+                        "Idempotency-Key",
+                        "idempotency_key_reused",
+                        "send a new key for a new request",
+                    )
+                ],
+            )
+    raise TypeError(f"no problem document for {type(exc).__name__}")  # pragma: no cover
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    """The app's one mapping from exceptions to problem documents."""
+
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(problem_of(exc), request.url.path)
+
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
         return problem_response(exc, request.url.path)
@@ -114,6 +182,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, request.url.path)
 
+    app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(RequestValidationError, on_validation)

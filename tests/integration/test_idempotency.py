@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.initiator import tables
 from shared.adapters.db import make_engine
 from shared.adapters.idempotency import request_fingerprint, run_once
-from shared.web.problems import ProblemError
+from shared.domain.errors import IdempotencyKeyReused
+from shared.web.problems import problem_of
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -66,7 +67,7 @@ async def test_the_same_key_for_another_request_is_refused(engine: AsyncEngine) 
         fingerprint=request_fingerprint("POST", "/v1/x", 1),
         action=action,
     )
-    with pytest.raises(ProblemError) as refused:
+    with pytest.raises(IdempotencyKeyReused) as reused:
         await run_once(
             engine,
             tables.idempotency,
@@ -75,8 +76,9 @@ async def test_the_same_key_for_another_request_is_refused(engine: AsyncEngine) 
             fingerprint=request_fingerprint("POST", "/v1/x", 2),
             action=action,
         )
-    assert refused.value.status == 422
-    assert refused.value.code == "idempotency_key_reused"
+    refused = problem_of(reused.value)
+    assert refused.status == 422
+    assert refused.code == "idempotency_key_reused"
 
 
 async def test_concurrent_retries_run_the_action_once(engine: AsyncEngine) -> None:

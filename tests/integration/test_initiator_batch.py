@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.initiator import batch, handlers
+from services.initiator.repository import PostgresSubjectStreams
 from tests.support import initiator_bodies as bodies
 from tests.support.infra import Infra
 from tests.support.initiator_app import running_initiator, settings_for
@@ -30,9 +31,11 @@ async def test_keyed_batch_retried_after_a_crash_between_chunks(
         parsed = batch.parse(
             items, "court", datetime.now(UTC), run.app.state.catalogue, principal="court", key="K"
         )
-        ctx = handlers.Context(run.app.state.catalogue, settings.topic_suffix)
+        ctx = handlers.CommandContext(run.app.state.catalogue, settings.topic_suffix)
         async with run.engine.begin() as conn:
-            first = await batch.decide_chunk(conn, parsed[:3], ctx, {}, sees_identity_numbers=False)
+            first = await batch.decide_chunk(
+                PostgresSubjectStreams(conn), parsed[:3], ctx, {}, sees_identity_numbers=False
+            )
         retried = await court.post(
             "/v1/designations/batch", json={"designations": items}, headers={"Idempotency-Key": "K"}
         )

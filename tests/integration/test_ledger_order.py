@@ -19,23 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.ledger import store, tables
 from services.ledger.verify import verify_chain
-from shared.adapters.db import make_engine
 from shared.domain.envelope import Envelope
 from tests.support.infra import Infra
-from tests.support.ledger_harness import drop_schema, make_schema
+from tests.support.ledger_harness import fresh_engine
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def engine(infra: Infra) -> AsyncIterator[AsyncEngine]:
-    schema = await make_schema(infra)
-    engine = make_engine(infra.database_url, schema=schema, pool_size=10)
-    try:
+    async with fresh_engine(infra) as engine:
         yield engine
-    finally:
-        await engine.dispose()
-        await drop_schema(infra, schema)
 
 
 def _envelope(subject: str) -> Envelope:

@@ -94,6 +94,18 @@ async def make_schema(infra: Infra) -> str:
     return schema
 
 
+@asynccontextmanager
+async def fresh_engine(infra: Infra, pool_size: int = 10) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh ledger schema of its own, dropped afterwards."""
+    schema = await make_schema(infra)
+    engine = make_engine(infra.database_url, schema=schema, pool_size=pool_size)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop_schema(infra, schema)
+
+
 async def drop_schema(infra: Infra, schema: str) -> None:
     engine = create_async_engine(infra.admin_url)
     async with engine.begin() as conn:

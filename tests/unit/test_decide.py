@@ -45,6 +45,7 @@ from shared.domain.events import (
 )
 from shared.domain.fold_state import SubjectState
 from shared.domain.vocabulary import SubjectKind
+from shared.web.statuses import code_status, rejected_status
 from tests.unit.domain_fixtures import (
     A_GRADE,
     COURT,
@@ -153,7 +154,7 @@ def test_every_problem_of_an_issue_is_reported_at_once() -> None:
         (C.INVALID_PERIOD, "effective_until"),
     ]
     assert result.rejections[0].message == "check character should be E, got 1"
-    assert result.http_status == 403
+    assert rejected_status(result) == 403
 
 
 def test_measure_rules_are_each_reported_per_measure() -> None:
@@ -168,7 +169,7 @@ def test_measure_rules_are_each_reported_per_measure() -> None:
         (C.MEASURE_NOT_APPLICABLE_TO_SUBJECT, "measures[3]"),
     ]
     assert "needs level serious or graver" in result.rejections[4].message
-    assert result.http_status == 422
+    assert rejected_status(result) == 422
 
 
 def test_an_unknown_list_type_stops_the_checks_that_depend_on_it() -> None:
@@ -216,7 +217,7 @@ def test_an_incentive_is_refused_while_a_sanction_is_in_force() -> None:
     command = issue(subject.subject_id, list_type=A_GRADE, level=MINOR, at=at(1))
     result = rejected(subject.state, command)
     assert codes(result) == [(C.INCENTIVE_WHILE_SANCTIONED, "list_type")]
-    assert result.http_status == 409
+    assert rejected_status(result) == 409
     accepted(SubjectState(), command)
 
 
@@ -401,7 +402,7 @@ def test_amendment_refusals() -> None:
         ),
     )
     assert codes(unknown) == [(C.DESIGNATION_NOT_FOUND, "designation_id")]
-    assert unknown.http_status == 404
+    assert rejected_status(unknown) == 404
     gone = RawLookup(MEASURES, [])
     result = rejected(
         subject.state,
@@ -477,7 +478,7 @@ def test_not_own_designation_is_refused_everywhere() -> None:
     for command in commands:
         result = rejected(subject.state, command)
         assert result.codes[0] is C.NOT_OWN_DESIGNATION
-        assert result.http_status == 403
+        assert rejected_status(result) == 403
 
 
 def test_supersession() -> None:
@@ -897,8 +898,8 @@ def test_exit_approval_reaches_related_persons() -> None:
 
 
 def test_every_code_has_an_http_status_and_rejected_needs_a_reason() -> None:
-    assert {c.http_status for c in RejectionCode} == {403, 404, 409, 422}
-    assert C.INVALID_IDENTIFIER.http_status == 422
+    assert {code_status(c) for c in RejectionCode} == {403, 404, 409, 422}
+    assert code_status(C.INVALID_IDENTIFIER) == 422
     with pytest.raises(ValueError, match="at least 1"):
         Rejected(rejections=())
     mixed = Rejected(
@@ -907,7 +908,7 @@ def test_every_code_has_an_http_status_and_rejected_needs_a_reason() -> None:
             Rejection(code=C.NOT_IN_FORCE, field="f", message="m"),
         )
     )
-    assert mixed.http_status == 409
+    assert rejected_status(mixed) == 409
 
 
 def test_repairing_a_revoked_listing_is_refused_not_a_crash() -> None:

@@ -7,20 +7,22 @@ from typing import Any
 
 import pytest
 
+from services.initiator.api_common import department_of
 from services.initiator.batch import designation_id_for, parse, summary
 from services.initiator.ledger_client import (
     LedgerUnavailable,
     is_sanctioned,
     ops_token,
-    sanctioned_problem,
-    unavailable_problem,
+    sanctioned_refusal,
+    unavailable,
 )
 from services.initiator.locks import lock_order, ordered
-from services.initiator.subjects import department_of, subject_key
+from services.initiator.subjects import subject_key
 from services.initiator.views import shown_id
 from shared.domain.catalogue.index import default_index
+from shared.domain.errors import CommandRefused
 from shared.web.auth import DEPARTMENT_ROLES, Principal
-from shared.web.problems import ProblemError
+from shared.web.problems import problem_of
 from tests.unit.domain_fixtures import bad_check, resident_id, uscc
 
 
@@ -37,10 +39,11 @@ def test_subject_key_is_canonical_or_raw() -> None:
 
 def test_only_departments_act() -> None:
     assert department_of(Principal("tax", DEPARTMENT_ROLES)) == "tax"
-    with pytest.raises(ProblemError) as refused:
+    with pytest.raises(CommandRefused) as refused:
         department_of(Principal("ops", frozenset({"ops"})))
-    assert refused.value.status == 403
-    assert refused.value.errors[0].field == "Authorization"
+    problem = problem_of(refused.value)
+    assert problem.status == 403
+    assert problem.errors[0].field == "Authorization"
 
 
 def test_identity_numbers_shown_masked_unless_allowed() -> None:
@@ -110,7 +113,7 @@ def test_reading_the_ledgers_status() -> None:
 
 
 def test_cross_check_problems() -> None:
-    sanctioned, away = sanctioned_problem(), unavailable_problem()
+    sanctioned, away = problem_of(sanctioned_refusal()), problem_of(unavailable())
     assert (sanctioned.status, sanctioned.code) == (409, "incentive_while_sanctioned")
     assert (away.status, away.code) == (503, "ledger_unavailable")
     assert away.headers == {"Retry-After": "5"}

@@ -1,0 +1,97 @@
+"""The ledger's event store in memory (the `EventStore` port of ports.py), for unit
+tests of the service layer. It keeps the Postgres store's guarantees
+(services/ledger/store.py): one writer's turn at a time from its first append until
+its transaction ends — so positions become visible in order — duplicates dropped by
+event id, one hash chain per stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from services.ledger.store import GENESIS, SourceRef, StoredEvent, chain_hash
+from shared.domain.envelope import Envelope
+
+
+class MemoryEventAppender:
+    def __init__(self, store: MemoryEventStore) -> None:
+        self._store = store
+        self._turn = False
+        self.appended: list[StoredEvent] = []
+
+    async def append(self, batch: Sequence[tuple[Envelope, SourceRef | None]]) -> list[StoredEvent]:
+        if not batch:
+            return []
+        if not self._turn:  # held until the transaction ends, as the advisory lock is
+            await self._store.turn.acquire()
+            self._turn = True
+        known = {e.event_id for e in (*self._store.events, *self.appended)}
+        out: list[StoredEvent] = []
+        for env, src in batch:
+            if env.id in known:
+                continue
+            known.add(env.id)
+            version, prev = self._head(env.subject)
+            payload = env.model_dump(mode="json", exclude_none=True)
+            event = StoredEvent(
+                position=self._store.next_position(),
+                event_id=env.id,
+                stream=env.subject,
+                stream_version=version + 1,
+                type=env.type,
+                schema_version=env.schemaversion,
+                effective_at=env.time,
+                recorded_at=datetime.now(UTC),
+                payload=payload,
+                prev_hash=prev,
+                hash=chain_hash(prev, env.subject, version + 1, payload),
+                source=src,
+            )
+            self.appended.append(event)
+            out.append(event)
+        return out
+
+    def _head(self, stream: str) -> tuple[int, str]:
+        for e in reversed((*self._store.events, *self.appended)):
+            if e.stream == stream:
+                return e.stream_version, e.hash
+        return 0, GENESIS
+
+    def _end(self, commit: bool) -> None:
+        if commit:
+            self._store.events.extend(self.appended)
+        if self._turn:
+            self._store.turn.release()
+            self._turn = False
+
+
+class MemoryEventStore:
+    def __init__(self) -> None:
+        self.events: list[StoredEvent] = []
+        """Committed events, in position order."""
+        self.turn = asyncio.Lock()
+        self._last_position = 0
+
+    def next_position(self) -> int:
+        """Like an identity column: allocated at insert, never reused (even when the
+        transaction rolls back)."""
+        self._last_position += 1
+        return self._last_position
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[MemoryEventAppender]:
+        tx = MemoryEventAppender(self)
+        try:
+            yield tx
+        except BaseException:
+            tx._end(commit=False)
+            raise
+        tx._end(commit=True)
+
+    async def stream(self, stream_id: str) -> list[StoredEvent]:
+        return [e for e in self.events if e.stream == stream_id]
+
+    async def after(self, position: int, limit: int) -> list[StoredEvent]:
+        return [e for e in self.events if e.position > position][:limit]

@@ -1,0 +1,137 @@
+"""The contract of the ledger's `EventStore` (services/ledger/ports.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from services.ledger.ports import EventStore
+from services.ledger.store import GENESIS
+from services.ledger.verify import verify_chain
+from shared.domain.envelope import Envelope
+
+
+def envelope(subject: str) -> Envelope:
+    return Envelope(type="jsb.test.appended", source="/t", subject=subject, time=datetime.now(UTC))
+
+
+def subject() -> str:
+    return "S-" + uuid4().hex[:12]
+
+
+class EventStoreContract:
+    """Subclasses provide a fixture `store` giving an empty EventStore."""
+
+    async def test_appends_chain_each_stream_and_number_it(self, store: EventStore) -> None:
+        a, b = subject(), subject()
+        async with store.begin() as tx:
+            appended = await tx.append([(envelope(a), None), (envelope(b), None)])
+            appended += await tx.append([(envelope(a), None)])
+        stream = await store.stream(a)
+        assert [e.stream_version for e in stream] == [1, 2]
+        assert stream[0].prev_hash == GENESIS
+        assert stream[1].prev_hash == stream[0].hash
+        assert verify_chain(a, stream).ok
+        positions = [e.position for e in appended]
+        assert positions == sorted(positions)
+        assert len(set(positions)) == 3
+
+    async def test_an_event_id_is_appended_once(self, store: EventStore) -> None:
+        env = envelope(subject())
+        async with store.begin() as tx:
+            first = await tx.append([(env, None), (env, None)])
+        async with store.begin() as tx:
+            again = await tx.append([(env, None)])
+        assert len(first) == 1
+        assert again == []
+        assert len(await store.stream(env.subject)) == 1
+
+    async def test_nothing_is_seen_before_the_commit_nor_after_a_rollback(
+        self, store: EventStore
+    ) -> None:
+        s = subject()
+        start = await store.after(0, 10_000)
+        cursor = start[-1].position if start else 0
+        try:
+            async with store.begin() as tx:
+                await tx.append([(envelope(s), None)])
+                assert await store.after(cursor, 100) == []
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        assert await store.stream(s) == []
+        async with store.begin() as tx:
+            await tx.append([(envelope(s), None)])
+            assert await store.after(cursor, 100) == []
+        assert [e.stream for e in await store.after(cursor, 100)] == [s]
+
+    async def test_a_second_writer_waits_for_the_first_ones_turn(self, store: EventStore) -> None:
+        release = asyncio.Event()
+
+        async def first() -> None:
+            async with store.begin() as tx:
+                await tx.append([(envelope(subject()), None)])
+                await release.wait()
+
+        holder = asyncio.create_task(first())
+        await asyncio.sleep(0.1)
+
+        async def second() -> None:
+            async with store.begin() as tx:
+                await tx.append([(envelope(subject()), None)])
+
+        later = asyncio.create_task(second())
+        await asyncio.sleep(0.3)
+        assert not later.done()  # it waits for the first writer's turn to end
+        release.set()
+        await asyncio.gather(holder, later)
+
+    async def test_concurrent_writers_never_let_a_tailing_reader_skip(
+        self, store: EventStore
+    ) -> None:
+        """Two-or-more writers whose transactions commit late: a reader following the
+        positions sees each one exactly once, in order, and no chain forks."""
+        writers, rounds = 4, 15
+        shared = subject()
+        rng = random.Random(4)
+        done = asyncio.Event()
+        start = await store.after(0, 100_000)
+        origin = start[-1].position if start else 0
+
+        async def writer(n: int) -> None:
+            own = subject()
+            for _ in range(rounds):
+                async with store.begin() as tx:
+                    batch = [
+                        (envelope(rng.choice([own, shared])), None)
+                        for _ in range(rng.randint(1, 3))
+                    ]
+                    await tx.append(batch)
+                    await asyncio.sleep(rng.uniform(0, 0.01))  # commit late
+
+        seen: list[int] = []
+
+        async def reader() -> None:
+            cursor = origin
+            while True:
+                finished = done.is_set()
+                page = await store.after(cursor, 10_000)
+                seen.extend(e.position for e in page)
+                if page:
+                    cursor = page[-1].position
+                elif finished:
+                    return
+                await asyncio.sleep(0.002)
+
+        tail = asyncio.create_task(reader())
+        await asyncio.gather(*(writer(n) for n in range(writers)))
+        done.set()
+        await tail
+        stored = [e.position for e in await store.after(origin, 100_000)]
+        assert seen == stored  # none skipped, none left behind, in order
+        assert len(stored) >= writers * rounds
+        chain = await store.stream(shared)
+        assert verify_chain(shared, chain).ok
+        assert [e.stream_version for e in chain] == list(range(1, len(chain) + 1))
