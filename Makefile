@@ -56,10 +56,10 @@ services: infra
 tools:
 	@$(S)/tools.sh
 
-lint: deps
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint: deps ## ruff (rules and format) and the import contracts (which way imports run)
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-cache
 
-typecheck: deps
+typecheck: deps ## mypy, strict for shared/ and services/ (pyproject.toml)
 	.venv/bin/mypy shared services
 
 clean: down

@@ -13,9 +13,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
-from fastapi import FastAPI
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,9 +30,17 @@ from shared.adapters.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
+class Host(Protocol):
+    """What the runtime needs of the app that hosts it (a FastAPI app, in practice):
+    a `state` to publish the engine, the relay, readiness checks and metrics on. The
+    adapters know no web framework (tests/unit/test_layers.py)."""
+
+    state: Any
+
+
 class ServiceRuntime:
     def __init__(
-        self, app: FastAPI, settings: ServiceSettings, engine: AsyncEngine, client_id: str
+        self, app: Host, settings: ServiceSettings, engine: AsyncEngine, client_id: str
     ) -> None:
         self.app = app
         self.settings = settings
@@ -48,7 +55,7 @@ class ServiceRuntime:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, app: FastAPI, settings: ServiceSettings, *, client_id: str, outbox: Table | None = None
+        cls, app: Host, settings: ServiceSettings, *, client_id: str, outbox: Table | None = None
     ) -> AsyncIterator[ServiceRuntime]:
         engine = make_engine(settings.database_url, schema=settings.db_schema)
         rt = cls(app, settings, engine, client_id)

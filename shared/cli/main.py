@@ -1,6 +1,11 @@
-"""`jsb`: the operator's command line. Each command group lives in its own module."""
+"""`jsb`: the operator's command line. Each command group lives in its own module;
+a service's own commands (`jsb ledger ...`) live in the service and are found
+through the `jsb.cli` entry points (pyproject.toml), so shared/ never imports a
+service."""
 
 from __future__ import annotations
+
+from importlib.metadata import entry_points
 
 import typer
 
@@ -10,7 +15,6 @@ from shared.cli import (
     id_cmd,
     import_cmd,
     kafka_cmd,
-    ledger_cmd,
     schemas_cmd,
     stack_cmd,
 )
@@ -25,7 +29,9 @@ app.add_typer(calendar_cmd.app, name="calendar", help="Mainland-China working da
 app.add_typer(db_cmd.app, name="db", help="Schema migrations.")
 app.add_typer(kafka_cmd.app, name="kafka", help="Broker readiness and topics.")
 app.add_typer(stack_cmd.app, name="stack", help="Files of the local stack.")
-app.add_typer(ledger_cmd.app, name="ledger", help="The ledger: rebuild projections, verify.")
+for found in sorted(entry_points(group="jsb.cli"), key=lambda e: e.name):
+    group: typer.Typer = found.load()
+    app.add_typer(group, name=found.name)
 app.command("import", help="Bulk designations from a CSV or JSON-lines file.")(
     import_cmd.import_file
 )

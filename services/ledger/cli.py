@@ -1,4 +1,7 @@
-"""`jsb ledger ...`: the ledger's operator commands (rebuild projections, verify chains)."""
+"""`jsb ledger ...`: the ledger's operator commands (rebuild projections, verify chains).
+
+The ledger's own module: `jsb` (shared/cli/main.py) finds it through the `jsb.cli`
+entry point in pyproject.toml, so shared/ never imports the services."""
 
 from __future__ import annotations
 
@@ -17,9 +20,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from services.ledger import projections, store, tables
+from services.ledger.verify import Verification, verify_chain
+from shared.adapters.db import make_engine
 from shared.adapters.settings import DEFAULT_DATABASE_URL
+from shared.domain.identifiers import mask
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, help="The ledger: rebuild projections, verify.")
 
 DatabaseUrl = typer.Option(
     DEFAULT_DATABASE_URL, envvar="DATABASE_URL", help="The ledger's database (service role)."
@@ -40,8 +47,6 @@ def _progress(console: Console) -> Progress:
 
 
 async def _with_engine(url: str, schema: str, work: Callable[[Any], Any]) -> Any:
-    from shared.adapters.db import make_engine
-
     engine = make_engine(url, schema=schema)
     try:
         return await work(engine)
@@ -52,8 +57,6 @@ async def _with_engine(url: str, schema: str, work: Callable[[Any], Any]) -> Any
 @app.command("rebuild")
 def rebuild(database_url: str = DatabaseUrl, schema: str = Schema) -> None:
     """Drop every projection and rebuild it from the event store (ingest waits meanwhile)."""
-    from services.ledger import projections, store, tables
-
     console = Console(stderr=True)
 
     async def work(engine: Any) -> tuple[int, int]:
@@ -77,9 +80,6 @@ def rebuild(database_url: str = DatabaseUrl, schema: str = Schema) -> None:
 @app.command("verify")
 def verify(database_url: str = DatabaseUrl, schema: str = Schema) -> None:
     """Recompute every stream's hash chain; list broken ones (exit code 1 if any)."""
-    from services.ledger import store, tables
-    from services.ledger.verify import Verification, verify_chain
-
     console = Console(stderr=True)
 
     async def work(engine: Any) -> tuple[int, list[Verification]]:
@@ -99,8 +99,6 @@ def verify(database_url: str = DatabaseUrl, schema: str = Schema) -> None:
         return streams, broken
 
     streams, broken = asyncio.run(_with_engine(database_url, schema, work))
-    from shared.domain.identifiers import mask
-
     for result in broken:
         link = result.first_broken
         assert link is not None
