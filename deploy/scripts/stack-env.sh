@@ -12,6 +12,13 @@ KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
 DATABASE_URL=postgresql+asyncpg://jsb:jsb@127.0.0.1:$PG_PORT/jsb
 DATABASE_ADMIN_URL=postgresql+asyncpg://jsb_admin:jsb_admin@127.0.0.1:$PG_PORT/jsb
 JSB_TOKENS_FILE=$LOCAL/tokens.json
+PGPASSFILE=$LOCAL/pgpass
 ENV
+# The code's default URLs carry no password; the local roles' ones are found here.
+(umask 077; cat >"$LOCAL/pgpass" <<PGPASS
+127.0.0.1:$PG_PORT:jsb:jsb:jsb
+127.0.0.1:$PG_PORT:jsb:jsb_admin:jsb_admin
+PGPASS
+)
 "$VENV/bin/jsb" stack tokens --out "$LOCAL/tokens.json" >/dev/null
 log "wrote $LOCAL/stack.env and $LOCAL/tokens.json"

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.adapters.settings import PROJECT_ROOT
 
 SERVICES = ("initiator", "responder", "ledger", "notifier")
-DEFAULT_ADMIN_URL = "postgresql+asyncpg://jsb_admin:jsb_admin@127.0.0.1:55432/jsb"
+DEFAULT_ADMIN_URL = "postgresql+asyncpg://jsb_admin@127.0.0.1:55432/jsb"
+"""No password in a default (shared/adapters/settings.py says where it comes from)."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,11 @@ Each service subclasses `ServiceSettings` with its own `env_prefix` (JSB_LEDGER_
 ...). The stack-wide endpoints keep the plain names that `.local/stack.env` and
 docker-compose use (`KAFKA_BOOTSTRAP_SERVERS`, `DATABASE_URL`): an alias bypasses
 the prefix. Local defaults need no setting.
+
+No default carries a secret: the database URLs name the role, not its password.
+The local stack writes the full URLs to `.local/stack.env`, and a libpq password
+file (`PGPASSFILE=.local/pgpass`, which asyncpg reads too) for anything that falls
+back on these defaults.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DIR = PROJECT_ROOT / ".local"
 
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://jsb:jsb@127.0.0.1:55432/jsb"
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://jsb@127.0.0.1:55432/jsb"
 DEFAULT_KAFKA = "127.0.0.1:9092"
 
 
