@@ -1,13 +1,11 @@
-"""The notifier's tables: consumed offsets and the outbox."""
+"""The notifier's tables: the outbox (consumed offsets come with its first consumer)."""
 
 from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from shared.adapters.consumer import offsets_table
 from shared.adapters.outbox import outbox_table
 
 metadata = MetaData()
 
 outbox = outbox_table(metadata)
-consumer_offsets = offsets_table(metadata)

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.adapters import migration_ops as shared
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -40,14 +42,7 @@ APPEND_ONLY = [
 
 
 def upgrade() -> None:
-    op.create_table(
-        "consumer_offsets",
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("topic", sa.Text(), nullable=False),
-        sa.Column("partition", sa.Integer(), nullable=False),
-        sa.Column("next_offset", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "topic", "partition"),
-    )
+    shared.create_consumer_offsets_v1()
     op.create_table(
         "events",
         sa.Column("position", sa.BigInteger(), sa.Identity(always=True), nullable=False),
@@ -73,34 +68,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id"),
         sa.UniqueConstraint("stream", "stream_version", name="events_stream_version"),
     )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column("topic", sa.Text(), nullable=False),
-        sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column(
-            "headers",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_index(
-        "outbox_unpublished",
-        "outbox",
-        ["id"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
+    shared.create_outbox_v1()
     for stmt in APPEND_ONLY:
         op.execute(stmt)
 
@@ -109,9 +77,6 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS events_no_truncate ON events")
     op.execute("DROP TRIGGER IF EXISTS events_append_only ON events")
     op.execute("DROP FUNCTION IF EXISTS events_refuse_change()")
-    op.drop_index(
-        "outbox_unpublished", table_name="outbox", postgresql_where=sa.text("published_at IS NULL")
-    )
-    op.drop_table("outbox")
+    shared.drop_outbox()
     op.drop_table("events")
-    op.drop_table("consumer_offsets")
+    shared.drop_consumer_offsets()

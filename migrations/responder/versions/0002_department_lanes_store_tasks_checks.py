@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.adapters import migration_ops as shared
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -75,21 +77,7 @@ def upgrade() -> None:
         sa.Column("departments", postgresql.ARRAY(sa.Text()), nullable=False),
         sa.PrimaryKeyConstraint("designation_id"),
     )
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("principal", sa.Text(), nullable=False),
-        sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("request_hash", sa.Text(), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("response", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("principal", "key"),
-    )
+    shared.create_idempotency_keys_v1()
     op.create_table(
         "ingest_progress",
         sa.Column("consumer", sa.Text(), nullable=False),
@@ -154,7 +142,7 @@ def downgrade() -> None:
     op.drop_table("tasks")
     op.drop_table("subject_identifiers")
     op.drop_table("ingest_progress")
-    op.drop_table("idempotency_keys")
+    shared.drop_idempotency_keys()
     op.drop_table("designations")
     op.drop_index("designation_events_subject", table_name="designation_events")
     op.drop_table("designation_events")
