@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shared.adapters.topics import TOPICS, TopicSpec
@@ -24,6 +25,28 @@ async def cluster_topics(bootstrap: str, timeout_s: float = 5.0) -> set[str]:
         return set(await asyncio.wait_for(admin.list_topics(), timeout_s))
     finally:
         await admin.close()
+
+
+async def topic_configs(
+    bootstrap: str, names: list[str], timeout_s: float = 5.0
+) -> dict[str, dict[str, str]]:
+    """Each topic's configuration as the broker reports it (defaults included)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+    )
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        responses = await asyncio.wait_for(
+            admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names]),
+            timeout_s,
+        )
+    finally:
+        await admin.close()
+    out: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for _code, _message, _type, name, entries in response.resources:
+            out[name] = {entry[0]: entry[1] for entry in entries}
+    return out
 
 
 async def ensure_topics(

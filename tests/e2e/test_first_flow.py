@@ -5,8 +5,10 @@ Postgres and returns them over HTTP."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from shared.domain.catalogue.index import default_index
@@ -33,7 +35,18 @@ def designation_body(subject_id: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def test_designation_flows_to_responder_and_ledger(stack: Stack) -> None:
+@dataclass
+class Flow:
+    """A designation sent to the initiator, and the ledger's history of its subject
+    once the responder's feedback on every task has arrived."""
+
+    subject: str
+    created: httpx.Response
+    tasks: set[tuple[str, str]]
+    events: list[dict[str, Any]]
+
+
+def designate_and_follow(stack: Stack) -> Flow:
     catalogue = default_index()
     designator = catalogue.list_type(LIST_TYPE).designating_departments[0]
     subject = new_uscc()
@@ -41,15 +54,7 @@ def test_designation_flows_to_responder_and_ledger(stack: Stack) -> None:
     with stack.client("initiator", as_=designator) as initiator:
         created = initiator.post("/v1/designations", json=designation_body(subject))
     assert created.status_code == 201, created.text
-    designation = created.json()
-    assert designation["subject_id"] == subject
-    assert designation["state"] == "in_force"
-    tasks = {(t["measure"], t["department"]) for t in designation["tasks"]}
-    bundle = catalogue.bundle(LIST_TYPE, "especially_serious")
-    # Person-only measures of the bundle reach related persons, not the organisation.
-    expected = {m.code for m in bundle if "organization" in m.applies_to}
-    assert expected == {m for m, _ in tasks}
-    assert tasks
+    tasks = {(t["measure"], t["department"]) for t in created.json()["tasks"]}
 
     def history() -> list[dict[str, Any]]:
         with stack.client("ledger", as_="auditor") as ledger:
@@ -59,6 +64,24 @@ def test_designation_flows_to_responder_and_ledger(stack: Stack) -> None:
         return events
 
     events = until(history, lambda ev: len(ev) >= 1 + len(tasks), timeout_s=60)
+    return Flow(subject, created, tasks, events)
+
+
+def test_designation_flows_to_responder_and_ledger(stack: Stack) -> None:
+    catalogue = default_index()
+    flow = designate_and_follow(stack)
+    subject, created, tasks, events = flow.subject, flow.created, flow.tasks, flow.events
+
+    assert created.status_code == 201, created.text
+    designation = created.json()
+    assert designation["subject_id"] == subject
+    assert designation["state"] == "in_force"
+    bundle = catalogue.bundle(LIST_TYPE, "especially_serious")
+    # Person-only measures of the bundle reach related persons, not the organisation.
+    expected = {m.code for m in bundle if "organization" in m.applies_to}
+    assert expected == {m for m, _ in tasks}
+    assert tasks
+
     types = [e["type"] for e in events]
     assert types.count("jsb.designation.issued") == 1
     assert types.count("jsb.feedback.executed") == len(tasks)
@@ -74,9 +97,7 @@ def test_designation_flows_to_responder_and_ledger(stack: Stack) -> None:
 
 
 def test_pipeline_metrics_show_throughput(stack: Stack) -> None:
-    import httpx
-
-    test_designation_flows_to_responder_and_ledger(stack)
+    designate_and_follow(stack)  # traffic through every service
 
     def value(service: str, metric: str) -> float:
         text = httpx.get(stack.url(service) + "/metrics").text
