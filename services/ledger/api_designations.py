@@ -13,18 +13,19 @@ from services.ledger.access import concerns, shown
 from services.ledger.api_subjects import AsOf, KnownAt
 from services.ledger.replay import status_at
 from shared.domain.envelope import utc_now
+from shared.domain.errors import NotFound
 from shared.web.deps import CurrentPrincipal, EngineDep
-from shared.web.problems import FieldError, ProblemError
 
 router = APIRouter(tags=["designations"])
 
 
-def _not_found() -> ProblemError:
-    return ProblemError(
-        status=404,
-        code="designation_not_found",
-        detail="no such designation (or it does not concern the caller)",
-        errors=[FieldError("designation_id", "not_found", "unknown designation")],
+def _not_found() -> NotFound:
+    return NotFound(
+        "designation_not_found",
+        "designation_id",
+        "no such designation (or it does not concern the caller)",
+        reason="unknown designation",
+        reason_code="not_found",
     )
 
 

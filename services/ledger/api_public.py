@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from services.ledger import tables
 from shared.domain.catalogue.index import default_index
 from shared.domain.envelope import utc_now
+from shared.domain.errors import NotFound
 from shared.web.deps import EngineDep
-from shared.web.problems import FieldError, ProblemError
 
 router = APIRouter(tags=["public"])
 
@@ -34,11 +34,11 @@ async def public_list(
     spec = default_index().list_type(list_type)
     if spec is None or not spec.published:
         code = "unknown_list_type" if spec is None else "list_not_published"
-        raise ProblemError(
-            status=404,
-            code=code,
-            detail=f"{list_type!r} is not a published list type",
-            errors=[FieldError("list_type", code, "not a published list type")],
+        raise NotFound(
+            code,
+            "list_type",
+            f"{list_type!r} is not a published list type",
+            reason="not a published list type",
         )
     now = utc_now()
     p = tables.public_entries

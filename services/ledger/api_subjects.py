@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 
-from services.ledger import store, tables
+from services.ledger import store
 from services.ledger.access import concerns, shown, status_for
 from services.ledger.lookup import resolve_subject
+from services.ledger.ports import EventStore
 from services.ledger.replay import fold_recorded, recorded_events, status_at
 from services.ledger.verify import verify_chain
 from shared.domain.envelope import utc_now
@@ -17,6 +18,15 @@ from shared.web.auth import Principal
 from shared.web.deps import CurrentPrincipal, EngineDep
 
 router = APIRouter(tags=["subjects"])
+
+
+def _event_store(request: Request) -> EventStore:
+    events: EventStore = request.app.state.event_store
+    return events
+
+
+EventStoreDep = Annotated[EventStore, Depends(_event_store)]
+"""The ledger's event store, as wired in bootstrap.py."""
 
 AsOf = Annotated[
     AwareDatetime | None,
@@ -50,6 +60,7 @@ async def subject_status(
     subject_id: str,
     principal: CurrentPrincipal,
     engine: EngineDep,
+    event_store: EventStoreDep,
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> dict[str, Any]:
@@ -57,19 +68,19 @@ async def subject_status(
     now = utc_now()
     async with engine.connect() as conn:
         subject = await resolve_subject(conn, subject_id)
-        events = await store.stream(conn, tables.events, subject)
+    events = await event_store.stream(subject)
     _, status = status_at(events, subject, as_of or now, known_at or now)
     return status_for(principal, status)
 
 
 @router.get("/subjects/{subject_id}/history")
 async def history(
-    subject_id: str, principal: CurrentPrincipal, engine: EngineDep
+    subject_id: str, principal: CurrentPrincipal, engine: EngineDep, event_store: EventStoreDep
 ) -> dict[str, Any]:
     """Every event of the subject in order, with positions, times and hashes."""
     async with engine.connect() as conn:
         subject = await resolve_subject(conn, subject_id)
-        events = await store.stream(conn, tables.events, subject)
+    events = await event_store.stream(subject)
     if principal.department is not None:
         events = _concerning(principal, subject, events)
     doc: dict[str, Any] = shown(
@@ -79,11 +90,13 @@ async def history(
 
 
 @router.get("/subjects/{subject_id}/history/verify")
-async def verify(subject_id: str, principal: CurrentPrincipal, engine: EngineDep) -> dict[str, Any]:
+async def verify(
+    subject_id: str, principal: CurrentPrincipal, engine: EngineDep, event_store: EventStoreDep
+) -> dict[str, Any]:
     """Recompute the subject's hash chain; name the first broken link, if any."""
     async with engine.connect() as conn:
         subject = await resolve_subject(conn, subject_id)
-        events = await store.stream(conn, tables.events, subject)
+    events = await event_store.stream(subject)
     result: dict[str, Any] = shown(principal, verify_chain(subject, events).public())
     result["verified_at"] = utc_now().isoformat()
     return result

@@ -1,4 +1,5 @@
-"""Wires the ledger: engine, producer, the two ingest lanes, outbox relay.
+"""Wires the ledger: engine, producer, the event store (the `EventStore` port of
+ports.py, on Postgres), the two ingest lanes, outbox relay.
 
 Why two lanes (one consumer per topic) and not one consumer of both topics: a court
 list of 10,000 debtors brings ~490,000 feedback events behind its 10,000
@@ -36,6 +37,7 @@ from services.ledger import tables
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import CONSUMER, Ingest
 from services.ledger.settings import LedgerSettings
+from services.ledger.store import PostgresEventStore
 from shared.adapters import topics
 from shared.adapters.runtime import ServiceRuntime
 
@@ -50,6 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with ServiceRuntime.open(
             app, settings, client_id="jsb-ledger", outbox=tables.outbox
         ) as rt:
+            app.state.event_store = PostgresEventStore(rt.engine, tables.events)
             ingest = Ingest(
                 settings.topic_suffix, app.state.metrics, FoldCache(settings.fold_cache_subjects)
             )

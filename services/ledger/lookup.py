@@ -8,14 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import tables
 from services.ledger.projection import normalise_identifier
+from shared.domain.errors import Conflict, InvalidRequest
 from shared.domain.identifiers import IdentifierError, parse_identifier
-from shared.web.problems import FieldError, ProblemError
 
 
 async def resolve_subject(conn: AsyncConnection, raw: str) -> str:
     """The subject id `raw` names. An identifier the ledger has never seen is answered
     as its own canonical form (a subject with no events: nothing in force); one that is
-    no valid identifier at all is refused with a problem naming `subject_id`."""
+    no valid identifier at all is refused (InvalidRequest naming `subject_id`)."""
     key = normalise_identifier(raw)
     t = tables.subject_identifiers
     rows = await conn.execute(select(t.c.subject_id).where(t.c.identifier.in_({key, raw})))
@@ -25,18 +25,19 @@ async def resolve_subject(conn: AsyncConnection, raw: str) -> str:
     if found:
         if key in found:
             return key
-        raise ProblemError(
-            status=409,
-            code="ambiguous_identifier",
-            detail=f"the identifier names {len(found)} subjects: ask by their own ids",
-            errors=[FieldError("subject_id", "ambiguous_identifier", "names several subjects")],
+        raise Conflict(
+            "ambiguous_identifier",
+            "subject_id",
+            f"the identifier names {len(found)} subjects: ask by their own ids",
+            reason="names several subjects",
         )
     try:
         return parse_identifier(raw).value
     except IdentifierError as exc:
-        raise ProblemError(
-            status=422,
-            code="invalid_identifier",
-            detail="subject_id is not a valid identifier",
-            errors=[FieldError("subject_id", exc.code, exc.reason)],
+        raise InvalidRequest(
+            "invalid_identifier",
+            "subject_id",
+            "subject_id is not a valid identifier",
+            reason=exc.reason,
+            reason_code=exc.code,
         ) from None

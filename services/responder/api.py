@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,12 +28,11 @@ from services.responder.settings import ResponderSettings
 from services.responder.tables import idempotency
 from shared.adapters.idempotency import request_fingerprint, run_once
 from shared.web.auth import Principal
-from shared.web.deps import CurrentPrincipal, EngineDep
+from shared.web.deps import CurrentPrincipal, EngineDep, IdempotencyKey
 from shared.web.problems import FieldError, ProblemError
 
 router = APIRouter(prefix="/v1", tags=["responder"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 TaskStateQuery = Literal["pending", "executed", "not_applicable", "failed", "suspended", "lifted"]
 
 

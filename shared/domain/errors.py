@@ -32,31 +32,36 @@ class CommandRefused(DomainError):
         return self.rejected.rejections[0].code
 
 
-class NotFound(DomainError):
-    """What the request names does not exist (codes outside the command table)."""
+class Refused(DomainError):
+    """A request refused for a reason outside the command table (rejections.py): the
+    subclass says which kind. `field` names what is wrong; `reason` and
+    `reason_code` say what is wrong with it, when that differs from the whole."""
 
-    def __init__(self, code: str, field: str, message: str) -> None:
+    def __init__(
+        self,
+        code: str,
+        field: str,
+        message: str,
+        *,
+        reason: str | None = None,
+        reason_code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code, self.field, self.message = code, field, message
+        self.reason = reason or message
+        self.reason_code = reason_code or code
 
 
-class InvalidRequest(DomainError):
+class NotFound(Refused):
+    """What the request names does not exist (or is not the caller's to see)."""
+
+
+class InvalidRequest(Refused):
     """A request that is not well formed in a way its schema could not tell."""
 
-    def __init__(self, code: str, field: str, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.field, self.message = code, field, message
-        self.reason = reason or message
-        """The field's own complaint (the message is about the whole request)."""
 
-
-class Conflict(DomainError):
-    """The request is valid but the state does not allow it (codes outside the table)."""
-
-    def __init__(self, code: str, field: str, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.field, self.message = code, field, message
-        self.reason = reason or message
+class Conflict(Refused):
+    """The request is valid but the state does not allow it."""
 
 
 class ConcurrentChange(DomainError):

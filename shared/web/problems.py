@@ -27,6 +27,7 @@ from shared.domain.errors import (
     IdempotencyKeyReused,
     InvalidRequest,
     NotFound,
+    Refused,
 )
 from shared.web.statuses import rejected_status
 
@@ -98,6 +99,9 @@ def validation_problem(exc: RequestValidationError) -> ProblemError:
     )
 
 
+_REFUSED_STATUS: dict[type[Refused], int] = {NotFound: 404, Conflict: 409, InvalidRequest: 422}
+
+
 def problem_of(exc: DomainError) -> ProblemError:
     """The RFC 9457 problem a domain or service-layer refusal is answered with."""
     match exc:
@@ -108,11 +112,12 @@ def problem_of(exc: DomainError) -> ProblemError:
                 detail="; ".join(r.message for r in rejected.rejections),
                 errors=[FieldError(r.field, r.code.value, r.message) for r in rejected.rejections],
             )
-        case NotFound() | InvalidRequest() | Conflict():
-            status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
-            reason = exc.message if isinstance(exc, NotFound) else exc.reason
+        case Refused():
             return ProblemError(
-                status, exc.code, exc.message, [FieldError(exc.field, exc.code, reason)]
+                _REFUSED_STATUS[type(exc)],
+                exc.code,
+                exc.message,
+                [FieldError(exc.field, exc.reason_code, exc.reason)],
             )
         case DependencyUnavailable():
             after = exc.retry_after_s
