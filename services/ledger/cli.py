@@ -20,7 +20,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from services.ledger import projections, store, tables
+from services.ledger import store, tables
+from services.ledger.read_models import refresh
 from services.ledger.verify import Verification, verify_chain
 from shared.adapters.db import make_engine
 from shared.adapters.settings import DEFAULT_DATABASE_URL
@@ -69,7 +70,7 @@ def rebuild(database_url: str = DatabaseUrl, schema: str = Schema) -> None:
                 progress.advance(task, events)
 
             async with engine.begin() as conn:
-                done: tuple[int, int] = await projections.rebuild(conn, advance)
+                done: tuple[int, int] = await refresh.rebuild(conn, advance)
             progress.update(task, total=done[0], completed=done[0])
         return done
 

@@ -14,7 +14,7 @@ the stream from the store, as a rebuild does. `fold_recorded` is a left fold, so
 evolving a cached state with the next events equals folding all of them.
 
 An entry also keeps a snapshot of the projection rows written for its head, so
-that the next refresh writes only the rows that changed; projection_writes.py says
+that the next refresh writes only the rows that changed; read_models/changed_rows.py says
 when a snapshot is trusted.
 
 The cache is bounded (least recently used out) and only an optimisation: empty, it
@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.ledger.projection_writes import Written
+from services.ledger.read_models.changed_rows import Written
 from shared.domain.fold_state import SubjectState
 
 
@@ -39,9 +39,9 @@ class Folded:
     hash: str
     state: SubjectState
     latest_effective: datetime
-    """The latest effective time among the folded events (projection.change_instant)."""
+    """The latest effective time among the folded events (read_models/rows.change_instant)."""
     written: Written | None = None
-    """The rows written for this state, if this process wrote them (projection_writes)."""
+    """The rows written for this state, if this process wrote them (read_models/changed_rows.py)."""
 
 
 class FoldCache:

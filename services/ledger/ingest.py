@@ -15,8 +15,9 @@ from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger import projections, store, tables
+from services.ledger import store, tables
 from services.ledger.fold_cache import FoldCache
+from services.ledger.read_models import refresh
 from services.ledger.status_stream import status_message
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import enqueue
@@ -117,7 +118,7 @@ class Ingest:
         # Read under the append turn (held since store.append): the other lane cannot
         # be refreshing meanwhile, so the difference is this batch's own.
         hits, misses = self.cache.hits, self.cache.misses
-        refreshed = await projections.refresh(conn, touched, appended, self.cache, clock.lap)
+        refreshed = await refresh.refresh(conn, touched, appended, self.cache, clock.lap)
         hits, misses = self.cache.hits - hits, self.cache.misses - misses
         statuses = [status_message(p, self._suffix) for p in refreshed]
         clock.lap("status")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import tables
-from services.ledger.projection import normalise_identifier
+from services.ledger.read_models.rows import normalise_identifier
 from shared.domain.errors import Conflict, InvalidRequest
 from shared.domain.identifiers import IdentifierError, parse_identifier
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid5
 
-from services.ledger.projection import SubjectProjection
+from services.ledger.read_models.rows import SubjectProjection
 from services.ledger.replay import to_recorded
 from shared.adapters.topics import STATUS
 from shared.domain.status_view import status_envelope

@@ -2,7 +2,7 @@
 side of append-only (trigger, grants) is in migrations/ledger/.
 
 `events` is the record; everything else except `outbox` and `consumer_offsets` is a
-projection: a pure function of the events (services/ledger/projection.py), kept up to
+projection: a pure function of the events (services/ledger/read_models/rows.py), kept up to
 date in the ingest transaction and rebuildable with `jsb ledger rebuild`. Projection
 rows are keyed by subject so that one subject's rows are replaced together.
 """
@@ -69,7 +69,7 @@ subject_status = Table(
     metadata,
     Column("subject_id", Text, primary_key=True),
     Column("subject_kind", Text),
-    _at("as_of", nullable=False),  # the instant of the last change (see projection.py)
+    _at("as_of", nullable=False),  # the instant of the last change (see read_models/rows.py)
     Column("head_position", BigInteger, nullable=False),
     Column("head_event_id", UUID(as_uuid=True), nullable=False),
     Column("stream_version", Integer, nullable=False),

@@ -37,9 +37,10 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.ledger import projections, store, tables
+from services.ledger import store, tables
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
+from services.ledger.read_models import refresh
 from services.ledger.settings import LedgerSettings
 from shared.adapters.consumer import next_offsets, store_offsets
 from shared.adapters.db import make_engine
@@ -136,7 +137,7 @@ async def test_ingest_of_a_bulk_court_list(infra: Infra) -> None:
                 if size == default_batch:
                     live = await projection_rows(engine)
                     async with engine.begin() as conn:
-                        await projections.rebuild(conn)
+                        await refresh.rebuild(conn)
                     assert await projection_rows(engine) == live  # same result, only faster
     record(f"ledger-ingest-{SUBJECTS}", results)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.ledger import projections, tables
+from services.ledger import tables
+from services.ledger.read_models import refresh
 from shared.adapters.topics import DEADLETTER, STATUS
 from shared.domain.envelope import Envelope
 from tests.support.infra import Infra
@@ -114,7 +115,7 @@ async def test_sigkill_mid_burst_loses_and_duplicates_nothing(led: Ledger, tmp_p
 
     live = await _projection_rows(led)
     async with led.engine.begin() as conn:
-        await projections.rebuild(conn)
+        await refresh.rebuild(conn)
     assert await _projection_rows(led) == live
 
 

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.ledger import projections, store, tables
+from services.ledger import store, tables
 from services.ledger.ingest import Ingest
-from services.ledger.projection import project
+from services.ledger.read_models import refresh
+from services.ledger.read_models.rows import project
 from shared.adapters.db import make_engine
 from shared.domain.envelope import Envelope
 from tests.support.infra import Infra
@@ -108,7 +109,7 @@ async def test_rolled_back_batches_leave_no_wrong_state_behind(engine: AsyncEngi
 
     live = await _rows(engine)
     async with engine.begin() as conn:
-        await projections.rebuild(conn)
+        await refresh.rebuild(conn)
     assert await _rows(engine) == live
     assert await _stored_rows(engine, s.subject_id) == await _pure_rows(engine, s.subject_id)
     [status] = live["subject_status"]

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from services.ledger import projections, tables
+from services.ledger import tables
+from services.ledger.read_models import refresh
 from shared.adapters.settings import PROJECT_ROOT
 from shared.domain.commands import (
     AmendDesignation,
@@ -111,7 +112,7 @@ async def test_a_rebuild_equals_the_live_projections(led: Ledger) -> None:
 
     calls: list[tuple[int, int]] = []
     async with led.engine.begin() as conn:
-        events, subjects = await projections.rebuild(
+        events, subjects = await refresh.rebuild(
             conn, lambda e, s: calls.append((e, s)), chunk_subjects=2
         )
     assert events == await led.count()

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from services.ledger.fold_cache import FoldCache, Folded
-from services.ledger.projection import project, project_state
-from services.ledger.projections import _START, _base, _evolve
+from services.ledger.read_models.refresh import _START, _base, _evolve
+from services.ledger.read_models.rows import project, project_state
 from services.ledger.replay import fold_recorded, recorded_events
 from shared.domain.commands import RevokeDesignation
 from shared.domain.fold_state import SubjectState

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from services.ledger.access import concerns, mask_identity_numbers, status_for
-from services.ledger.projection import (
+from services.ledger.read_models.rows import (
     _PUBLIC_FIELDS,
     identifier_keys,
     normalise_identifier,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.ledger.projection import project
+from services.ledger.read_models.rows import project
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
 from services.ledger.timeline import Window, change_instants, timeline

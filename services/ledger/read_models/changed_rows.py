@@ -8,7 +8,7 @@ designation rows change with every event anyway (the status is rendered at the
 change; in-force windows start there): they are always replaced.
 
 Why the stored rows can be known without reading them back: projection rows are a
-pure function of the subject's events up to its head (projection.py), all of a
+pure function of the subject's events up to its head (rows.py), all of a
 subject's rows are written together, and `subject_status.head_position` names the
 head they were computed for. So when that column still holds position P, the stored
 rows are exactly the rows computed for head P — by this ingest, another instance or a
@@ -30,14 +30,14 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import tables
-from services.ledger.bulk_sql import (
+from services.ledger.read_models.bulk_sql import (
     Part,
     delete_keys,
     delete_subjects,
     insert_rows,
     insert_rows_with_parts,
 )
-from services.ledger.projection import Row, SubjectProjection
+from services.ledger.read_models.rows import Row, SubjectProjection
 
 REPLACED: tuple[Table, ...] = (tables.subject_status, tables.designations)
 """Always replaced as a whole."""
@@ -78,7 +78,7 @@ def snapshot(projection: SubjectProjection) -> Written:
 VIEWS = Part(column="view", join="subject_id", source="status", key="designations")
 """A designation row's `view` is its entry in the subject's status document: the
 server takes it from the status it has just parsed instead of parsing it again (the
-rows are built that way: projection.project_state)."""
+rows are built that way: rows.project_state)."""
 
 
 async def insert_all(conn: AsyncConnection, projections: Sequence[SubjectProjection]) -> None:

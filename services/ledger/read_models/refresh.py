@@ -6,7 +6,7 @@ events: so the order in which subjects are refreshed, and how events were batche
 cannot change the result, and a rebuild equals the live rows. Ingest computes the
 same function from a cached fold (`project_state` of the state evolved with the
 batch's events: fold_cache.py says why that is the same state) and writes only the
-rows that changed when it knows what is stored (projection_writes.py), a few
+rows that changed when it knows what is stored (changed_rows.py), a few
 set-based statements per table per batch (bulk_sql.py).
 """
 
@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger import projection_writes, store, tables
+from services.ledger import store, tables
 from services.ledger.fold_cache import FoldCache, Folded
-from services.ledger.projection import SubjectProjection, project, project_state
-from services.ledger.projection_writes import Written
+from services.ledger.read_models import changed_rows
+from services.ledger.read_models.changed_rows import Written
+from services.ledger.read_models.rows import SubjectProjection, project, project_state
 from services.ledger.replay import fold_recorded, recorded_events
 from shared.domain.fold_state import SubjectState
 
@@ -73,7 +74,7 @@ async def refresh(
             f, head = folded[subject]
             projections.append(project_state(subject, f.state, head, f.latest_effective))
     _lap(lap, "project")
-    written = await projection_writes.write(conn, projections, previous, subjects)
+    written = await changed_rows.write(conn, projections, previous, subjects)
     if cache is not None:
         for p in projections:
             cache.put(p.subject_id, replace(folded[p.subject_id][0], written=written[p.subject_id]))
@@ -130,7 +131,7 @@ async def rebuild(
 
     async def flush() -> None:
         nonlocal pending, pending_events
-        await projection_writes.insert_all(conn, pending)
+        await changed_rows.insert_all(conn, pending)
         if progress is not None:
             progress(pending_events, len(pending))
         pending, pending_events = [], 0
