@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.initiator.api_common import acting, not_found, run_command, show
-from services.initiator.commands_in import issue_command
 from services.initiator.cross_check import incentive_guard
+from services.initiator.designation_bodies import issue_command
 from services.initiator.ports import StreamStore
 from services.initiator.schemas import (
     DesignationCreate,

@@ -17,7 +17,7 @@ from services.initiator.api_common import (
     run_command,
     show,
 )
-from services.initiator.commands_in import changes_of
+from services.initiator.designation_bodies import changes_of
 from services.initiator.ports import SubjectStreams
 from services.initiator.schemas import (
     AmendmentCreate,

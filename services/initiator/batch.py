@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from services.initiator import handlers
-from services.initiator.commands_in import issue_command
+from services.initiator.designation_bodies import issue_command
 from services.initiator.ledger_client import LedgerUnavailable, sanctioned_refusal, unavailable
 from services.initiator.ports import LedgerStatus, SubjectStreams
 from services.initiator.schemas import DesignationCreate

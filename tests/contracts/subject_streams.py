@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.initiator import handlers
-from services.initiator.commands_in import issue_command
+from services.initiator.designation_bodies import issue_command
 from services.initiator.ports import StreamStore
 from services.initiator.schemas import DesignationCreate
 from services.initiator.streams import Staged

@@ -1,4 +1,7 @@
-"""HTTP bodies → domain commands (the caller's department and the instant added)."""
+"""A designation's HTTP bodies as the domain's values: the body of `POST /v1/designations` as
+an `IssueDesignation` (the caller's department and the instant added), the changes of an
+amendment or a partially upheld objection as `DesignationChanges`. The other commands
+are built in their routes from a field or two."""
 
 from __future__ import annotations
 
