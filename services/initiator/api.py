@@ -25,7 +25,7 @@ from services.initiator.schemas import (
     DesignationPublic,
 )
 from services.initiator.subjects import department_of, subject_key
-from services.initiator.views import designation_public
+from services.initiator.views import designation_public, sees_in_full
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.rejections import RejectionCode
 from shared.web.deps import CurrentPrincipal, EngineDep
@@ -78,9 +78,8 @@ async def get_designation(
         raise ProblemError(
             403, code.value, message, [FieldError("department", code.value, message)]
         )
-    return designation_public(
-        record, datetime.now(UTC), sees_identity_numbers=principal.sees_identity_numbers
-    )
+    in_clear = sees_in_full(record, principal.department, principal.sees_identity_numbers)
+    return designation_public(record, datetime.now(UTC), sees_identity_numbers=in_clear)
 
 
 @router.get("/catalogue")
