@@ -20,7 +20,7 @@ from services.initiator.schemas import (
     DesignationPublic,
 )
 from services.initiator.subjects import subject_key
-from services.initiator.views import designation_public
+from services.initiator.views import designation_public, sees_in_full
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.errors import CommandRefused
 from shared.domain.rejections import RejectionCode
@@ -72,9 +72,8 @@ async def get_designation(
     if principal.department not in (None, record.data.designated_by):
         message = f"designation {designation_id} belongs to {record.data.designated_by}"
         raise CommandRefused.because(RejectionCode.NOT_OWN_DESIGNATION, "department", message)
-    return designation_public(
-        record, datetime.now(UTC), sees_identity_numbers=principal.sees_identity_numbers
-    )
+    in_clear = sees_in_full(record, principal.department, principal.sees_identity_numbers)
+    return designation_public(record, datetime.now(UTC), sees_identity_numbers=in_clear)
 
 
 @router.get("/catalogue")

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from services.initiator import handlers
 from services.initiator.ports import SubjectStreams
-from services.initiator.views import designation_public
+from services.initiator.views import designation_public, sees_in_full
 from shared.adapters.idempotency import request_fingerprint
 from shared.adapters.observability import correlation_id
 from shared.domain.commands import AnyCommand
@@ -108,9 +108,8 @@ def show(designation_id: UUID, principal: Principal, status: int = 200) -> Respo
     def respond(state: SubjectState, at: datetime) -> tuple[int, Any]:
         record = state.designation(designation_id)
         assert record is not None
-        public = designation_public(
-            record, at, sees_identity_numbers=principal.sees_identity_numbers
-        )
+        in_clear = sees_in_full(record, principal.department, principal.sees_identity_numbers)
+        public = designation_public(record, at, sees_identity_numbers=in_clear)
         return status, public.model_dump(mode="json")
 
     return respond

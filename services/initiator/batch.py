@@ -32,7 +32,7 @@ from services.initiator.ports import LedgerStatus, SubjectStreams
 from services.initiator.schemas import DesignationCreate
 from services.initiator.streams import Staged
 from services.initiator.subjects import subject_key
-from services.initiator.views import shown_id
+from services.initiator.views import sees_in_full, shown_id
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.commands import IssueDesignation
 from shared.domain.decide import decide
@@ -143,7 +143,14 @@ async def decide_chunk(
         state = streams[item.subject_id].state
         existing = state.designation(command.designation_id)
         if existing is not None:  # accepted by an earlier attempt of this batch
-            results.append(_accepted(item, existing, command.at, sees_identity_numbers))
+            results.append(
+                _accepted(
+                    item,
+                    existing,
+                    command.at,
+                    sees_in_full(existing, command.department, sees_identity_numbers),
+                )
+            )
             continue
         outcome = decide(state, command, ctx.catalogue)
         if isinstance(outcome, Rejected):
@@ -165,7 +172,8 @@ async def decide_chunk(
         staged.add(streams, outcome, envelopes)
         record = streams[item.subject_id].state.designation(command.designation_id)
         assert record is not None
-        results.append(_accepted(item, record, command.at, sees_identity_numbers))
+        in_clear = sees_in_full(record, command.department, sees_identity_numbers)
+        results.append(_accepted(item, record, command.at, in_clear))
     await handlers.commit(tx, streams, staged, ctx)
     return results
 

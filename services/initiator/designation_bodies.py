@@ -31,10 +31,13 @@ def issue_command(body: DesignationCreate, *, department: str, at: datetime) -> 
         decided_at=body.decided_at,
         effective_from=body.effective_from,
         effective_until=body.effective_until,
+        indefinite=body.indefinite,
         measures=tuple(body.measures) if body.measures is not None else None,
         related_persons=tuple(
-            RelatedPerson(id=p.id, name=p.name, role=p.role) for p in body.related_persons
+            RelatedPerson(id=p.id, name=p.name, role=p.role, facts=p.facts)
+            for p in body.related_persons
         ),
+        facts=body.facts,
     )
 
 

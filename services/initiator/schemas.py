@@ -9,7 +9,14 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.domain.event_base import LegalBasis, ObjectionOutcome, RaisedBy, RelatedRole
+from shared.domain.event_base import (
+    CaseFacts,
+    LegalBasis,
+    MeasureReach,
+    ObjectionOutcome,
+    RaisedBy,
+    RelatedRole,
+)
 from shared.domain.vocabulary import Level
 from shared.web.limits import MAX_BATCH_ITEMS
 
@@ -28,20 +35,44 @@ class RelatedPersonIn(_Body):
     id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     role: RelatedRole
+    facts: CaseFacts = Field(
+        default_factory=CaseFacts,
+        description="Facts about this person: an exit-restriction decision naming them, "
+        "the date of a criminal penalty or dismissal",
+    )
 
 
 class DesignationCreate(_Body):
     subject: SubjectIn
     list_type: str = Field(min_length=1)
-    level: Level
+    level: Level | None = Field(
+        None,
+        description="Required on a graded list type; may be omitted on a fixed-level one "
+        "(court, tax, serious-illegal, procurement, black lists: membership is the sanction)",
+    )
     reason: str = Field(min_length=1, max_length=4000)
     legal_basis: list[LegalBasis] = Field(default_factory=list)
     decision_no: str = Field(min_length=1, max_length=200)
     decided_at: date
     effective_from: AwareDatetime | None = None
-    effective_until: AwareDatetime | None = None
+    effective_until: AwareDatetime | None = Field(
+        None,
+        description="Omitted: the list type's period. `null` given explicitly: no end "
+        "(only where the regime allows an indefinite listing)",
+    )
     measures: list[str] | None = Field(None, description="Default: the list type's bundle")
     related_persons: list[RelatedPersonIn] = Field(default_factory=list)
+    facts: CaseFacts = Field(
+        default_factory=CaseFacts,
+        description="Facts of the case measures and periods depend on (`court_ground`, "
+        "`exit_restriction_decision_no`, `unpaid_tax_without_security`, "
+        "`penalty_or_dismissal_on`)",
+    )
+
+    @property
+    def indefinite(self) -> bool:
+        """`effective_until: null` given explicitly (distinct from omitted)."""
+        return "effective_until" in self.model_fields_set and self.effective_until is None
 
 
 class TaskOut(BaseModel):
@@ -52,9 +83,14 @@ class TaskOut(BaseModel):
 
 
 class RelatedOut(BaseModel):
-    designation_id: UUID
+    designation_id: UUID | None
+    """None for a person named in the decision whom no measure reaches (not designated)."""
     subject_id: str
     role: str | None = None
+    reached: list[MeasureReach] = Field(default_factory=list)
+    """The measures that reached this person, each with its basis."""
+    not_reached: list[MeasureReach] = Field(default_factory=list)
+    """The listing's person measures that did not reach this person, and why."""
 
 
 class ObjectionOut(BaseModel):
@@ -96,6 +132,15 @@ class DesignationPublic(BaseModel):
     objections: list[ObjectionOut] = Field(default_factory=list)
     amendments: list[AmendmentOut] = Field(default_factory=list)
     lifted_measures: list[str] = Field(default_factory=list)
+    facts: CaseFacts = Field(default_factory=CaseFacts)
+    joint_sanction: bool = True
+    """A joint-sanction target: the cross-check removes the subject's incentives."""
+    record_only: bool = False
+    """A record-only or warning tier: a record, not a sanction."""
+    related_not_reached: list[RelatedOut] = Field(default_factory=list)
+    """Related persons named in the decision whom no measure reaches: not designated."""
+    warnings: list[str] = Field(default_factory=list)
+    """E.g. a working-day deadline in a year whose holiday arrangement is not loaded."""
 
 
 class ObjectionCreate(_Body):

@@ -11,8 +11,11 @@ from services.initiator.schemas import (
     RelatedOut,
     TaskOut,
 )
+from shared.domain.china_time import china_date
+from shared.domain.event_base import RelatedDesignation
 from shared.domain.fold_state import DesignationRecord, ObjectionRecord
 from shared.domain.identifiers import display
+from shared.domain.periods import calendar_warning
 
 shown_id = display
 """A subject id as the caller may see it (the domain's rule)."""
@@ -32,6 +35,32 @@ def objection_out(o: ObjectionRecord) -> ObjectionOut:
         resolved_at=o.resolved_at,
         note=o.note,
     )
+
+
+def sees_in_full(record: DesignationRecord, department: str | None, privileged: bool) -> bool:
+    """Masking protects third parties (issue 9, item 6): the department that designated
+    the subject (and supplied the numbers), and callers with the right to see identity
+    numbers (auditors), see them in full; every other caller sees the masked form."""
+    return privileged or (department is not None and department == record.data.designated_by)
+
+
+def _related_out(link: RelatedDesignation, in_clear: bool, designated: bool) -> RelatedOut:
+    return RelatedOut(
+        designation_id=link.designation_id if designated else None,
+        subject_id=shown_id(link.subject_id, in_clear),
+        role=link.role.value,
+        reached=list(link.reached),
+        not_reached=list(link.not_reached),
+    )
+
+
+def _warnings(record: DesignationRecord) -> list[str]:
+    """Working-day deadlines that reach a year without a loaded holiday arrangement."""
+    data = record.data
+    start = china_date(record.issued_at)
+    deadlines = [t.deadline for t in data.tasks] + [o.review_deadline for o in record.objections]
+    warning = calendar_warning(start, max(deadlines)) if deadlines else None
+    return [] if warning is None else [warning]
 
 
 def designation_public(
@@ -56,13 +85,16 @@ def designation_public(
             for t in data.tasks
         ],
         related_designations=[
-            RelatedOut(
-                designation_id=r.designation_id,
-                subject_id=shown_id(r.subject_id, sees_identity_numbers),
-                role=r.role.value,
-            )
-            for r in data.related
+            _related_out(r, sees_identity_numbers, designated=True) for r in data.related
         ],
+        related_not_reached=[
+            _related_out(r, sees_identity_numbers, designated=False)
+            for r in data.related_not_reached
+        ],
+        facts=data.facts,
+        joint_sanction=data.joint_sanction,
+        record_only=data.record_only,
+        warnings=_warnings(record),
         catalogue_version=data.catalogue_version,
         designated_by=data.designated_by,
         parent_designation_id=data.parent_designation_id,

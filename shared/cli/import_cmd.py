@@ -16,7 +16,7 @@ CSV columns (a header row names them; order free; `;` separates list values):
 | subject_name | yes | the subject's name |
 | subject_other_ids | no | further identifiers of the same subject, `;`-separated |
 | list_type | yes | e.g. `court.dishonest-debtor` |
-| level | yes | minor, general, serious, especially_serious |
+| level | no | minor, general, serious, especially_serious (omit on a fixed-level list type) |
 | reason | yes | the conduct |
 | decision_no | yes | the decision's number |
 | decided_at | yes | decision date, YYYY-MM-DD |
@@ -24,6 +24,10 @@ CSV columns (a header row names them; order free; `;` separates list values):
 | measures | no | measure codes, `;`-separated (empty: the list type's bundle) |
 | legal_basis_title, legal_basis_article, legal_basis_url | no | one legal basis |
 | related_persons | no | `id|name|role` entries, `;`-separated |
+| court_ground | court list | item of 法释〔2017〕7号 第一条 (1–6; 1 means no end date) |
+| exit_restriction_decision_no | no | the court's separate exit-restriction decision |
+| unpaid_tax_without_security | no | `true` when tax is unpaid and no security given |
+| penalty_or_dismissal_on | no | date of a criminal penalty or dismissal, YYYY-MM-DD |
 
 Identity numbers are never printed: rejections name the line and the field.
 """
@@ -60,7 +64,6 @@ REQUIRED = (
     "subject_id",
     "subject_name",
     "list_type",
-    "level",
     "reason",
     "decision_no",
     "decided_at",
@@ -87,11 +90,23 @@ def row_to_body(row: dict[str, str | None]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "subject": {"id": get.get("subject_id", ""), "name": get.get("subject_name", "")},
         "list_type": get.get("list_type", ""),
-        "level": get.get("level", ""),
         "reason": get.get("reason", ""),
         "decision_no": get.get("decision_no", ""),
         "decided_at": get.get("decided_at", ""),
     }
+    if get.get("level"):
+        body["level"] = get["level"]
+    facts: dict[str, Any] = {}
+    if get.get("court_ground"):
+        ground = get["court_ground"]
+        facts["court_ground"] = int(ground) if ground.isdigit() else ground
+    for name in ("exit_restriction_decision_no", "penalty_or_dismissal_on"):
+        if get.get(name):
+            facts[name] = get[name]
+    if get.get("unpaid_tax_without_security"):
+        facts["unpaid_tax_without_security"] = get["unpaid_tax_without_security"].lower()
+    if facts:
+        body["facts"] = facts
     if other := _split(get.get("subject_other_ids")):
         body["subject"]["other_ids"] = other
     for name in ("effective_from", "effective_until"):

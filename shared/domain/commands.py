@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.domain.event_base import (
+    CaseFacts,
     LegalBasis,
     ObjectionOutcome,
     RaisedBy,
@@ -46,13 +47,16 @@ class RelatedPerson(_Frozen):
     id: str
     name: str
     role: RelatedRole
+    facts: CaseFacts = CaseFacts()
+    """Facts about this person (an exit decision naming them, a penalty or dismissal)."""
 
 
 class IssueDesignation(Command):
     designation_id: UUID = Field(default_factory=uuid4)
     subject: SubjectRef
     list_type: str
-    level: Level
+    level: Level | None = None
+    """Required on a graded list type; on a fixed-level one it may be omitted."""
     reason: str
     legal_basis: tuple[LegalBasis, ...] = ()
     decision_no: str
@@ -61,6 +65,10 @@ class IssueDesignation(Command):
     """Default: `at` (the listing takes effect when it is pushed)."""
     effective_until: AwareDatetime | None = None
     """Default: the list type's period from decision or publication; None if no period."""
+    indefinite: bool = False
+    """The decision states no end (`effective_until: null` given explicitly): allowed
+    where the regime allows an indefinite listing, refused elsewhere."""
+    facts: CaseFacts = CaseFacts()
     measures: tuple[str, ...] | None = None
     """Default (None): the list type's bundle for the level."""
     related_persons: tuple[RelatedPerson, ...] = ()

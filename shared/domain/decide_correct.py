@@ -15,7 +15,7 @@ from shared.domain.commands import (
     RevokeDesignation,
     SupersedeDesignation,
 )
-from shared.domain.decide_measures import plan_measures, tasks_for
+from shared.domain.decide_measures import check_level, plan_measures, tasks_for
 from shared.domain.decide_support import (
     CatalogueLookup,
     NewEvent,
@@ -71,6 +71,8 @@ def plan_amendment(
     effective_from = new.get("effective_from", data.effective_from)
     if changes.measures is not None or "level" in new:
         list_type = list_type_of(record, catalogue, problems)
+        if list_type is not None and "level" in new:
+            level = check_level(list_type, level, problems, f"{field}.level") or data.level
         if list_type is not None:
             codes = changes.measures
             if codes is None:  # the level changed: the measures kept must still fit it
@@ -84,10 +86,11 @@ def plan_amendment(
                 problems,
                 field=f"{field}.measures" if changes.measures is not None else f"{field}.level",
                 indexed=changes.measures is not None,
+                facts=data.facts,
             )
             kept = {t.measure: t for t in data.tasks}
             added = tuple(m for m in plan.subject if m.code not in kept)
-            fresh = tasks_for(added, list_type, china_date(at), effective_from)
+            fresh = tasks_for(added, list_type, china_date(at), effective_from, data.facts)
             chosen = {m.code for m in plan.subject}
             tasks = tuple(t for t in data.tasks if t.measure in chosen) + fresh
             if tasks != data.tasks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.domain.calendar import add_working_days
+from shared.domain.catalogue.model import Span
 from shared.domain.china_time import china_date, utc
 from shared.domain.commands import FileObjection, RemindObjection, ResolveObjection
 from shared.domain.decide_correct import plan_amendment, with_until
@@ -26,6 +26,7 @@ from shared.domain.lifecycle_events import (
     ObjectionReminder,
     ObjectionResolved,
 )
+from shared.domain.periods import deadline
 from shared.domain.rejections import Problems, Rejected, RejectionCode
 
 
@@ -70,7 +71,9 @@ def decide_file_objection(
         raised_by=command.raised_by,
         department=command.department if command.raised_by is RaisedBy.DEPARTMENT else None,
         grounds=command.grounds,
-        review_deadline=add_working_days(china_date(command.at), rule.review_working_days),
+        review_deadline=deadline(
+            china_date(command.at), Span(amount=rule.review_working_days, unit=rule.review_unit)
+        ),
         suspends_measures=rule.suspends_measures,
         pauses_clock=rule.pauses_clock,
     )

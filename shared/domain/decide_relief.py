@@ -78,26 +78,28 @@ def _check_lockout(
     command: GrantRepair,
     problems: Problems,
 ) -> None:
-    """Lock-outs count from publication (effective_from); `nth` is the listing's rank
-    among the subject's listings on the list type (revoked ones never counted)."""
+    """Lock-outs count from publication (effective_from). `nth` is the listing's rank
+    among the subject's listings on the list type *at the rule's level* (首次严重失信 /
+    再次严重失信: seed 004 篇十三 第十五条 counts serious listings, not every listing);
+    revoked ones are never counted."""
+    level = record.data.level
     listings = [
         r.designation_id
         for r in state.listings(record.data.list_type)
-        if r is record or r.end is None or r.end.state is not DesignationState.REVOKED
+        if r.data.level is level
+        and (r is record or r.end is None or r.end.state is not DesignationState.REVOKED)
     ]
     nth = listings.index(record.designation_id) + 1
-    rules = [
-        rule
-        for rule in list_type.repair.lockouts
-        if rule.level is record.data.level and rule.nth <= nth
-    ]
+    rules = [rule for rule in list_type.repair.lockouts if rule.level is level and rule.nth <= nth]
     if not rules:
         return
     rule = max(rules, key=lambda r: r.nth)
-    which = f"listing no. {nth} at level {record.data.level.value}"
+    which = f"listing no. {nth} at level {level.value}"
     if rule.days is None:
         problems.add(
-            RejectionCode.REPAIR_IN_LOCKOUT, "designation_id", f"a {which} is never repaired"
+            RejectionCode.REPAIR_IN_LOCKOUT,
+            "designation_id",
+            f"a {which} is never repaired",
         )
         return
     opens = record.data.effective_from + timedelta(days=rule.days)

@@ -85,6 +85,40 @@ class TaskSpec(_Value):
     """End of the measure's own duration (a statutory ban); it outlives the list."""
 
 
+class CaseFacts(_Value):
+    """Facts of the case that measures and periods depend on (issue 9, item 2).
+
+    Carried by the designation (for its subject) and by each related person (for that
+    person); `decide` plans a measure that names a fact only when the fact holds."""
+
+    court_ground: int | None = Field(None, ge=1, le=6)
+    """Which item of 法释〔2017〕7号 第一条 the court lists on; item 1 (有履行能力而拒不
+    履行) has no term (第二条)."""
+    exit_restriction_decision_no: str | None = Field(None, min_length=1, max_length=200)
+    """The court's separate decision restricting exit (限制出境决定书), if one was made."""
+    unpaid_tax_without_security: bool = False
+    """Tax and late fees unpaid and no security given (税收征收管理法 第四十四条)."""
+    penalty_or_dismissal_on: date | None = None
+    """Date of a criminal penalty's completion or of a dismissal (安全生产法 第九十四条)."""
+
+    def holds(self, fact: str) -> bool:
+        """Whether the named fact (a `CaseFact` value) holds."""
+        if fact == "exit_restriction_decided":
+            return self.exit_restriction_decision_no is not None
+        if fact == "unpaid_tax_without_security":
+            return self.unpaid_tax_without_security
+        if fact == "penalty_or_dismissal":
+            return self.penalty_or_dismissal_on is not None
+        return False
+
+
+class MeasureReach(_Value):
+    """Why a measure reached a related person, or why it did not."""
+
+    measure: str
+    why: str
+
+
 class RelatedDesignation(_Value):
     """A linked designation of a related person, issued together with its parent."""
 
@@ -92,6 +126,10 @@ class RelatedDesignation(_Value):
     subject_id: str
     role: RelatedRole
     name: str
+    reached: tuple[MeasureReach, ...] = ()
+    """The measures that reached this person, each with its basis (role scope, fact)."""
+    not_reached: tuple[MeasureReach, ...] = ()
+    """Person measures of the listing that did not reach this person, and why."""
 
 
 class FieldChange(_Value):

@@ -187,10 +187,21 @@ class DesignationRecord:
         return ()
 
     def is_sanction_in_force(self, as_of: datetime) -> bool:
-        """A sanction listing in force, or a measure of one that outlives it."""
-        return self.data.polarity is Polarity.SANCTION and (
-            self.state_at(as_of) is DesignationState.IN_FORCE or bool(self.measures_in_force(as_of))
+        """A sanction listing in force, or a measure of one that outlives it. A
+        record-only tier is a record, not a sanction."""
+        return (
+            self.data.polarity is Polarity.SANCTION
+            and not self.data.record_only
+            and (
+                self.state_at(as_of) is DesignationState.IN_FORCE
+                or bool(self.measures_in_force(as_of))
+            )
         )
+
+    def is_joint_sanction_in_force(self, as_of: datetime) -> bool:
+        """A sanction in force on a joint-sanction tier: what the cross-check (交叉比对)
+        keys on (001 五(二); 004 篇七 第六条), not a warning tier."""
+        return self.data.joint_sanction and self.is_sanction_in_force(as_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +234,10 @@ class SubjectState:
 
     def sanctions_in_force(self, as_of: datetime) -> tuple[DesignationRecord, ...]:
         return tuple(r for r in self.designations.values() if r.is_sanction_in_force(as_of))
+
+    def joint_sanctions_in_force(self, as_of: datetime) -> tuple[DesignationRecord, ...]:
+        """Sanctions in force that remove incentives (the cross-check)."""
+        return tuple(r for r in self.designations.values() if r.is_joint_sanction_in_force(as_of))
 
     def task_feedback(self, key: TaskKey) -> TaskFeedback:
         return self.feedback.get(key, _NO_FEEDBACK)

@@ -155,6 +155,22 @@ class SubjectIdentity:
     identifiers: tuple[Identifier, ...]
     subject_kind: SubjectKind
 
+    @property
+    def birth_date(self) -> date | None:
+        """The birth date a resident identity number carries (positions 7–14), if any."""
+        for identifier in self.identifiers:
+            if identifier.kind is IdKind.RESIDENT_ID:
+                digits = identifier.value[6:14]
+                return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        return None
+
+    def age_on(self, day: date) -> int | None:
+        """Full years of age on `day` (None when no identifier tells the birth date)."""
+        born = self.birth_date
+        if born is None:
+            return None
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
 
 # --- check characters -------------------------------------------------------------
 

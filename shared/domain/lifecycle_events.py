@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, field_validator
 
 from shared.domain.event_base import (
+    CaseFacts,
     DomainEvent,
     Family,
     FieldChange,
@@ -36,6 +37,7 @@ class DesignationIssued(LifecycleEvent):
     """认定/列入: a subject goes on a list, with its measures fanned out as tasks."""
 
     TYPE: ClassVar[str] = "jsb.designation.issued"
+    VERSION: ClassVar[int] = 2
 
     subject_id: str = Field(min_length=1)
     subject_kind: SubjectKind
@@ -62,6 +64,17 @@ class DesignationIssued(LifecycleEvent):
     related: tuple[RelatedDesignation, ...] = ()
     """Designations of related persons issued with this one (落实到人)."""
     catalogue_version: str
+    facts: CaseFacts = CaseFacts()
+    """Facts of the case the measures and the period were decided on (version 2)."""
+    joint_sanction: bool = True
+    """A joint-sanction target: the cross-check (交叉比对) removes the subject's
+    incentives while it is in force. False for warning tiers (version 2)."""
+    record_only: bool = False
+    """A record-only or warning tier: shown as a record, not as a sanction (version 2)."""
+    related_not_reached: tuple[RelatedDesignation, ...] = ()
+    """Related persons named in the decision whom no measure reaches (their role is out
+    of every measure's scope, or a fact is missing): not designated, each with why
+    (version 2)."""
 
 
 AMENDABLE_FIELDS = (

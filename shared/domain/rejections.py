@@ -28,6 +28,10 @@ class RejectionCode(StrEnum):
     REPAIR_NOT_ALLOWED = "repair_not_allowed"  # the regime has no credit repair
     EXIT_NOT_APPLICABLE = "exit_not_applicable"  # exit is for `expiry: application` regimes
     EXPIRY_NOT_AUTOMATIC = "expiry_not_automatic"  # expiry timer on an application regime
+    LEVEL_NOT_IN_SCHEME = "level_not_in_scheme"  # a level the list type does not use
+    NO_MEASURES = "no_measures"  # zero tasks outside a record-only tier
+    FACT_REQUIRED = "fact_required"  # a fact of the case the list or a measure needs
+    SUBJECT_IS_MINOR = "subject_is_minor"  # 法释〔2017〕7号 第四条: minors are not listed
     # -- who acts (403) --
     DEPARTMENT_NOT_ALLOWED = "department_not_allowed"  # may not designate / object here
     NOT_OWN_DESIGNATION = "not_own_designation"  # another department's designation

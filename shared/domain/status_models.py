@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.domain.event_base import (
+    CaseFacts,
     FieldChange,
     LegalBasis,
     RaisedBy,
@@ -122,6 +123,12 @@ class DesignationStatus(_View):
     repairs: tuple[RepairView, ...]
     exit: ExitView
     catalogue_version: str
+    joint_sanction: bool = True
+    """A joint-sanction target (the cross-check removes incentives)."""
+    record_only: bool = False
+    """A record-only or warning tier: a record, not a sanction."""
+    facts: CaseFacts = CaseFacts()
+    """The facts of the case the measures and the period were decided on."""
 
 
 class MeasureInForce(_View):

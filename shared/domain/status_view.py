@@ -87,7 +87,7 @@ def render_status(
     for record in records:
         target = sanctions if record.data.polarity is Polarity.SANCTION else incentives
         target.extend(_in_force(record, as_of))
-    sanctioned = bool(state.sanctions_in_force(as_of))
+    sanctioned = bool(state.joint_sanctions_in_force(as_of))
     return SubjectStatus(
         subject_id=state.subject_id or "",
         subject_kind=records[0].data.subject_kind if records else None,
@@ -116,7 +116,7 @@ class ClockView:
 def clock_view(state: SubjectState, as_of: datetime) -> ClockView:
     """The clock-driven parts of the status at `as_of`, without rendering it (a state
     that holds no event later than `as_of`, as for render_status)."""
-    sanctioned = bool(state.sanctions_in_force(as_of))
+    sanctioned = bool(state.joint_sanctions_in_force(as_of))
     today = china_date(as_of)
     states: dict[UUID, DesignationState] = {}
     suppressed: set[UUID] = set()
@@ -156,7 +156,8 @@ def _unanswered(task_state: TaskState) -> bool:
 def _incentive_suppressed(
     record: DesignationRecord, designation_state: DesignationState, sanctioned: bool
 ) -> bool:
-    """An incentive in force is suppressed while the subject has a sanction in force."""
+    """An incentive in force is suppressed while the subject is a joint-sanction
+    target (交叉比对); a warning tier does not suppress it."""
     return (
         sanctioned
         and designation_state is DesignationState.IN_FORCE
@@ -247,6 +248,9 @@ def _designation(
         parent_designation_id=data.parent_designation_id,
         related_role=data.related_role,
         related=data.related,
+        joint_sanction=data.joint_sanction,
+        record_only=data.record_only,
+        facts=data.facts,
         objections=objections,
         amendments=tuple(
             AmendmentView(

@@ -71,4 +71,56 @@ def _revoked_v1_to_v2(payload: Payload) -> Payload:
     return renamed
 
 
-LEGACY_MODELS: tuple[type[BaseModel], ...] = (DesignationRevokedV1,)
+# --- jsb.designation.issued: v1 → v2 ----------------------------------------------
+
+
+@upcaster("jsb.designation.issued", 1)
+def _issued_v1_to_v2(payload: Payload) -> Payload:
+    """Version 2 adds the facts of the case and the tier of the listing (issue 9).
+    A version-1 listing was decided without them: no facts, and (as the fold treated
+    every sanction listing then) a joint-sanction target that is not record-only, so
+    it folds to the same status as before."""
+    return {
+        **payload,
+        "facts": payload.get("facts", {}),
+        "joint_sanction": payload.get("joint_sanction", True),
+        "record_only": payload.get("record_only", False),
+    }
+
+
+def _issued_v1_model() -> type[BaseModel]:
+    """Version 1 of `DesignationIssued` (kept for its schema): version 2 without the
+    fields it added, and related designations without their reach."""
+    from pydantic import create_model
+
+    from shared.domain.event_base import RelatedDesignation
+    from shared.domain.lifecycle_events import DesignationIssued
+
+    related_v1 = create_model(
+        "RelatedDesignationV1",
+        __config__=ConfigDict(frozen=True, extra="forbid"),
+        **{
+            name: (field.annotation, field)
+            for name, field in RelatedDesignation.model_fields.items()
+            if name not in ("reached", "not_reached")
+        },  # type: ignore[call-overload]
+    )
+    fields: dict[str, Any] = {
+        name: (field.annotation, field)
+        for name, field in DesignationIssued.model_fields.items()
+        if name not in ("facts", "joint_sanction", "record_only", "related_not_reached")
+    }
+    fields["related"] = (tuple[related_v1, ...], ())
+    model = create_model(
+        "DesignationIssuedV1",
+        __config__=ConfigDict(frozen=True, extra="forbid"),
+        **fields,
+    )
+    model.TYPE = "jsb.designation.issued"  # type: ignore[attr-defined]
+    model.VERSION = 1  # type: ignore[attr-defined]
+    return model
+
+
+DesignationIssuedV1 = _issued_v1_model()
+
+LEGACY_MODELS: tuple[type[BaseModel], ...] = (DesignationRevokedV1, DesignationIssuedV1)

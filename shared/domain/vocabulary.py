@@ -54,3 +54,26 @@ class PeriodFrom(StrEnum):
 class ExpiryMode(StrEnum):
     AUTOMATIC = "automatic"  # 期满自动移出
     APPLICATION = "application"  # 期满前申请移出
+
+
+class SpanUnit(StrEnum):
+    """The unit a document states a period or deadline in (issue 9, item 5)."""
+
+    WORKING_DAYS = "working_days"  # 工作日: mainland-China working days
+    CALENDAR_DAYS = "calendar_days"  # 日: calendar days
+    DAYS = "days"  # whole 24-hour days counted from the starting instant (legacy data)
+    MONTHS = "months"  # 月: to the end of the corresponding day (民法典 第二百零二条)
+    YEARS = "years"  # 年: to the end of the anniversary day (民法典 第二百零二条)
+
+
+class LevelSchemeKind(StrEnum):
+    GRADED = "graded"  # 分级: the level decides the measures (防止惩戒过度)
+    FIXED = "fixed"  # no levels: membership of the list is the sanction
+
+
+class CaseFact(StrEnum):
+    """Facts of the case a measure may depend on (issue 9, item 2)."""
+
+    EXIT_RESTRICTION_DECIDED = "exit_restriction_decided"  # 限制出境决定 (a court decision)
+    UNPAID_TAX_WITHOUT_SECURITY = "unpaid_tax_without_security"  # 欠税未结清且未提供担保
+    PENALTY_OR_DISMISSAL = "penalty_or_dismissal"  # 受刑事处罚或撤职处分 (dated)

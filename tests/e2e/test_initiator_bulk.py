@@ -45,6 +45,7 @@ COLUMNS = [
     "decided_at",
     "legal_basis_title",
     "legal_basis_article",
+    "court_ground",
 ]
 
 
@@ -78,6 +79,7 @@ def court_row(index: int, subject_id: str) -> dict[str, str]:
         "decided_at": body["decided_at"],
         "legal_basis_title": body["legal_basis"][0]["title"],
         "legal_basis_article": body["legal_basis"][0]["article"],
+        "court_ground": str(body["facts"]["court_ground"]),
     }
 
 

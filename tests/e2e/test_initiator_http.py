@@ -76,15 +76,25 @@ def test_issue_show_and_catalogue(stack: Stack, published: Callable[[], int]) ->
         assert d["effective_from"]
         assert d["effective_until"]
         [related] = d["related_designations"]
-        # A department sees the related person's identity number masked.
-        assert related["subject_id"] == mask(person) != person
+        # The department that supplied the number sees it in full (issue 9, item 6)...
+        assert related["subject_id"] == person
+        assert [r["measure"] for r in related["reached"]]  # and what reached the person, why
         shown = tax.get(f"/v1/designations/{d['designation_id']}")
         assert shown.status_code == 200
         assert shown.json()["designation_id"] == d["designation_id"]
         person_view = tax.get(f"/v1/designations/{related['designation_id']}").json()
         assert person_view["parent_designation_id"] == d["designation_id"]
-        assert person_view["subject_id"] == mask(person)
+        assert person_view["subject_id"] == person
+        catalogue = tax.get("/v1/catalogue")
+        assert catalogue.status_code == 200
+        assert catalogue.json()["version"]
+    with client(stack, "ops") as ops:  # ...every other caller sees it masked
+        shown = ops.get(f"/v1/designations/{d['designation_id']}")
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["related_designations"][0]["subject_id"] == mask(person) != person
         assert person not in shown.text
+        person_view = ops.get(f"/v1/designations/{related['designation_id']}").json()
+        assert person_view["subject_id"] == mask(person)
         catalogue = tax.get("/v1/catalogue")
         assert catalogue.status_code == 200
         assert catalogue.json()["version"]

@@ -43,7 +43,8 @@ def incentive(subject_id: str | None = None, **overrides: Any) -> dict[str, Any]
     )
 
 
-def court_debtor(index: int, subject_id: str | None = None) -> dict[str, Any]:
+def court_debtor(index: int, subject_id: str | None = None, ground: int = 1) -> dict[str, Any]:
+    """A debtor listed on a ground of 法释〔2017〕7号 第一条 (item 1: no end date)."""
     return {
         "subject": {"id": subject_id or new_resident_id(), "name": f"被执行人{index}"},
         "list_type": COURT,
@@ -54,6 +55,7 @@ def court_debtor(index: int, subject_id: str | None = None) -> dict[str, Any]:
         ],
         "decision_no": f"(2026)京0105执{index}号",
         "decided_at": "2026-01-05",
+        "facts": {"court_ground": ground},
     }
 
 

@@ -33,6 +33,8 @@ def designation_body(
         "decision_no": "测〔2026〕1号",
         "decided_at": china_today(),
     }
+    if list_type == "court.dishonest-debtor":  # the court states its ground (issue 9)
+        body["facts"] = {"court_ground": 2}
     body.update(overrides)
     return body
 

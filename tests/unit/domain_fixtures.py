@@ -12,15 +12,18 @@ from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.catalogue.model import (
     Catalogue,
     Department,
+    LevelScheme,
     ListType,
     Measure,
     ObjectionRule,
     RepairLockout,
     RepairRule,
+    RoleScope,
 )
 from shared.domain.commands import IssueDesignation, RelatedPerson, SubjectRef
 from shared.domain.decide import NewEvent, Rejected, decide
 from shared.domain.envelope import Envelope
+from shared.domain.event_base import CaseFacts
 from shared.domain.events import RelatedRole
 from shared.domain.fold import Recorded, evolve, fold
 from shared.domain.fold_state import SubjectState
@@ -33,6 +36,7 @@ from shared.domain.vocabulary import (
     LEVELS,
     ExpiryMode,
     Level,
+    LevelSchemeKind,
     MeasureKind,
     PeriodFrom,
     Polarity,
@@ -83,6 +87,7 @@ def _measure(
     mandatory: bool = True,
     duration_days: int | None = None,
     actions: tuple[str, ...] = (),
+    reaches: tuple[RelatedRole, ...] | None = tuple(RelatedRole),
 ) -> Measure:
     return Measure(
         code=code,
@@ -97,6 +102,9 @@ def _measure(
         applies_to=applies_to,
         duration_days=duration_days,
         actions=actions,
+        reaches=None
+        if reaches is None or SubjectKind.PERSON not in applies_to
+        else RoleScope(roles=reaches, source="tests: every related role"),
         source="tests",
     )
 
@@ -136,6 +144,7 @@ def _list_type(
     exit_window: int | None = None,
     objection: ObjectionRule | None = None,
     repair: RepairRule | None = None,
+    scheme: LevelScheme | None = None,
 ) -> ListType:
     return ListType(
         code=code,
@@ -154,6 +163,7 @@ def _list_type(
         feedback_working_days=5,
         bundles=bundles,
         source="tests",
+        **({} if scheme is None else {"level_scheme": scheme}),
     )
 
 
@@ -195,8 +205,10 @@ LIST_TYPES = (
             decision_working_days=15,
             lockouts=(
                 RepairLockout(level=SERIOUS, nth=1, days=365),
-                RepairLockout(level=SERIOUS, nth=2, days=1095),
-                RepairLockout(level=ESPECIALLY, nth=1, days=None),
+                RepairLockout(level=SERIOUS, nth=2, days=700),  # shorter than the period
+                RepairLockout(
+                    level=ESPECIALLY, nth=1, days=None, never_basis="tests: a regime's rule"
+                ),
             ),
         ),
     ),
@@ -214,6 +226,13 @@ LIST_TYPES = (
         Polarity.SANCTION,
         ("samr",),
         {MINOR: (WARN,), GENERAL: (WARN, TENDER)},
+        scheme=LevelScheme(
+            kind=LevelSchemeKind.GRADED,
+            levels=(MINOR, GENERAL),
+            record_only=(MINOR,),  # a warning tier: it may carry no measure
+            joint_sanction_from=GENERAL,
+            source="tests",
+        ),
     ),
     _list_type(
         A_GRADE,
@@ -268,10 +287,11 @@ def issue(
     subject_id: str | None = None,
     *,
     list_type: str = MARKET,
-    level: Level = SERIOUS,
+    level: Level | None = SERIOUS,
     department: str | None = None,
     at: datetime = T0,
     related: Sequence[tuple[str, RelatedRole]] = (),
+    related_facts: Sequence[CaseFacts] = (),
     **fields: Any,
 ) -> IssueDesignation:
     departments = {COURT: "court", MARKET: "samr", SAFETY: "mem", KEY_WATCH: "samr"}
@@ -286,7 +306,13 @@ def issue(
         decision_no=fields.pop("decision_no", "D-1"),
         decided_at=fields.pop("decided_at", date(2025, 3, 3)),
         related_persons=tuple(
-            RelatedPerson(id=pid, name=f"P{i}", role=role) for i, (pid, role) in enumerate(related)
+            RelatedPerson(
+                id=pid,
+                name=f"P{i}",
+                role=role,
+                facts=related_facts[i] if i < len(related_facts) else CaseFacts(),
+            )
+            for i, (pid, role) in enumerate(related)
         ),
         **fields,
     )

@@ -276,7 +276,13 @@ def test_other_sanction_list_types(index: CatalogueIndex) -> None:
     assert urban.repair.lockouts == (
         RepairLockout(level=Level.SERIOUS, nth=1, days=365),
         RepairLockout(level=Level.SERIOUS, nth=2, days=1096),
-        RepairLockout(level=Level.ESPECIALLY_SERIOUS, nth=1, days=None),
+        RepairLockout(
+            level=Level.ESPECIALLY_SERIOUS,
+            nth=1,
+            days=None,
+            never_basis="城市管理领域失信行为联合惩戒实施办法（试行）第十五条："
+            "情节特别严重的不予修复（004 篇十三）",
+        ),
     )
     nanning = index.list_type("urban.nanning-black")
     assert nanning is not None
@@ -373,7 +379,14 @@ def _fields(model: type[BaseModel]) -> set[str]:
 
 def test_public_dict_shape(index: CatalogueIndex) -> None:
     body = index.to_public_dict()
-    assert list(body) == ["version", "levels", "departments", "measures", "list_types"]
+    assert list(body) == [
+        "version",
+        "levels",
+        "departments",
+        "measures",
+        "list_types",
+        "role_scopes",
+    ]
     assert body["version"] == "2026.11.1"
     assert body["levels"] == ["minor", "general", "serious", "especially_serious"]
     assert all(set(d) == _fields(Department) for d in body["departments"])
@@ -402,6 +415,11 @@ def test_public_dict_field_names_are_the_contract(index: CatalogueIndex) -> None
         "duration_days",
         "actions",
         "source",
+        # issue 9: added, never renamed
+        "duration",
+        "reaches",
+        "requires_fact",
+        "counts_from_fact",
     }
     assert set(body["list_types"][0]) == {
         "code",
@@ -420,6 +438,15 @@ def test_public_dict_field_names_are_the_contract(index: CatalogueIndex) -> None
         "published",
         "bundles",
         "source",
+        # issue 9: added, never renamed
+        "period",
+        "max_period",
+        "indefinite_allowed",
+        "no_period_court_grounds",
+        "required_facts",
+        "minimum_age",
+        "level_scheme",
+        "conflicts",
     }
 
 

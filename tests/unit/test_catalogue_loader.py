@@ -122,7 +122,7 @@ def minimal() -> Data:
             _list_type(
                 "safety.joint-sanction",
                 designating_departments=["mem"],
-                period_days=365,
+                period_days=1826,  # longer than the lock-outs: repair stays possible
                 expiry="application",
                 exit_window_working_days=30,
                 repair={
@@ -131,11 +131,21 @@ def minimal() -> Data:
                     "lockouts": [
                         {"level": "serious", "nth": 1, "days": 365},
                         {"level": "serious", "nth": 2, "days": 1096},
-                        {"level": "especially_serious", "days": None},
+                        {
+                            "level": "especially_serious",
+                            "days": None,
+                            "never_basis": "a regime's rule: never repaired",
+                        },
                     ],
                 },
                 publication_working_days=10,
                 bundles={"especially_serious": ["travel.restrict_flight"]},
+                level_scheme={
+                    "kind": "graded",
+                    "levels": ["serious", "especially_serious"],
+                    "record_only": ["serious"],
+                    "joint_sanction_from": "especially_serious",
+                },
             ),
         ],
     }

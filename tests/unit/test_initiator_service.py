@@ -32,7 +32,7 @@ from tests.support.subjects import new_resident_id, new_uscc
 
 async def test_a_designation_is_written_with_its_outbox_message_and_timers() -> None:
     store, org = MemoryStreamStore(), new_uscc()
-    command = issue(org, "samr", list_type=bodies.MARKET, level="serious")
+    command = issue(org, "samr", list_type=bodies.MARKET)
     async with store.begin() as tx:
         state = await handlers.execute(tx, org, command, CTX)
     assert state.designation(command.designation_id) is not None
@@ -59,7 +59,7 @@ async def test_a_refused_command_raises_its_rejection_codes_and_writes_nothing()
 
 async def test_revocation_cancels_the_designations_timers() -> None:
     store, org = MemoryStreamStore(), new_uscc()
-    command = issue(org, "samr", list_type=bodies.MARKET, level="serious")
+    command = issue(org, "samr", list_type=bodies.MARKET)
     async with store.begin() as tx:
         await handlers.execute(tx, org, command, CTX)
     revoke = RevokeDesignation(

@@ -79,7 +79,9 @@ def test_evolving_a_cached_prefix_projects_like_the_whole_stream() -> None:
 def test_the_first_event_of_a_stream_needs_no_cache_and_an_unknown_base_is_read() -> None:
     s = Script(new_uscc())
     first = s.issue()
-    second = s.issue(list_type="market.serious-illegal", level="serious", at=T0 + timedelta(1))
+    second = s.issue(
+        list_type="market.serious-illegal", level="especially_serious", at=T0 + timedelta(1)
+    )
     events = stored([first, second])
     assert _base(s.subject_id, events[0], None) is _START
     assert _base(s.subject_id, events[1], None) is None

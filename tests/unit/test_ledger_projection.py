@@ -38,7 +38,9 @@ def test_any_identifier_and_the_org_code_inside_a_uscc_point_to_the_subject() ->
     assert set(keys) == {s.subject_id, org_code_of_uscc(s.subject_id), "110105000123456"}
     person = new_resident_id()
     p = Script(person)
-    iss = p.issue(other_ids=["E12345678"], list_type="court.dishonest-debtor", level="serious")
+    iss = p.issue(
+        other_ids=["E12345678"], list_type="court.dishonest-debtor", level="especially_serious"
+    )
     state = fold_recorded(recorded_events(stored([iss])), person)
     assert set(identifier_keys(state, person)) == {person, "E12345678"}
     assert normalise_identifier(person.lower()) == person
@@ -116,8 +118,8 @@ def test_time_travel_folds_only_what_was_effective_and_known() -> None:
 def test_departments_see_what_concerns_them_and_masked_persons() -> None:
     person = new_resident_id()
     s = Script(person)
-    tax = s.issue(list_type="tax.major-violation", level="serious", name="李四")
-    court = s.issue(list_type="court.dishonest-debtor", level="serious", name="李四")
+    tax = s.issue(list_type="tax.major-violation", level="especially_serious", name="李四")
+    court = s.issue(list_type="court.dishonest-debtor", level="especially_serious", name="李四")
     _, status = status_at(stored([tax, court]), person, T0 + timedelta(days=1))
     as_auditor = status_for(AUDIT, status)
     assert as_auditor["subject_id"] == person
@@ -167,7 +169,7 @@ def test_rows_do_not_depend_on_the_offset_an_instant_was_read_with() -> None:
 
 def test_rows_reuse_the_status_document_without_changing_a_value() -> None:
     s = Script(new_resident_id())
-    iss = s.issue(list_type="court.dishonest-debtor", level="serious", name="张三")
+    iss = s.issue(list_type="court.dishonest-debtor", level="especially_serious", name="张三")
     p = project(s.subject_id, stored([iss, *feedback(iss, only=2)]))
     [view] = p.status.designations
     assert p.designations[0]["view"] == view.model_dump(mode="json")

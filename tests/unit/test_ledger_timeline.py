@@ -87,7 +87,7 @@ def test_incentive_hidden_while_a_sanction_is_in_force_and_shown_again() -> None
     later = T0 + timedelta(days=20)
     black = s.issue(
         list_type="market.serious-illegal",
-        level="serious",
+        level="especially_serious",
         at=later,
         effective_from=later + timedelta(days=30),
         effective_until=later + timedelta(days=90),
@@ -109,7 +109,7 @@ def test_incentive_hidden_while_a_sanction_is_in_force_and_shown_again() -> None
 def test_public_entries_mask_persons(subject: str) -> None:
     subject_id = new_uscc() if subject == "org" else new_resident_id()
     s = Script(subject_id)
-    iss = s.issue(list_type="court.dishonest-debtor", level="serious", name="张三")
+    iss = s.issue(list_type="court.dishonest-debtor", level="especially_serious", name="张三")
     p = project(subject_id, stored([iss]))
     [row] = p.public_entries
     entry = row["entry"]

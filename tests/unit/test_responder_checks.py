@@ -20,6 +20,7 @@ from services.responder.views import restrictions, shown
 from shared.domain.catalogue.index import default_index
 from shared.domain.commands import FileObjection, IssueDesignation, SubjectRef
 from shared.domain.envelope import Envelope
+from shared.domain.event_base import CaseFacts
 from shared.domain.events import RaisedBy
 from shared.domain.fold import fold
 from shared.domain.identifiers import org_code_of_uscc
@@ -46,6 +47,7 @@ def designate(subject: Subject, list_type: str, department: str, **fields: Any) 
             reason="r",
             decision_no="d",
             decided_at=date.today(),
+            **({"facts": CaseFacts(court_ground=2)} if list_type == COURT else {}),
             **fields,
         ),
         CATALOGUE,

@@ -20,8 +20,23 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from shared.domain.catalogue.model import Catalogue, Department, ListType, Measure
-from shared.domain.vocabulary import LEVELS, ExpiryMode, Level
+from shared.domain.catalogue.model import (
+    Catalogue,
+    Department,
+    ListType,
+    Measure,
+    RoleScope,
+    Span,
+)
+from shared.domain.vocabulary import (
+    LEVELS,
+    ExpiryMode,
+    Level,
+    LevelSchemeKind,
+    Polarity,
+    SpanUnit,
+    SubjectKind,
+)
 
 CATALOGUE_FILE = "catalogue.yaml"
 _PACKAGE = "shared.domain.catalogue"
@@ -229,6 +244,74 @@ def _check_measures(items: Sequence[tuple[int, Measure]], departments: set[str])
         ]
         out += _duplicates(f"{where}.actions", m.actions, "action")
         out += _at_least(f"{where}.duration_days", m.duration_days)
+        out += _check_span_days(f"{where}.duration", m.duration, m.duration_days)
+        if m.reaches is not None and SubjectKind.PERSON not in m.applies_to:
+            out.append(f"{where}.reaches: only a measure for persons reaches related persons")
+        if m.counts_from_fact and (m.requires_fact is None or m.duration is None):
+            out.append(f"{where}.counts_from_fact: needs requires_fact and a duration")
+    return out
+
+
+def _check_span_days(where: str, span: Span | None, days: int | None) -> list[str]:
+    """A span and the nominal days shown beside it must agree (both come from data)."""
+    if span is None:
+        return []
+    out = [] if span.unit is SpanUnit.DAYS else _at_least(f"{where}.amount", span.amount)
+    if days is not None and span.nominal_days() != days:
+        out.append(f"{where}: {span.amount} {span.unit.value} is not {days} days")
+    return out
+
+
+_DEADLINE_UNITS = (SpanUnit.WORKING_DAYS, SpanUnit.CALENDAR_DAYS)
+
+
+def _check_level_scheme(where: str, lt: ListType) -> list[str]:
+    scheme = lt.level_scheme
+    at = f"{where}.level_scheme"
+    out: list[str] = []
+    if not scheme.levels:
+        out.append(f"{at}.levels: must name at least one level")
+    if scheme.kind is LevelSchemeKind.FIXED and len(scheme.levels) != 1:
+        out.append(f"{at}.levels: a fixed scheme has exactly one level")
+    out += [
+        f"{where}.bundles.{level.value}: the level scheme does not accept {level.value}"
+        for level in lt.bundles
+        if level not in scheme.levels
+    ]
+    out += [
+        f"{where}.bundles: no measures at {level.value}, which is not a record-only tier"
+        for level in scheme.levels
+        if not lt.bundles.get(level) and level not in scheme.record_only
+    ]
+    out += [
+        f"{at}.record_only: {level.value} is not one of its levels"
+        for level in scheme.record_only
+        if level not in scheme.levels
+    ]
+    if lt.polarity is Polarity.INCENTIVE and scheme.joint_sanction_from is not None:
+        out.append(f"{at}.joint_sanction_from: an incentive list is never a joint sanction")
+    return out
+
+
+def _check_repair_lockouts(where: str, lt: ListType) -> list[str]:
+    """A lock-out as long as the period leaves no repair within it (seed 000 第44条):
+    only a `never` lock-out with the regime's rule cited may do that."""
+    out: list[str] = []
+    for j, lockout in enumerate(lt.repair.lockouts):
+        at = f"{where}.repair.lockouts[{j}]"
+        if lockout.days is None and not lockout.never_basis.strip():
+            out.append(f"{at}.never_basis: a lock-out of `never` must cite the rule that says so")
+        if (
+            lockout.days is not None
+            and lt.period_days is not None
+            and lockout.days >= lt.period_days
+        ):
+            out.append(
+                f"{at}.days: {lockout.days} days is not shorter than the period "
+                f"({lt.period_days} days): repair would never be possible"
+            )
+        if lockout.level not in lt.level_scheme.levels:
+            out.append(f"{at}.level: the level scheme does not accept {lockout.level.value}")
     return out
 
 
@@ -285,6 +368,13 @@ def _check_list_type(where: str, lt: ListType) -> list[str]:
         seen.add((lockout.level, lockout.nth))
     out += _at_least(f"{where}.publication_working_days", lt.publication_working_days)
     out += _at_least(f"{where}.feedback_working_days", lt.feedback_working_days)
+    out += _check_span_days(f"{where}.period", lt.period, lt.period_days)
+    if lt.objection.review_unit not in _DEADLINE_UNITS:
+        out.append(f"{where}.objection.review_unit: a deadline is in working or calendar days")
+    if lt.repair.decision_unit not in _DEADLINE_UNITS:
+        out.append(f"{where}.repair.decision_unit: a deadline is in working or calendar days")
+    out += _check_level_scheme(where, lt)
+    out += _check_repair_lockouts(where, lt)
     return out
 
 
@@ -365,7 +455,9 @@ _T = TypeVar("_T")
 _VERSION: TypeAdapter[str] = TypeAdapter(str)
 _LEVELS: TypeAdapter[tuple[Level, ...]] = TypeAdapter(tuple[Level, ...])
 _SECTION: TypeAdapter[list[object]] = TypeAdapter(list[object])
+_ROLE_SCOPES: TypeAdapter[dict[str, RoleScope]] = TypeAdapter(dict[str, RoleScope])
 _TOP_LEVEL = ("version", "levels", "departments", "measures", "list_types")
+_OPTIONAL_TOP_LEVEL = ("role_scopes",)
 
 
 def _field(
@@ -385,7 +477,14 @@ def catalogue_from_data(data: object, source: str = "<data>") -> Catalogue:
     """Build a checked `Catalogue` from parsed YAML/JSON data."""
     if not isinstance(data, dict):
         raise CatalogueError(source, [f"(root): expected a mapping, got {type(data).__name__}"])
-    problems = [f"{key}: unknown top-level field" for key in data if key not in _TOP_LEVEL]
+    problems = [
+        f"{key}: unknown top-level field"
+        for key in data
+        if key not in _TOP_LEVEL and key not in _OPTIONAL_TOP_LEVEL
+    ]
+    role_scopes = (
+        _field(data, "role_scopes", _ROLE_SCOPES, problems) if "role_scopes" in data else {}
+    )
     version = _field(data, "version", _VERSION, problems)
     levels = _field(data, "levels", _LEVELS, problems)
     raw = {name: _field(data, name, _SECTION, problems) or [] for name in _TOP_LEVEL[2:]}
@@ -406,6 +505,7 @@ def catalogue_from_data(data: object, source: str = "<data>") -> Catalogue:
     return Catalogue(
         version=version,
         levels=levels,
+        role_scopes=role_scopes or {},
         departments=tuple(d for _, d in departments),
         measures=tuple(m for _, m in measures),
         list_types=tuple(lt for _, lt in list_types),
