@@ -23,6 +23,7 @@ from shared.domain.decide_support import (
     check_owner,
     find_designation,
     list_type_of,
+    own_designation,
     with_related,
 )
 from shared.domain.event_base import FieldChange
@@ -123,11 +124,10 @@ def _check_open(record: DesignationRecord, at: datetime, problems: Problems) -> 
 def decide_amend(
     state: SubjectState, command: AmendDesignation, catalogue: CatalogueLookup
 ) -> list[NewEvent] | Rejected:
-    problems = Problems()
-    record = find_designation(state, command.designation_id, problems)
-    if record is None:
-        return problems.rejected()
-    check_owner(record, command.department, problems)
+    found = own_designation(state, command)
+    if isinstance(found, Rejected):
+        return found
+    record, problems = found
     _check_open(record, command.at, problems)
     changes = plan_amendment(record, command.changes, command.at, catalogue, problems, "changes")
     if problems:
@@ -141,11 +141,10 @@ def decide_amend(
 def decide_revoke(
     state: SubjectState, command: RevokeDesignation, catalogue: CatalogueLookup
 ) -> list[NewEvent] | Rejected:
-    problems = Problems()
-    record = find_designation(state, command.designation_id, problems)
-    if record is None:
-        return problems.rejected()
-    check_owner(record, command.department, problems)
+    found = own_designation(state, command)
+    if isinstance(found, Rejected):
+        return found
+    record, problems = found
     if record.end is not None and record.end.state is DesignationState.REVOKED:
         problems.add(RejectionCode.DESIGNATION_CLOSED, "designation_id", "already revoked")
     if problems:
@@ -187,11 +186,10 @@ def decide_supersede(
 def decide_expire(
     state: SubjectState, command: ExpireDesignation, catalogue: CatalogueLookup
 ) -> list[NewEvent] | Rejected:
-    problems = Problems()
-    record = find_designation(state, command.designation_id, problems)
-    if record is None:
-        return problems.rejected()
-    check_owner(record, command.department, problems)
+    found = own_designation(state, command)
+    if isinstance(found, Rejected):
+        return found
+    record, problems = found
     if record.data.expiry is not ExpiryMode.AUTOMATIC:
         problems.add(
             RejectionCode.EXPIRY_NOT_AUTOMATIC,

@@ -18,9 +18,8 @@ from shared.domain.decide_support import (
     CatalogueLookup,
     NewEvent,
     check_in_force,
-    check_owner,
-    find_designation,
     list_type_of,
+    own_designation,
     with_related,
 )
 from shared.domain.fold_state import DesignationRecord, DesignationState, SubjectState
@@ -40,11 +39,10 @@ from shared.domain.vocabulary import ExpiryMode, Polarity
 def decide_grant_repair(
     state: SubjectState, command: GrantRepair, catalogue: CatalogueLookup
 ) -> list[NewEvent] | Rejected:
-    problems = Problems()
-    record = find_designation(state, command.designation_id, problems)
-    if record is None:
-        return problems.rejected()
-    check_owner(record, command.department, problems)
+    found = own_designation(state, command)
+    if isinstance(found, Rejected):
+        return found
+    record, problems = found
     check_in_force(record, command.at, problems, suspended_ok=True)
     list_type = list_type_of(record, catalogue, problems)
     if list_type is not None:
@@ -135,11 +133,10 @@ def _check_measures(
 def decide_refuse_repair(
     state: SubjectState, command: RefuseRepair, catalogue: CatalogueLookup
 ) -> list[NewEvent] | Rejected:
-    problems = Problems()
-    record = find_designation(state, command.designation_id, problems)
-    if record is None:
-        return problems.rejected()
-    check_owner(record, command.department, problems)
+    found = own_designation(state, command)
+    if isinstance(found, Rejected):
+        return found
+    record, problems = found
     if problems:
         return problems.rejected()
     event = RepairRefused(designation_id=record.designation_id, note=command.note)
@@ -174,11 +171,10 @@ def _exit_regime(
 def decide_open_exit_window(
     state: SubjectState, command: OpenExitWindow, catalogue: CatalogueLookup
 ) -> list[NewEvent] | Rejected:
-    problems = Problems()
-    record = find_designation(state, command.designation_id, problems)
-    if record is None:
-        return problems.rejected()
-    check_owner(record, command.department, problems)
+    found = own_designation(state, command)
+    if isinstance(found, Rejected):
+        return found
+    record, problems = found
     check_in_force(record, command.at, problems, suspended_ok=True)
     list_type = _exit_regime(record, catalogue, problems)
     opens = None if list_type is None else _window_opens(record, list_type)
@@ -206,11 +202,10 @@ def decide_apply_exit(
 ) -> list[NewEvent] | Rejected:
     """The window opens N working days before the end and stays open until the exit:
     on application regimes the listing does not end by itself."""
-    problems = Problems()
-    record = find_designation(state, command.designation_id, problems)
-    if record is None:
-        return problems.rejected()
-    check_owner(record, command.department, problems)
+    found = own_designation(state, command)
+    if isinstance(found, Rejected):
+        return found
+    record, problems = found
     check_in_force(record, command.at, problems, suspended_ok=True)
     if record.exit.applied_at is not None:
         problems.add(
@@ -237,11 +232,10 @@ def decide_approve_exit(
 ) -> list[NewEvent] | Rejected:
     """Approved before the end, the listing still runs its period and exits at its end;
     approved after it, the listing exits at once."""
-    problems = Problems()
-    record = find_designation(state, command.designation_id, problems)
-    if record is None:
-        return problems.rejected()
-    check_owner(record, command.department, problems)
+    found = own_designation(state, command)
+    if isinstance(found, Rejected):
+        return found
+    record, problems = found
     if record.exit.applied_at is None or record.exit.approved_at is not None:
         problems.add(
             RejectionCode.EXIT_NOT_APPLIED,

@@ -13,7 +13,7 @@ from shared.domain.envelope import Envelope
 from shared.domain.event_base import DomainEvent
 from shared.domain.events import make_envelope
 from shared.domain.fold_state import DesignationRecord, DesignationState, SubjectState
-from shared.domain.rejections import Problems, RejectionCode
+from shared.domain.rejections import Problems, Rejected, RejectionCode
 
 
 class CatalogueLookup(Protocol):
@@ -76,6 +76,30 @@ def find_designation(
     if record is None:
         problems.add(RejectionCode.DESIGNATION_NOT_FOUND, field, f"no designation {designation_id}")
     return record
+
+
+class OnDesignation(Protocol):
+    """A command that acts on an existing designation, in a department's name."""
+
+    @property
+    def designation_id(self) -> UUID: ...
+
+    @property
+    def department(self) -> str: ...
+
+
+def own_designation(
+    state: SubjectState, command: OnDesignation
+) -> tuple[DesignationRecord, Problems] | Rejected:
+    """The opening of every decider that acts on a designation: find it (refused at
+    once when it does not exist) and check that the acting department designated it
+    (collected with whatever the decider finds next)."""
+    problems = Problems()
+    record = find_designation(state, command.designation_id, problems)
+    if record is None:
+        return problems.rejected()
+    check_owner(record, command.department, problems)
+    return record, problems
 
 
 def check_owner(record: DesignationRecord, department: str, problems: Problems) -> None:
