@@ -10,12 +10,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import asyncpg
 from fastapi import FastAPI
 
 from services.responder import execution, tables
+from services.responder.check_journal import CheckJournal
 from services.responder.freshness import Freshness
 from services.responder.hosting import Hosting
-from services.responder.ingest import CONSUMER, Ingest
+from services.responder.index_store import IndexReadiness
+from services.responder.ingest import CONSUMER, INGEST_LOCK, Ingest
 from services.responder.ingest_consumer import IngestConsumer
 from services.responder.lanes import Lanes
 from services.responder.metrics import ResponderMetrics
@@ -63,9 +66,37 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 IngestConsumer, ingest=ingest, freshness=freshness, wake=lanes.wake
             ),
         )
+        index = IndexReadiness()
+        app.state.index = index
+        rt.loops.start(
+            "index-catch-up",
+            functools.partial(index.run, rt.engine, hosting.departments, INGEST_LOCK),
+        )
+        # Checks read the index and write through the group commit on plain asyncpg
+        # connections: SQLAlchemy's per-statement overhead was most of a check's CPU
+        # (see docs/benchmarks.md).
+        pool = await asyncpg.create_pool(
+            asyncpg_dsn(settings.database_url),
+            min_size=0,
+            max_size=settings.check_pool_size,
+            server_settings={"search_path": settings.db_schema},
+        )
+        journal = CheckJournal(pool)
+        app.state.check_pool = pool
+        app.state.check_journal = journal
+        rt.loops.start("check-journal", journal.run)
         rt.loops.start("lanes", lanes.run)
         rt.loops.start("data-age", functools.partial(_data_age, freshness, metrics))
-        yield
+        try:
+            yield
+        finally:
+            await rt.loops.close()  # the journal's last group commits before the pool closes
+            await pool.close()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The SQLAlchemy URL (`postgresql+asyncpg://…`) as a libpq DSN for asyncpg."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 async def _data_age(freshness: Freshness, metrics: ResponderMetrics, stop: asyncio.Event) -> None:
