@@ -25,6 +25,8 @@ class Server:
     port: int
     env: dict[str, str]
     log_path: Path
+    cwd: Path = PROJECT_ROOT
+    """Where the app's packages are imported from (another checkout: bench/before_after.py)."""
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -42,7 +44,7 @@ class Server:
                 *("--host", "127.0.0.1", "--port", str(self.port)),
                 *UVICORN_FLAGS,
             ],
-            cwd=PROJECT_ROOT,
+            cwd=self.cwd,
             env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,

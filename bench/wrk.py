@@ -40,7 +40,7 @@ def _ms(text: str) -> float:
 def parse(out: str, connections: int, duration_s: float) -> WrkResult:
     pct = {
         int(m.group(1)): _ms(m.group(2))
-        for m in re.finditer(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M)
+        for m in re.finditer(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", out, re.M)
     }
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"(\d+) requests in", out)
