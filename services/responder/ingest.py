@@ -45,8 +45,13 @@ CONSUMER = "responder.ingest"
 # (two instances sharing the partitions) could commit positions out of order; a
 # department reading "after my cursor" would then skip the one committed later.
 # Serialising ingest transactions makes positions visible in order. The lock is
-# transaction-scoped, taken once per batch: cheap next to the batch itself.
-INGEST_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('jsb.responder.ingest', 0))"
+# transaction-scoped, taken once per batch: cheap next to the batch itself. Keyed by
+# the schema, as the ledger's append lock is: responders in other schemas of the same
+# database (a test's, another deployment's) do not share positions, so they need not
+# wait for each other (they did: tests/integration/test_responder_lanes.py).
+INGEST_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('jsb.responder.ingest.' || current_schema(), 0))"
+)
 
 
 def identifiers_of(event: DesignationIssued) -> set[str]:
