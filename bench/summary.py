@@ -63,6 +63,29 @@ def _checks(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def _kafka(r: dict[str, Any]) -> list[str]:
+    out = [
+        "## Kafka clients against Kafka's own tools",
+        "",
+        f"{r['record_bytes']}-byte records, acks=all, idempotent, fresh 3-partition topics; "
+        "baseline: ProducerPerformance / ConsumerPerformance (kafka-tools) in the same run.",
+        "",
+        "| records | ProducerPerformance rec/s | aiokafka producer rec/s | **ratio** "
+        "| ConsumerPerformance rec/s | aiokafka consumer rec/s | **ratio** "
+        "| JVM peak RSS prod / cons (MB) | Python peak RSS (MB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, s in r["sizes"].items():
+        p, c = s["producer_perf"], s["consumer_perf"]
+        out.append(
+            f"| {int(n):,} | {_fmt(p['records_per_s'])} | {_fmt(s['aiokafka_producer_per_s'])} "
+            f"| **{s['ratio_producer']:.2f}×** | {_fmt(c['records_per_s'])} "
+            f"| {_fmt(s['aiokafka_consumer_per_s'])} | **{s['ratio_consumer']:.2f}×** "
+            f"| {p['peak_rss_mb']:.0f} / {c['peak_rss_mb']:.0f} | {s['python_peak_rss_mb']:.0f} |"
+        )
+    return out
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -76,8 +99,10 @@ def markdown(results: dict[str, Any]) -> str:
     runs = results["runs"]
     if "checks" in runs:
         lines += [*_checks(runs["checks"]), ""]
+    if "kafka" in runs:
+        lines += [*_kafka(runs["kafka"]), ""]
     for name, r in runs.items():
-        if name == "checks":
+        if name in ("checks", "kafka"):
             continue
         lines += [f"## {name}", "", "```json", json.dumps(r, indent=2)[:4000], "```", ""]
     return "\n".join(lines)
