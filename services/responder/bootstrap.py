@@ -74,8 +74,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             functools.partial(index.run, rt.engine, hosting.departments, INGEST_LOCK),
         )
         # Checks read the index and write through the group commit on plain asyncpg
-        # connections: SQLAlchemy's per-statement overhead was most of a check's CPU
-        # (see docs/benchmarks.md).
+        # connections: one round trip per lookup with asyncpg's prepared-statement cache,
+        # without the engine's pre-ping round trip per checkout or SQLAlchemy's
+        # per-statement work (see docs/benchmarks.md).
         pool = await asyncpg.create_pool(
             asyncpg_dsn(settings.database_url),
             min_size=0,
