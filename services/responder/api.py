@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse, ORJSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.responder import checks, inbox, views
@@ -70,7 +71,7 @@ async def check(
     request: Request,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-) -> ORJSONResponse:
+) -> Response:
     """May this subject receive / do this here? A block is recorded and reported."""
     department = _own_department(request, principal)
     state = request.app.state
@@ -115,7 +116,14 @@ async def check(
             action=action,
         )
     _metrics(request).checks.labels(payload["decision"]).inc()
-    return ORJSONResponse(payload, status_code=status, headers=_fresh_headers(request))
+    # orjson on a dict built by the check itself (FastAPI 0.165 deprecates ORJSONResponse:
+    # it serializes response models with pydantic-core, but this route returns a Response).
+    return Response(
+        orjson.dumps(payload),
+        status_code=status,
+        headers=_fresh_headers(request),
+        media_type="application/json",
+    )
 
 
 @router.get("/tasks", response_model=TaskList)

@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse, ORJSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -52,13 +52,7 @@ def create_service_app(
         async with lifespan(app):
             yield
 
-    app = FastAPI(
-        title=f"jsb {name}",
-        description=description,
-        version="1",
-        lifespan=_lifespan,
-        default_response_class=ORJSONResponse,
-    )
+    app = FastAPI(title=f"jsb {name}", description=description, version="1", lifespan=_lifespan)
     app.state.settings = settings
     app.state.metrics = registry
     app.state.readiness = {}
