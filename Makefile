@@ -30,8 +30,10 @@ test: infra tools ## the whole suite: unit, integration, e2e
 unit: deps
 	.venv/bin/pytest tests/unit $(PYTEST_ARGS)
 
-bench: infra ## benchmarks (ratios against a baseline in the same run)
-	@set -a; source .local/stack.env; set +a; .venv/bin/pytest -m bench -p no:randomly tests/bench $(PYTEST_ARGS)
+bench: infra tools ## benchmarks (ratios against a baseline in the same run): bench/results/<date>.{json,md}
+	@set -a; source .local/stack.env; set +a; started=$$(date +%s); \
+	.venv/bin/pytest -m bench -p no:randomly -s tests/bench $(PYTEST_ARGS) && \
+	.venv/bin/python -m bench.summary --since $$started
 
 infra: deps postgres kafka stack-env migrate
 

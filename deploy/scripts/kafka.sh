@@ -2,7 +2,7 @@
 # Apache Kafka for the local stack: jars resolved from Maven Central through
 # deploy/kafka/pom.xml (cached in ~/.m2), one KRaft broker+controller on
 # 127.0.0.1 with its data under .local/kafka, started with the machine's Java.
-# Idempotent.   kafka.sh start | stop | status
+# Idempotent.   kafka.sh start | stop | status | jars (resolve only: the bench's tools)
 source "$(dirname "$0")/common.sh"
 KDIR="$LOCAL/kafka"
 LIBS="$KDIR/libs"
@@ -80,5 +80,7 @@ status() {
   if pid_alive "$PIDF"; then echo "kafka     running  pid $(cat "$PIDF")  127.0.0.1:$KAFKA_PORT"
   else echo "kafka     stopped"; fi
 }
+
+jars() { resolve_jars; }
 
 "${1:-start}"

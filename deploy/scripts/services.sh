@@ -19,8 +19,10 @@ start() {
     if pid_alive "$pidf"; then log "$name already running (pid $(cat "$pidf"))"; continue; fi
     log "starting $name on 127.0.0.1:$port"
     # nohup execs uvicorn, so $! is the server's own pid (what `make down` kills).
+    # uvloop and httptools: the event loop and HTTP parser in C (docs/benchmarks.md).
     nohup "$VENV/bin/uvicorn" "services.$name.app:app" --host 127.0.0.1 \
-      --port "$port" --no-access-log >>"$LOGS/$name.log" 2>&1 </dev/null &
+      --port "$port" --loop uvloop --http httptools --no-access-log \
+      >>"$LOGS/$name.log" 2>&1 </dev/null &
     echo $! >"$pidf"
   done
   for entry in "${SERVICES[@]}"; do

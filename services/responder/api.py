@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.responder import checks, inbox, views
 from services.responder.freshness import HEADER, Freshness
 from services.responder.hosting import Hosting
+from services.responder.index_store import IndexReadiness
 from services.responder.metrics import ResponderMetrics
 from services.responder.schemas import (
     CheckCreate,
@@ -68,34 +70,59 @@ async def check(
     request: Request,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """May this subject receive / do this here? A block is recorded and reported."""
     department = _own_department(request, principal)
-    settings: ResponderSettings = request.app.state.settings
-    freshness: Freshness = request.app.state.freshness
-
-    async def action(conn: AsyncConnection) -> tuple[int, Any]:
-        answer = await checks.answer(
-            conn,
-            body,
-            department,
-            request.app.state.catalogue,
-            as_of=datetime.now(UTC),
-            fresh_as_of=freshness.caught_up_at,
-            suffix=settings.topic_suffix,
+    state = request.app.state
+    settings: ResponderSettings = state.settings
+    freshness: Freshness = state.freshness
+    index: IndexReadiness = state.index
+    if idempotency_key is None and index.ready:
+        status, payload = (
+            200,
+            await checks.answer_indexed(
+                state.check_pool,
+                state.check_journal,
+                body,
+                department,
+                state.catalogue,
+                as_of=datetime.now(UTC),
+                fresh_as_of=freshness.caught_up_at,
+                suffix=settings.topic_suffix,
+            ),
         )
-        return 200, answer.model_dump(mode="json")
+    else:
 
-    status, payload = await run_once(
-        request.app.state.engine,
-        idempotency,
-        principal=principal.name,
-        key=idempotency_key,
-        fingerprint=request_fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        action=action,
-    )
+        async def action(conn: AsyncConnection) -> tuple[int, Any]:
+            answer = await checks.answer(
+                conn,
+                body,
+                department,
+                state.catalogue,
+                as_of=datetime.now(UTC),
+                fresh_as_of=freshness.caught_up_at,
+                suffix=settings.topic_suffix,
+                indexed=index.ready,
+            )
+            return 200, answer.model_dump(mode="json")
+
+        status, payload = await run_once(
+            state.engine,
+            idempotency,
+            principal=principal.name,
+            key=idempotency_key,
+            fingerprint=request_fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+            action=action,
+        )
     _metrics(request).checks.labels(payload["decision"]).inc()
-    return JSONResponse(payload, status_code=status, headers=_fresh_headers(request))
+    # orjson on a dict built by the check itself (FastAPI 0.165 deprecates ORJSONResponse:
+    # it serializes response models with pydantic-core, but this route returns a Response).
+    return Response(
+        orjson.dumps(payload),
+        status_code=status,
+        headers=_fresh_headers(request),
+        media_type="application/json",
+    )
 
 
 @router.get("/tasks", response_model=TaskList)

@@ -1,22 +1,27 @@
 """Checks (应查必查, 自动拦截): may this subject receive / do this, in this department?
 
-Answered from the local store only (Kafka and the ledger may be down): the subject's
-stored designation events are folded and `enforced_by` says what this department
-enforces now — the domain decides, nothing is re-implemented here. A block is
-recorded, and reported as an `intercepted` feedback event per (designation, measure)
-through the outbox, in the transaction that records the check.
+Answered from the local store only (Kafka and the ledger may be down): from the
+restriction index, which the ingest computes with the domain's own fold whenever a
+subject's events change (restriction_index.py) — one indexed lookup per check, no fold
+of the history. A block is recorded, and reported as an `intercepted` feedback event
+per (designation, measure) through the outbox, in the transaction that records the
+check: a group commit shared by the checks that arrive together (check_journal.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.responder import store, tables
+from services.responder import index_store, store, tables
+from services.responder.check_journal import CheckJournal, CheckRecord, JournalUnavailable
 from services.responder.feedback import interception
 from services.responder.schemas import CheckCreate, CheckPublic, Reason
 from shared.adapters.outbox import enqueue
@@ -104,6 +109,124 @@ def block_reasons(
     return list(reasons.values())
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a check found: the subjects known by the identifier, and the sanctions in
+    force behind a block as (subject, designation, list type, measure), in fold order."""
+
+    subject_ids: list[str]
+    reasons: list[tuple[str, UUID, str, str]]
+
+
+def found_in_index(rows: Sequence[Any]) -> Found:
+    """From the index lookup's rows (index_store.LOOKUP)."""
+    subjects: dict[str, None] = {}
+    reasons: dict[tuple[UUID, str], tuple[str, UUID, str, str]] = {}
+    for r in rows:
+        subjects[r["subject_id"]] = None
+        if r["designation_id"] is not None:
+            key = (r["designation_id"], r["measure"])
+            reasons.setdefault(key, (r["subject_id"], key[0], r["list_type"], key[1]))
+    return Found(list(subjects), list(reasons.values()))
+
+
+def found_by_folding(
+    states: Sequence[SubjectState], department: str, measures: Sequence[str], as_of: datetime
+) -> Found:
+    """From the folded states (before the index has caught up at start-up)."""
+    subject_of: dict[UUID, str] = {
+        r.data.designation_id: r.data.subject_id for s in states for r in s.designations.values()
+    }
+    return Found(
+        [s.subject_id for s in states if s.subject_id],
+        [
+            (subject_of[r.designation_id], r.designation_id, r.list_type, r.measure)
+            for r in block_reasons(states, department, measures, as_of)
+        ],
+    )
+
+
+def outcome(
+    found: Found,
+    *,
+    identifier: str,
+    measures: Sequence[str],
+    action: str | None,
+    department: str,
+    as_of: datetime,
+    fresh_as_of: datetime | None,
+    suffix: str,
+) -> tuple[dict[str, Any], CheckRecord]:
+    """The answer (a CheckPublic as JSON) and the record to write before answering it."""
+    check_id = uuid4()
+    reasons = [
+        {"designation_id": str(d), "list_type": list_type, "measure": m}
+        for _, d, list_type, m in found.reasons
+    ]
+    decision = "block" if reasons else "allow"
+    record = CheckRecord(
+        check_id=check_id,
+        department=department,
+        identifier=identifier,
+        subject_ids=found.subject_ids,
+        measures=list(measures),
+        action=action,
+        decision=decision,
+        reasons_json=orjson.dumps(reasons).decode(),
+        data_fresh_as_of=fresh_as_of,
+        checked_at=as_of,
+        interceptions=[
+            interception(
+                subject_id=subject,
+                designation_id=d,
+                measure=m,
+                department=department,
+                check_id=check_id,
+                action=action,
+                suffix=suffix,
+            )
+            for subject, d, _, m in found.reasons
+        ],
+    )
+    return {"decision": decision, "reasons": reasons, "check_id": str(check_id)}, record
+
+
+async def answer_indexed(
+    pool: asyncpg.Pool,
+    journal: CheckJournal,
+    body: CheckCreate,
+    department: str,
+    catalogue: CatalogueIndex,
+    *,
+    as_of: datetime,
+    fresh_as_of: datetime | None,
+    suffix: str,
+) -> dict[str, Any]:
+    """The check's hot path: one index lookup, then the group commit (answered only
+    once recorded: see check_journal)."""
+    identifier = identifier_of(body.subject_id)
+    measures = measures_asked(body, department, catalogue)
+    async with pool.acquire() as conn:
+        rows = await index_store.lookup(conn, identifier, department, measures, as_of)
+    payload, record = outcome(
+        found_in_index(rows),
+        identifier=identifier,
+        measures=measures,
+        action=body.action,
+        department=department,
+        as_of=as_of,
+        fresh_as_of=fresh_as_of,
+        suffix=suffix,
+    )
+    try:
+        await journal.record(record)
+    except JournalUnavailable as exc:
+        raise ProblemError(
+            503, "store_unavailable", "the check could not be recorded; retry"
+        ) from exc
+    return payload
+
+
 async def answer(
     conn: AsyncConnection,
     body: CheckCreate,
@@ -113,68 +236,41 @@ async def answer(
     as_of: datetime,
     fresh_as_of: datetime | None,
     suffix: str,
+    indexed: bool = True,
 ) -> CheckPublic:
+    """A check inside the caller's transaction (the Idempotency-Key path, and the
+    start-up catch-up's fold when `indexed` is False)."""
     identifier = identifier_of(body.subject_id)
     measures = measures_asked(body, department, catalogue)
-    states = await states_of(conn, identifier)
-    reasons = block_reasons(states, department, measures, as_of)
-    check = CheckPublic(decision="block" if reasons else "allow", reasons=reasons, check_id=uuid4())
-    await _record(
-        conn,
-        check,
-        identifier,
-        states,
-        measures,
-        body.action,
-        department,
-        as_of,
-        fresh_as_of,
-        suffix,
+    if indexed:
+        found = found_in_index(
+            await index_store.lookup_in(conn, identifier, department, measures, as_of)
+        )
+    else:
+        found = found_by_folding(await states_of(conn, identifier), department, measures, as_of)
+    payload, record = outcome(
+        found,
+        identifier=identifier,
+        measures=measures,
+        action=body.action,
+        department=department,
+        as_of=as_of,
+        fresh_as_of=fresh_as_of,
+        suffix=suffix,
     )
-    return check
-
-
-async def _record(
-    conn: AsyncConnection,
-    check: CheckPublic,
-    identifier: str,
-    states: Sequence[SubjectState],
-    measures: Sequence[str],
-    action: str | None,
-    department: str,
-    as_of: datetime,
-    fresh_as_of: datetime | None,
-    suffix: str,
-) -> None:
-    subject_of: dict[UUID, str] = {
-        r.designation_id: r.data.subject_id for s in states for r in s.designations.values()
-    }
-    row: dict[str, Any] = {
-        "check_id": check.check_id,
-        "department": department,
-        "identifier": identifier,
-        "subject_ids": [s.subject_id for s in states if s.subject_id],
-        "measures": list(measures),
-        "action": action,
-        "decision": check.decision,
-        "reasons": [r.model_dump(mode="json") for r in check.reasons],
-        "data_fresh_as_of": fresh_as_of,
-        "checked_at": as_of,
-    }
-    await conn.execute(tables.checks.insert().values(**row))
-    await enqueue(
-        conn,
-        tables.outbox,
-        [
-            interception(
-                subject_id=subject_of[r.designation_id],
-                designation_id=r.designation_id,
-                measure=r.measure,
-                department=department,
-                check_id=check.check_id,
-                action=action,
-                suffix=suffix,
-            )
-            for r in check.reasons
-        ],
+    await conn.execute(
+        tables.checks.insert().values(
+            check_id=record.check_id,
+            department=department,
+            identifier=identifier,
+            subject_ids=record.subject_ids,
+            measures=record.measures,
+            action=record.action,
+            decision=record.decision,
+            reasons=orjson.loads(record.reasons_json),
+            data_fresh_as_of=fresh_as_of,
+            checked_at=as_of,
+        )
     )
+    await enqueue(conn, tables.outbox, record.interceptions)
+    return CheckPublic.model_validate(payload)

@@ -1,5 +1,6 @@
-"""A department applies its deliveries: fold the subject up to each event, map what
-the domain says is in force onto the department's tasks (transitions.py), report.
+"""A department applies its deliveries: fold the subject up to each event, plan what
+the domain says is in force for the department's tasks (planning.py, pure; its
+rules in transitions.py), write the plan and report.
 
 One transaction per pass of one department: its cursor (locked), its tasks and its
 feedback in the outbox commit together, so a crash anywhere neither loses nor
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,19 +24,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.responder import store, tables
-from services.responder.feedback import task_feedback
 from services.responder.folds import SubjectFolds
 from services.responder.hosting import Hosting
 from services.responder.metrics import ResponderMetrics
-from services.responder.taskbook import Known, TaskBook, new_task
-from services.responder.transitions import (
-    OPEN,
-    TaskState,
-    note_for,
-    phase_of,
-    step,
-    wake_at,
-)
+from services.responder.planning import Emitted, plan
+from services.responder.taskbook import TaskBook
 from shared.adapters.observability import correlation_id
 from shared.adapters.outbox import OutboxMessage, enqueue
 from shared.adapters.topics import DEADLETTER, DESIGNATIONS
@@ -42,11 +36,6 @@ from shared.domain.envelope import Envelope, utc_now
 from shared.domain.fold_state import SubjectState
 
 log = logging.getLogger(__name__)
-
-CLOCK = "clock"
-
-Emitted = tuple[str, OutboxMessage]
-"""(feedback kind or `dead_letter`, the outbox message)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +113,29 @@ async def _pass(engine: AsyncEngine, department: str, ctx: Context, *, careful: 
     return len(rows) == ctx.batch
 
 
+async def _guarded(
+    conn: AsyncConnection,
+    careful: bool,
+    attempt: Callable[[], Awaitable[list[Emitted]]],
+    on_poison: Callable[[Exception], Awaitable[list[Emitted]]],
+) -> list[Emitted]:
+    """Run one event's (or one clock re-evaluation's) work. Fast path: as is, and an
+    error aborts the pass (`_Unapplicable`). Careful path: in a savepoint, and an error
+    rolls back only this work and is handed to `on_poison`. A database error is never
+    the event's fault: it fails the pass, which is retried whole."""
+    try:
+        if not careful:
+            return await attempt()
+        async with conn.begin_nested():
+            return await attempt()
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:
+        if not careful:
+            raise _Unapplicable from exc
+        return await on_poison(exc)
+
+
 async def _apply_delivery(
     conn: AsyncConnection,
     department: str,
@@ -140,19 +152,12 @@ async def _apply_delivery(
         as_of = max(latest or cause.time, cause.time)
         return await apply(conn, department, state, row.designation_id, as_of, cause, ctx, book)
 
-    try:
-        if not careful:
-            return await attempt()
-        async with conn.begin_nested():
-            return await attempt()
-    except SQLAlchemyError:
-        raise  # the database, not the event: the whole pass is retried
-    except Exception as exc:
-        if not careful:
-            raise _Unapplicable from exc
+    async def dead_letter(exc: Exception) -> list[Emitted]:
         log.exception("%s cannot apply the event at %s; dead-lettered", department, row.position)
         reason = f"{type(exc).__name__}: {exc}"
         return [("dead_letter", _dead_letter(row, reason, department, ctx.suffix))]
+
+    return await _guarded(conn, careful, attempt, dead_letter)
 
 
 async def _apply_clock(
@@ -171,16 +176,7 @@ async def _apply_clock(
         state, _ = folds.up_to(subject_id, end)
         return await apply(conn, department, state, designation_id, now, None, ctx, book)
 
-    try:
-        if not careful:
-            return await attempt()
-        async with conn.begin_nested():
-            return await attempt()
-    except SQLAlchemyError:
-        raise
-    except Exception as exc:
-        if not careful:
-            raise _Unapplicable from exc
+    async def stop_waking(exc: Exception) -> list[Emitted]:
         # Never retried by the clock again (it would fail the same way); the next
         # event of the designation re-evaluates it.
         log.exception("%s: clock transition of %s failed", department, designation_id)
@@ -191,6 +187,8 @@ async def _apply_clock(
             .values(wake_at=None)
         )
         return []
+
+    return await _guarded(conn, careful, attempt, stop_waking)
 
 
 async def apply(
@@ -203,76 +201,33 @@ async def apply(
     ctx: Context,
     book: TaskBook,
 ) -> list[Emitted]:
-    """Bring the department's tasks of one designation to what the fold says at
-    `as_of`; returns the feedback to report (one event per transition).
-
-    Every step is worked out before anything is written, so a step that raises leaves
-    neither the database nor `book` half-changed."""
+    """Plan the department's tasks of one designation at `as_of` (planning.plan, pure),
+    then write the plan; returns the feedback to report. The plan is complete before
+    anything is written, so a step that raises leaves neither the database nor `book`
+    half-changed."""
     record = state.designation(designation_id)
     if record is None:
         return []
     existing = book.of(designation_id)
-    updates: list[tuple[UUID, dict[str, Any]]] = []
-    known: dict[str, Known] = {}
-    specs = {t.measure: t for t in record.data.tasks if t.department == department}
-    out: list[Emitted] = []
-    inserts: list[dict[str, Any]] = []
-    for measure in sorted(specs.keys() | existing.keys()):
-        row = existing.get(measure)
-        mode = row.mode if row is not None else ctx.hosting.mode(measure)
-        current = None if row is None else TaskState(row.state)
-        resume_to = None if row is None or row.resume_to is None else TaskState(row.resume_to)
-        nxt = step(current, resume_to, phase_of(record, department, measure, as_of), mode)
-        values: dict[str, Any] = {
-            "state": nxt.state.value,
-            "resume_to": None if nxt.resume_to is None else nxt.resume_to.value,
-            "wake_at": wake_at(record, department, measure, as_of) if nxt.state in OPEN else None,
-            "subject_name": record.data.subject_name,
-            "updated_at": func.now(),
-            "last_event_type": CLOCK if cause is None else cause.type,
-        }
-        if cause is not None:
-            values["last_event_id"] = cause.id
-        if row is None:
-            values.setdefault("last_event_id", None)
-            new = new_task(
-                department,
-                record.data.subject_id,
-                record.data.list_type,
-                specs[measure],
-                mode,
-                designation_id,
-                values,
-                utc_now(),
-            )
-            inserts.append(new)
-            known[measure] = Known(new["task_id"], mode, values["state"], values["resume_to"])
-        else:
-            updates.append((row.task_id, values))
-            known[measure] = Known(row.task_id, mode, values["state"], values["resume_to"])
-        out.extend(
-            (
-                kind,
-                task_feedback(
-                    kind,
-                    subject_id=record.data.subject_id,
-                    designation_id=designation_id,
-                    measure=measure,
-                    department=department,
-                    note=note_for(kind, record, department, measure, as_of, mode),
-                    cause=cause,
-                    suffix=ctx.suffix,
-                ),
-            )
-            for kind in nxt.reports
-        )
+    todo = plan(
+        record,
+        department,
+        existing,
+        ctx.hosting,
+        as_of=as_of,
+        cause=cause,
+        now=utc_now(),
+        suffix=ctx.suffix,
+    )
     t = tables.tasks
-    for task, values in updates:
-        await conn.execute(t.update().where(t.c.task_id == task).values(**values))
-    if inserts:  # one round trip for the designation's new tasks
-        await conn.execute(t.insert(), inserts)
-    existing.update(known)
-    return out
+    for task, values in todo.updates:
+        await conn.execute(
+            t.update().where(t.c.task_id == task).values(**values, updated_at=func.now())
+        )
+    if todo.inserts:  # one round trip for the designation's new tasks
+        await conn.execute(t.insert(), todo.inserts)
+    existing.update(todo.known)
+    return todo.emitted
 
 
 def _dead_letter(row: Row[Any], reason: str, department: str, suffix: str) -> OutboxMessage:

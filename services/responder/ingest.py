@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.responder import tables
+from services.responder import index_store, tables
 from services.responder.hosting import Hosting
 from services.responder.metrics import ResponderMetrics
 from shared.adapters.deadletter import dead_letter
@@ -45,8 +45,13 @@ CONSUMER = "responder.ingest"
 # (two instances sharing the partitions) could commit positions out of order; a
 # department reading "after my cursor" would then skip the one committed later.
 # Serialising ingest transactions makes positions visible in order. The lock is
-# transaction-scoped, taken once per batch: cheap next to the batch itself.
-_INGEST_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('jsb.responder.ingest', 0))"
+# transaction-scoped, taken once per batch: cheap next to the batch itself. Keyed by
+# the schema, as the ledger's append lock is: responders in other schemas of the same
+# database (a test's, another deployment's) do not share positions, so they need not
+# wait for each other (they did: tests/integration/test_responder_lanes.py).
+INGEST_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('jsb.responder.ingest.' || current_schema(), 0))"
+)
 
 
 def identifiers_of(event: DesignationIssued) -> set[str]:
@@ -81,9 +86,10 @@ class Ingest:
         return touched
 
     async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
-        await conn.execute(text(_INGEST_LOCK))
+        await conn.execute(text(INGEST_LOCK))
         concerned: dict[UUID, set[str] | None] = {}
         dead: list[OutboxMessage] = []
+        changed: set[str] = set()
         for r in records:
             try:
                 envelope, event = decode_bytes(r.value)
@@ -94,8 +100,11 @@ class Ingest:
                 dead.append(dead_letter(r, exc.reason, CONSUMER, self._suffix))
                 continue
             departments = await self._concerned(conn, envelope, event, concerned)
-            if departments is not None:
-                await self._store(conn, r, envelope, event, departments)
+            if departments is not None and await self._store(conn, r, envelope, event, departments):
+                changed.add(envelope.subject)
+        # The index is rewritten in the transaction that stores the events: a check
+        # never sees an event stored and not indexed (one fold per subject per batch).
+        await index_store.refresh(conn, changed, self._hosting.departments)
         await enqueue(conn, tables.outbox, dead)
         self.dead_lettered += len(dead)
         if self._metrics is not None and dead:
@@ -173,7 +182,8 @@ class Ingest:
         envelope: Envelope,
         event: LifecycleEvent,
         departments: set[str],
-    ) -> None:
+    ) -> bool:
+        """Store the event and deliver it; False if it was already stored."""
         e = tables.designation_events
         position = await conn.scalar(
             pg_insert(e)
@@ -191,9 +201,10 @@ class Ingest:
             .returning(e.c.position)
         )
         if position is None:  # published twice by a relay: already stored and delivered
-            return
+            return False
         self.stored += 1
         if departments:
             rows = [{"department": dept, "position": position} for dept in sorted(departments)]
             await conn.execute(tables.deliveries.insert(), rows)
             self.touched |= departments
+        return True

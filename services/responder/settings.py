@@ -37,6 +37,8 @@ class ResponderSettings(ServiceSettings):
     scan_interval_s: float = 1.0
     """How often the lanes look for work nobody announced: due clock transitions
     (expiry, end of a measure's own duration) and events another instance ingested."""
+    check_pool_size: int = 4
+    """Postgres connections of the check path (index lookups and the group commit)."""
     freshness_persist_s: float = 5.0
     """How often the ingest's "caught up at" instant is written down for restarts."""
 

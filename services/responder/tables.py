@@ -159,3 +159,30 @@ ingest_progress = Table(
     Column("consumer", Text, primary_key=True),
     Column("caught_up_at", DateTime(timezone=True), nullable=False),
 )
+
+# What each hosted department must block, per subject, as intervals of time (see
+# services/responder/restriction_index.py): rewritten by the ingest for every subject
+# whose events change, read by every check (one index lookup, no fold per request).
+restriction_index = Table(
+    "restriction_index",
+    metadata,
+    Column("subject_id", Text, nullable=False),
+    Column("department", Text, nullable=False),
+    Column("measure", Text, nullable=False),
+    Column("designation_id", UUID(as_uuid=True), nullable=False),
+    Column("list_type", Text, nullable=False),
+    Column("active_from", DateTime(timezone=True), nullable=False),
+    Column("active_until", DateTime(timezone=True)),
+    Column("ordinal", Integer, nullable=False),
+    Index("restriction_index_lookup", "subject_id", "department", "measure"),
+)
+
+# Per subject, the last stored event its index rows were computed from. A subject with
+# events beyond it (data stored before the index existed) is indexed at start-up, and
+# checks fold until that catch-up is done.
+indexed_subjects = Table(
+    "indexed_subjects",
+    metadata,
+    Column("subject_id", Text, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)

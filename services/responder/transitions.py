@@ -38,8 +38,6 @@ class TaskState(StrEnum):
 
 OPEN = frozenset({TaskState.PENDING, TaskState.EXECUTED, TaskState.SUSPENDED})
 """States in which the task still follows its designation."""
-ANSWERS = frozenset({TaskState.EXECUTED, TaskState.NOT_APPLICABLE, TaskState.FAILED})
-"""What an officer may report on a pending (manual) task."""
 
 
 @dataclass(frozen=True)

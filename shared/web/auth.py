@@ -66,7 +66,8 @@ def _unauthorized(detail: str) -> ProblemError:
     )
 
 
-def authenticate(request: Request) -> Principal:
+# async: FastAPI runs a plain `def` dependency in a worker thread, per request.
+async def authenticate(request: Request) -> Principal:
     """FastAPI dependency: the caller, from `Authorization: Bearer <token>`."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

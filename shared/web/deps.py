@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.web.auth import Principal, authenticate
 
 
-def _engine(request: Request) -> AsyncEngine:
+async def _engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
     return engine
 

@@ -297,3 +297,29 @@ async def test_lanes_stop_cleanly(harness: Harness) -> None:
     assert not running.cancelled()
     assert running.exception() is None
     assert lanes.passes["mof"] >= 1
+
+
+async def test_responders_in_other_schemas_ingest_without_waiting_for_each_other(
+    harness: Harness, infra: Infra
+) -> None:
+    from shared.adapters.migrations import upgrade_all
+    from tests.conftest import drop_schemas
+
+    suffix = "_" + unique()
+    await asyncio.to_thread(
+        upgrade_all, url=infra.admin_url, schema_suffix=suffix, role=infra.service_role
+    )
+    engine = make_engine(infra.database_url, schema="responder" + suffix)
+    other = Harness(engine, hosting(), harness.suffix)
+    try:
+        _, envelopes = tax_designation()
+        async with harness.engine.begin() as conn:  # holds this schema's ingest lock
+            await harness.ingest(conn, [harness.record(envelopes[0].to_json_bytes())])
+            await asyncio.wait_for(other.feed(envelopes), 15)
+        assert await other.tasks() == []  # stored and delivered, not applied yet
+        async with engine.connect() as conn:
+            stored = await conn.scalar(select(func.count()).select_from(tables.designation_events))
+        assert stored == 1
+    finally:
+        await engine.dispose()
+        await asyncio.to_thread(drop_schemas, infra.admin_url, suffix)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.servers import UVICORN_FLAGS
 from shared.adapters.settings import PROJECT_ROOT
 from tests.support.infra import Infra
 
@@ -53,7 +54,7 @@ class ServiceProcess:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--no-access-log",
+                *UVICORN_FLAGS,
             ],
             cwd=PROJECT_ROOT,
             env=self.env,

@@ -1,0 +1,113 @@
+"""The check bench's data: N restricted subjects in a responder's restriction index.
+
+Loaded straight into the index tables, not through the ingest (which would fold a
+million histories first): `INSERT … SELECT generate_series` for the filler subjects,
+server-side (faster than COPY from Python), and COPY for the subjects the load
+generator asks about — valid USCCs, half of them restricted, half not listed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+
+from tests.support.subjects import new_uscc
+
+DEPARTMENT = "caac"
+MEASURE = "travel.restrict_flight"
+LIST_TYPE = "court.dishonest-debtor"
+ASKED = 1000
+"""Restricted subjects the load generator asks about (as many unlisted ones too)."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    blocked: list[str]
+    allowed: list[str]
+
+    def write_bodies(self, path: Path) -> Path:
+        """One JSON body a line, a blocked and an allowed subject in turn."""
+        lines = []
+        for b, a in zip(self.blocked, self.allowed, strict=True):
+            lines.append(json.dumps({"subject_id": b, "measure": MEASURE}))
+            lines.append(json.dumps({"subject_id": a, "measure": MEASURE}))
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+
+_FILL = """
+WITH g AS (SELECT 'B' || lpad(n::text, 17, '0') AS s FROM generate_series($1::int, $2::int) n),
+ids AS (INSERT INTO subject_identifiers (identifier, subject_id) SELECT s, s FROM g),
+idx AS (
+  INSERT INTO restriction_index
+    (subject_id, department, measure, designation_id, list_type, active_from, active_until,
+     ordinal)
+  SELECT s, $3, $4, gen_random_uuid(), $5, now() - interval '1 day', NULL, 0 FROM g
+)
+INSERT INTO indexed_subjects (subject_id, position) SELECT s, 0 FROM g
+"""
+
+
+async def asked_subjects(dsn: str, schema: str) -> Asked:
+    """The subjects the load generator asks about (the first ASKED restricted)."""
+    blocked = [new_uscc() for _ in range(ASKED)]
+    allowed = [new_uscc() for _ in range(ASKED)]
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        async with conn.transaction():
+            await conn.copy_records_to_table(
+                "subject_identifiers", records=[(s, s) for s in blocked]
+            )
+            await conn.copy_records_to_table(
+                "restriction_index",
+                columns=[
+                    "subject_id",
+                    "department",
+                    "measure",
+                    "designation_id",
+                    "list_type",
+                    "active_from",
+                    "ordinal",
+                ],
+                records=[
+                    (s, DEPARTMENT, MEASURE, uuid4(), LIST_TYPE, _yesterday(), 0) for s in blocked
+                ],
+            )
+    finally:
+        await conn.close()
+    return Asked(blocked, allowed)
+
+
+async def fill(dsn: str, schema: str, start: int, stop: int) -> float:
+    """Add restricted subjects number `start`…`stop - 1`; returns the seconds it took."""
+    started = time.perf_counter()
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        if stop > start:
+            await conn.execute(_FILL, start, stop - 1, DEPARTMENT, MEASURE, LIST_TYPE)
+        await conn.execute("ANALYZE subject_identifiers; ANALYZE restriction_index")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+async def decisions(dsn: str, schema: str) -> dict[str, int]:
+    """Checks recorded so far by decision, and the interceptions in the outbox."""
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        rows = await conn.fetch("SELECT decision, count(*) AS n FROM checks GROUP BY decision")
+        out = {r["decision"]: int(r["n"]) for r in rows}
+        out["interceptions"] = int(await conn.fetchval("SELECT count(*) FROM outbox") or 0)
+        return out
+    finally:
+        await conn.close()
+
+
+def _yesterday() -> datetime:
+    return datetime.now(UTC) - timedelta(days=1)

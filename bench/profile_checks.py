@@ -1,0 +1,94 @@
+"""Profile the responder under check load: `python -m bench.profile_checks OUT.svg`.
+
+A fresh schema with 10,000 restricted subjects (bench/check_data.py), the responder
+under the services' uvicorn settings, wrk at the maximum rate, py-spy recording the
+responder meanwhile (`--format speedscope` if OUT ends in .json)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench import check_data, wrk
+from bench.servers import Server
+from shared.adapters import kafka_admin
+from shared.adapters.migrations import upgrade_all
+from shared.adapters.topics import TOPICS, TopicSpec
+from tests.conftest import drop_schemas
+from tests.support.infra import unique
+from tests.support.stack import free_port
+
+
+def main(out: str, seconds: float = 15.0) -> None:
+    env_db = os.environ["DATABASE_URL"]
+    admin = os.environ.get("DATABASE_ADMIN_URL", env_db)
+    kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    suffix = "_" + unique("prof")
+    topics = "." + unique("prof")
+    asyncio.run(
+        kafka_admin.ensure_topics(
+            kafka, 3, tuple(TopicSpec(t.name + topics, t.configs) for t in TOPICS)
+        )
+    )
+    upgrade_all(url=admin, schema_suffix=suffix, role=os.environ.get("JSB_SERVICE_ROLE", "jsb"))
+    schema = "responder" + suffix
+    dsn = env_db.replace("postgresql+asyncpg://", "postgresql://", 1)
+    tmp = Path(tempfile.mkdtemp(prefix="jsb-profile-"))
+    try:
+        token = secrets.token_urlsafe(16)
+        (tmp / "tokens.json").write_text(json.dumps({check_data.DEPARTMENT: token}))
+        asked = asyncio.run(check_data.asked_subjects(dsn, schema))
+        asyncio.run(check_data.fill(dsn, schema, len(asked.blocked), 10_000))
+        bodies = asked.write_bodies(tmp / "bodies.jsonl")
+        server = Server(
+            os.environ.get("JSB_PROFILE_APP", "services.responder.app:app"),
+            free_port(),
+            {
+                "JSB_TOKENS_FILE": str(tmp / "tokens.json"),
+                "JSB_TOPIC_SUFFIX": topics,
+                "JSB_RESPONDER_DB_SCHEMA": schema,
+                "JSB_RESPONDER_DEPARTMENTS": check_data.DEPARTMENT,
+                "JSB_LOG_LEVEL": "WARNING",
+            },
+            tmp / "server.log",
+        )
+        server.start()
+        time.sleep(1)
+        fmt = ["--format", "speedscope"] if out.endswith(".json") else []
+        spy = threading.Thread(
+            target=subprocess.run,
+            args=(
+                [
+                    str(Path(sys.executable).with_name("py-spy")),
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--duration",
+                    str(int(seconds) - 2),
+                    "--rate",
+                    "200",
+                    "-o",
+                    out,
+                    *fmt,
+                ],
+            ),
+        )
+        spy.start()
+        result = wrk.run(server.url, bodies, token, duration_s=seconds)
+        spy.join()
+        print(json.dumps(result.as_dict()))
+        server.stop()
+    finally:
+        drop_schemas(admin, suffix)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 15.0)

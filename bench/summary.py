@@ -1,0 +1,124 @@
+"""Collects the results of one `make bench` run (.local/bench/*.json written since it
+started) into bench/results/<date>.json and a Markdown summary beside it.
+
+    python -m bench.summary --since <unix time>
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.machine import describe
+from shared.adapters.settings import LOCAL_DIR, PROJECT_ROOT
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+
+
+def collect(since: float) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for path in sorted((LOCAL_DIR / "bench").glob("*.json")):
+        if path.stat().st_mtime >= since:
+            found[path.stem] = json.loads(path.read_text())
+    return found
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.2f}"
+
+
+def _checks(r: dict[str, Any]) -> list[str]:
+    out = [
+        "## Check API (`POST /v1/checks`)",
+        "",
+        f"wrk, {r['connections']} connections, half blocks / half allows; baseline: bare "
+        "FastAPI endpoint returning a constant, same uvicorn settings, measured just before.",
+        "",
+        "| subjects | baseline req/s | responder req/s | **ratio** | p50 / p99 at max (ms) "
+        "| p50 / p99 at half rate (ms) | baseline p99 at half (ms) | CPU ms/check "
+        "| responder peak RSS (MB) | baseline RSS (MB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, s in r["sizes"].items():
+        b, o = s["baseline"], s["responder"]
+        out.append(
+            f"| {int(size):,} | {_fmt(b['max']['requests_per_s'])} "
+            f"| {_fmt(o['max']['requests_per_s'])} | **{s['ratio_max_rate']:.2f}×** "
+            f"| {o['max']['p50_ms']:.1f} / {o['max']['p99_ms']:.1f} "
+            f"| {o['half']['p50_ms']:.1f} / {o['half']['p99_ms']:.1f} "
+            f"({_fmt(o['half']['requests_per_s'])} req/s) "
+            f"| {b['half']['p99_ms']:.1f} | {o['server_cpu_ms_per_request']:.3f} "
+            f"(baseline {b['server_cpu_ms_per_request']:.3f}) "
+            f"| {o['peak_rss_mb']:.0f} | {b['peak_rss_mb']:.0f} |"
+        )
+    growth = r.get("latency_large_over_small")
+    if growth:
+        out += [
+            "",
+            f"Largest over smallest size: p50 at half rate {growth['p50_half_rate']}×, "
+            f"p99 at half rate {growth['p99_half_rate']}×, max rate {growth['max_rate']}×.",
+        ]
+    return out
+
+
+def _kafka(r: dict[str, Any]) -> list[str]:
+    out = [
+        "## Kafka clients against Kafka's own tools",
+        "",
+        f"{r['record_bytes']}-byte records, acks=all, idempotent, fresh 3-partition topics; "
+        "baseline: ProducerPerformance / ConsumerPerformance (kafka-tools) in the same run.",
+        "",
+        "| records | ProducerPerformance rec/s | aiokafka producer rec/s | **ratio** "
+        "| ConsumerPerformance rec/s | aiokafka consumer rec/s | **ratio** "
+        "| JVM peak RSS prod / cons (MB) | Python peak RSS (MB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, s in r["sizes"].items():
+        p, c = s["producer_perf"], s["consumer_perf"]
+        out.append(
+            f"| {int(n):,} | {_fmt(p['records_per_s'])} | {_fmt(s['aiokafka_producer_per_s'])} "
+            f"| **{s['ratio_producer']:.2f}×** | {_fmt(c['records_per_s'])} "
+            f"| {_fmt(s['aiokafka_consumer_per_s'])} | **{s['ratio_consumer']:.2f}×** "
+            f"| {p['peak_rss_mb']:.0f} / {c['peak_rss_mb']:.0f} | {s['python_peak_rss_mb']:.0f} |"
+        )
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"# Benchmarks — {results['date']}",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
+        f"load average at the end {m['load_average']} (shared with other work: every figure "
+        "is compared with a baseline measured in the same run).",
+        "",
+    ]
+    runs = results["runs"]
+    if "checks" in runs:
+        lines += [*_checks(runs["checks"]), ""]
+    if "kafka" in runs:
+        lines += [*_kafka(runs["kafka"]), ""]
+    for name, r in runs.items():
+        if name in ("checks", "kafka"):
+            continue
+        lines += [f"## {name}", "", "```json", json.dumps(r, indent=2)[:4000], "```", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--since", type=float, required=True)
+    args = parser.parse_args()
+    date = datetime.now(UTC).strftime("%Y-%m-%d")
+    results = {"date": date, "machine": describe(), "runs": collect(args.since)}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{date}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / f"{date}.md").write_text(markdown(results))
+    print(f"bench: wrote bench/results/{date}.json and {date}.md")
+
+
+if __name__ == "__main__":
+    main()

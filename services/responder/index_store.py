@@ -1,0 +1,153 @@
+"""The restriction index in Postgres: rewritten per subject by the ingest (in its
+transaction, so the index never lags the stored events), read by checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.responder import store, tables
+from services.responder.restriction_index import subject_rows
+from shared.domain.fold import fold
+from shared.domain.wire import PoisonMessage
+
+log = logging.getLogger(__name__)
+
+# One row per subject known by the identifier (a subject without a restriction for
+# these measures has NULLs), its restrictions in the fold's order.
+LOOKUP = """
+SELECT i.subject_id, r.designation_id, r.list_type, r.measure
+FROM subject_identifiers i
+LEFT JOIN restriction_index r
+  ON r.subject_id = i.subject_id
+ AND r.department = $2
+ AND r.measure = ANY($3::text[])
+ AND r.active_from <= $4
+ AND (r.active_until IS NULL OR r.active_until > $4)
+WHERE i.identifier = $1
+ORDER BY i.subject_id, r.ordinal
+"""
+
+
+async def lookup(
+    conn: asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any],
+    identifier: str,
+    department: str,
+    measures: Sequence[str],
+    at: datetime,
+) -> list[asyncpg.Record]:
+    return list(await conn.fetch(LOOKUP, identifier, department, list(measures), at))
+
+
+async def lookup_in(
+    conn: AsyncConnection, identifier: str, department: str, measures: Sequence[str], at: datetime
+) -> list[asyncpg.Record]:
+    """The same lookup inside a SQLAlchemy transaction (the Idempotency-Key path)."""
+    raw = await conn.get_raw_connection()
+    driver: asyncpg.Connection[Any] = raw.driver_connection
+    return await lookup(driver, identifier, department, measures, at)
+
+
+async def refresh(
+    conn: AsyncConnection, subjects: Iterable[str], departments: frozenset[str]
+) -> None:
+    """Recompute the index rows of `subjects` from their stored events (the caller
+    holds the ingest lock, so no newer event of theirs can commit meanwhile)."""
+    wanted = sorted(set(subjects))
+    if not wanted:
+        return
+    history = await store.subject_events(conn, wanted)
+    rows: list[dict[str, Any]] = []
+    marks: list[dict[str, Any]] = []
+    done: list[str] = []
+    for subject in wanted:
+        events = history[subject]
+        try:
+            state = fold(events, subject)
+        except (PoisonMessage, ValueError):  # checks of it would fail the same way
+            log.exception("subject's stored events do not fold; its index is left as it was")
+            continue
+        rows.extend(asdict(r) for r in subject_rows(state, departments))
+        last = max((e.position or 0 for e in events), default=0)
+        marks.append({"subject_id": subject, "position": last})
+        done.append(subject)
+    r, i = tables.restriction_index, tables.indexed_subjects
+    await conn.execute(r.delete().where(r.c.subject_id.in_(done)))
+    if rows:
+        await conn.execute(r.insert(), rows)
+    if marks:
+        stmt = pg_insert(i).values(marks)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["subject_id"], set_={"position": stmt.excluded.position}
+            )
+        )
+
+
+_STALE = text(
+    """
+    SELECT e.subject_id
+    FROM designation_events e
+    LEFT JOIN indexed_subjects i ON i.subject_id = e.subject_id
+    GROUP BY e.subject_id, i.position
+    HAVING max(e.position) > coalesce(i.position, 0)
+    LIMIT :limit
+    """
+)
+
+
+async def catch_up(
+    engine: AsyncEngine, departments: frozenset[str], lock_sql: str, batch: int = 500
+) -> int:
+    """Index the subjects whose stored events are newer than their index rows (data
+    stored before the index existed); returns how many. Takes the ingest's lock, so an
+    ingest batch never interleaves with it."""
+    done = 0
+    while True:
+        async with engine.begin() as conn:
+            await conn.execute(text(lock_sql))
+            stale = [r.subject_id for r in await conn.execute(_STALE, {"limit": batch})]
+            if not stale:
+                return done
+            await refresh(conn, stale, departments)
+            done += len(stale)
+
+
+class IndexReadiness:
+    """Whether checks may read the index (after the start-up catch-up); until then
+    they fold, as before the index existed."""
+
+    def __init__(self) -> None:
+        self.ready = False
+
+    async def run(
+        self,
+        engine: AsyncEngine,
+        departments: frozenset[str],
+        lock_sql: str,
+        stop: asyncio.Event,
+    ) -> None:
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                n = await catch_up(engine, departments, lock_sql)
+            except Exception:  # Postgres away at start: checks fold meanwhile
+                log.warning("restriction index catch-up failed; retrying", exc_info=True)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            if n:
+                log.info("restriction index: %d subjects indexed at start-up", n)
+            self.ready = True
+            return

@@ -1,0 +1,120 @@
+"""The check API (`POST /v1/checks`) under load, against a bare FastAPI endpoint.
+
+One responder process (hosting one department, as in production) holds N restricted
+subjects in its restriction index; wrk, in its own process, sends checks over 32
+connections, a blocked and an allowed subject in turn. Baseline, measured in the same
+run just before each size: `bench/baseline_app.py`, a bare FastAPI endpoint on the same
+path returning a constant, under the same uvicorn settings. At each size: the maximum
+rate (closed loop), then latency at half of that rate (each connection paced by wrk's
+`delay()`), and the responder's peak RSS. Sizes: `JSB_BENCH_CHECK_SIZES` (default
+10,000 and 1,000,000), `JSB_BENCH_CHECK_SECONDS` per run (default 10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import check_data, wrk
+from bench.machine import describe
+from bench.servers import Server, cpu_seconds
+from tests.bench.report import record
+from tests.support.infra import Infra
+from tests.support.stack import free_port
+
+pytestmark = pytest.mark.bench
+
+SIZES = tuple(int(s) for s in os.environ.get("JSB_BENCH_CHECK_SIZES", "10000,1000000").split(","))
+SECONDS = float(os.environ.get("JSB_BENCH_CHECK_SECONDS", "10"))
+CONNECTIONS = 32
+
+
+def _measure(server: Server, bodies: Path, token: str) -> dict[str, Any]:
+    wrk.run(server.url, bodies, token, connections=CONNECTIONS, duration_s=2)  # warm-up
+    cpu0 = cpu_seconds(server.pid)
+    peak = wrk.run(server.url, bodies, token, connections=CONNECTIONS, duration_s=SECONDS)
+    cpu = cpu_seconds(server.pid) - cpu0
+    half_rate = peak.requests_per_s / 2
+    delay_ms = max(1, round(CONNECTIONS * 1000 / half_rate))
+    half = wrk.run(
+        server.url, bodies, token, connections=CONNECTIONS, duration_s=SECONDS, delay_ms=delay_ms
+    )
+    return {
+        "max": peak.as_dict(),
+        "half": {**half.as_dict(), "target_per_s": round(half_rate, 1)},
+        "server_cpu_ms_per_request": round(1000 * cpu / max(peak.requests, 1), 3),
+        "peak_rss_mb": round(server.peak_rss_mb(), 1),
+    }
+
+
+def test_check_api_against_a_bare_endpoint(
+    infra: Infra, topic_suffix: str, schema_suffix: str, tmp_path: Path
+) -> None:
+    schema = "responder" + schema_suffix
+    dsn = infra.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    token = secrets.token_urlsafe(16)
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps({check_data.DEPARTMENT: token}))
+    asked = asyncio.run(check_data.asked_subjects(dsn, schema))
+    bodies = asked.write_bodies(tmp_path / "bodies.jsonl")
+    env = {
+        "DATABASE_URL": infra.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
+        "JSB_TOKENS_FILE": str(tokens),
+        "JSB_TOPIC_SUFFIX": topic_suffix,
+        "JSB_RESPONDER_DB_SCHEMA": schema,
+        "JSB_RESPONDER_DEPARTMENTS": check_data.DEPARTMENT,
+        "JSB_LOG_LEVEL": "WARNING",
+    }
+    results: dict[str, Any] = {"machine": describe(), "connections": CONNECTIONS, "sizes": {}}
+    loaded = len(asked.blocked)
+    for size in SIZES:
+        load_s = asyncio.run(check_data.fill(dsn, schema, loaded, size))
+        loaded = max(loaded, size)
+        baseline = Server("bench.baseline_app:app", free_port(), env, tmp_path / "baseline.log")
+        baseline.start()
+        try:
+            base = _measure(baseline, bodies, token)
+        finally:
+            baseline.stop()
+        before = asyncio.run(check_data.decisions(dsn, schema))
+        responder = Server(
+            "services.responder.app:app", free_port(), env, tmp_path / "responder.log"
+        )
+        responder.start()
+        time.sleep(1.0)  # the index catch-up (nothing to catch up: loaded directly)
+        try:
+            ours = _measure(responder, bodies, token)
+        finally:
+            responder.stop()
+        after = asyncio.run(check_data.decisions(dsn, schema))
+        made = {k: after.get(k, 0) - before.get(k, 0) for k in ("block", "allow", "interceptions")}
+        assert ours["max"]["errors"] == 0, responder.log_path.read_text()[-3000:]
+        assert made["interceptions"] == made["block"]
+        assert abs(made["block"] - made["allow"]) <= CONNECTIONS * 2 + made["block"] // 50
+        results["sizes"][str(size)] = {
+            "subjects": size,
+            "load_seconds": round(load_s, 1),
+            "baseline": base,
+            "responder": ours,
+            "checks_recorded": made,
+            "ratio_max_rate": round(
+                ours["max"]["requests_per_s"] / base["max"]["requests_per_s"], 3
+            ),
+            "ratio_p99_half_rate": round(ours["half"]["p99_ms"] / base["half"]["p99_ms"], 2),
+        }
+    if len(SIZES) >= 2:
+        small, large = (results["sizes"][str(s)]["responder"] for s in (SIZES[0], SIZES[-1]))
+        results["latency_large_over_small"] = {
+            "p50_half_rate": round(large["half"]["p50_ms"] / small["half"]["p50_ms"], 2),
+            "p99_half_rate": round(large["half"]["p99_ms"] / small["half"]["p99_ms"], 2),
+            "max_rate": round(large["max"]["requests_per_s"] / small["max"]["requests_per_s"], 2),
+        }
+    record("checks", results)

@@ -1,0 +1,103 @@
+"""The checks' group commit (services/responder/check_journal.py) on the real Postgres:
+concurrent checks share one statement, each written once with its interceptions
+byte for byte; a group that cannot commit answers none of its checks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import orjson
+import pytest
+
+from services.responder.bootstrap import asyncpg_dsn
+from services.responder.check_journal import CheckJournal, CheckRecord, JournalUnavailable
+from shared.adapters.outbox import OutboxMessage
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def pool(infra: Infra, schema_suffix: str) -> AsyncIterator[asyncpg.Pool]:
+    async with asyncpg.create_pool(
+        asyncpg_dsn(infra.database_url),
+        min_size=1,
+        max_size=2,
+        server_settings={"search_path": "responder" + schema_suffix},
+    ) as p:
+        yield p
+
+
+def _check(n: int, blocked: bool) -> CheckRecord:
+    reasons = (
+        [{"designation_id": str(uuid4()), "list_type": "l", "measure": "m"}] if blocked else []
+    )
+    return CheckRecord(
+        check_id=uuid4(),
+        department="caac",
+        identifier=f"id-{n}",
+        subject_ids=[f"s-{n}", "s-x"],
+        measures=["m"],
+        action=None if n % 2 else "book_flight",
+        decision="block" if blocked else "allow",
+        reasons_json=orjson.dumps(reasons).decode(),
+        data_fresh_as_of=None if n % 3 else datetime.now(UTC),
+        checked_at=datetime.now(UTC),
+        interceptions=[
+            OutboxMessage("jsb.feedback.v1", f"s-{n}", b'{"n": %d, "\xc3\xa9": 1}' % n, {"h": "v"})
+        ]
+        if blocked
+        else [],
+    )
+
+
+async def test_concurrent_checks_commit_in_groups_each_once(pool: asyncpg.Pool) -> None:
+    journal = CheckJournal(pool)
+    stop = asyncio.Event()
+    writer = asyncio.create_task(journal.run(stop))
+    await asyncio.sleep(0)
+    checks = [_check(n, blocked=n % 2 == 0) for n in range(200)]
+    await asyncio.gather(*(journal.record(c) for c in checks))
+    stop.set()
+    await writer
+    assert journal.written == 200
+    assert journal.groups < 200  # they shared commits
+    async with pool.acquire() as conn:
+        rows = {r["check_id"]: r for r in await conn.fetch("SELECT * FROM checks")}
+        outbox = await conn.fetch("SELECT key, value, headers FROM outbox ORDER BY id")
+    assert set(rows) == {c.check_id for c in checks}
+    for c in checks:
+        row: Any = rows[c.check_id]
+        assert row["subject_ids"] == c.subject_ids
+        assert row["measures"] == c.measures
+        assert row["action"] == c.action
+        assert orjson.loads(row["reasons"]) == orjson.loads(c.reasons_json)
+        assert row["data_fresh_as_of"] == c.data_fresh_as_of
+        assert row["checked_at"] == c.checked_at
+    sent = [m for c in checks for m in c.interceptions]
+    assert [(r["key"], bytes(r["value"])) for r in outbox] == [(m.key, m.value) for m in sent]
+    assert all(orjson.loads(r["headers"]) == {"h": "v"} for r in outbox)
+
+
+async def test_a_group_that_does_not_commit_answers_none_of_its_checks(infra: Infra) -> None:
+    async with asyncpg.create_pool(
+        asyncpg_dsn(infra.database_url),
+        min_size=1,
+        max_size=1,
+        server_settings={"search_path": "no_such_schema"},
+    ) as broken:
+        journal = CheckJournal(broken)
+        stop = asyncio.Event()
+        writer = asyncio.create_task(journal.run(stop))
+        await asyncio.sleep(0)
+        with pytest.raises(JournalUnavailable):
+            await journal.record(_check(1, blocked=True))
+        stop.set()
+        await writer
+    with pytest.raises(JournalUnavailable):  # not running: refused at once
+        await journal.record(_check(2, blocked=False))
