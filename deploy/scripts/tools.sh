@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Command-line tools the tests use beside Python: kcat (a non-Python Kafka client).
+# Command-line tools the tests use beside Python, from Debian's packages:
+# kcat (a non-Python Kafka client) and chromium (the dashboard's browser tests drive
+# it headless through Playwright's Python package; no browser is ever downloaded).
 source "$(dirname "$0")/common.sh"
-if ! command -v kcat >/dev/null 2>&1; then
-  log "installing kcat from Debian packages"
+missing=()
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+if ((${#missing[@]})); then
+  log "installing ${missing[*]} from Debian packages"
   export DEBIAN_FRONTEND=noninteractive
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq kcat >/dev/null
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+"$(dirname "$0")/frontend.sh"
