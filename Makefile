@@ -36,7 +36,7 @@ bench: infra ## benchmarks (ratios against a baseline in the same run)
 infra: deps postgres kafka stack-env migrate
 
 deps:
-	@$(S)/python-env.sh
+	@$(S)/python-env.sh && $(S)/frontend.sh
 
 postgres: deps
 	@$(S)/postgres.sh start
