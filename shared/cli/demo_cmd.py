@@ -299,9 +299,29 @@ def wait_for_ledger(stack: Stack, expected: int, progress: Progress, timeout_s: 
     return int(seen)
 
 
-def wait_for_inboxes(stack: Stack, departments: list[str], timeout_s: float) -> None:
-    """Until the responder's inboxes stop growing (it has taken the history)."""
-    last, steady, deadline = -1, 0, time.monotonic() + timeout_s
+def _responder_lag(stack: Stack) -> float | None:
+    """The responder's ingest lag as its /metrics reports it (None: not reported yet)."""
+    text = httpx.get(stack.responder + "/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith('jsb_consumer_lag{consumer="responder.ingest"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def wait_for_inboxes(
+    stack: Stack, departments: list[str], progress: Progress, timeout_s: float
+) -> None:
+    """Until the responder has taken the history (its ingest lag is 0) and its lanes
+    have filled the manual inboxes (they stop growing)."""
+    task = progress.add_task("responder ingest (lag)", total=None)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        lag = _responder_lag(stack)
+        progress.update(task, completed=0 if lag is None else lag)
+        if lag == 0:
+            break
+        time.sleep(1)
+    last, steady = -1, 0
     while time.monotonic() < deadline and steady < 3:
         total = 0
         for dept in departments:
@@ -417,7 +437,7 @@ def demo(
         )
         made_today = designate_today(stack, today or max(3, size // 100), rng)
         seen = wait_for_ledger(stack, before + issued + len(made_today), progress, wait_s)
-        wait_for_inboxes(stack, departments, min(wait_s, 120))
+        wait_for_inboxes(stack, departments, progress, wait_s)
         answered = answer_inboxes(stack, departments, leave, progress, rng)
         blocked = intercept(stack, history, checks or max(10, size // 5), manual, progress, rng)
     summary = {

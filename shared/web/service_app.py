@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import (
@@ -20,12 +21,22 @@ from prometheus_client import (
     generate_latest,
 )
 
-from shared.adapters.observability import configure_logging, correlation_id
+from shared.adapters.observability import (
+    BackboneMetrics,
+    configure_logging,
+    event_ids,
+    reset_event_ids,
+)
 from shared.adapters.settings import ServiceSettings
 from shared.web.auth import TokenRegistry
 from shared.web.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+CHECK_ROUTE = "/v1/checks"
+"""The responder's check: its latency is `jsb_check_seconds` (issue 12)."""
+QUIET_ROUTES = frozenset({"/metrics", "/healthz", "/readyz"})
+"""Polled by machines: no log line per request."""
+log = structlog.get_logger("jsb.http")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -54,6 +65,7 @@ def create_service_app(
     app = FastAPI(title=f"jsb {name}", description=description, version="1", lifespan=_lifespan)
     app.state.settings = settings
     app.state.metrics = registry
+    app.state.backbone_metrics = backbone = BackboneMetrics(registry)
     app.state.readiness = {}
     install_problem_handlers(app)
 
@@ -63,16 +75,29 @@ def create_service_app(
     ) -> Response:
         started = time.perf_counter()
         cid = (request.headers.get("x-correlation-id") or uuid.uuid4().hex)[:100]
-        token = correlation_id.set(cid)
+        causation = (request.headers.get("x-causation-id") or "")[:100] or None
+        tokens = event_ids(cid, causation)
         try:
             response = await call_next(request)
+            route = request.scope.get("route")
+            # the route's template, never the raw path: paths carry identity numbers
+            path = getattr(route, "path", "unmatched")
+            seconds = time.perf_counter() - started
+            if path not in QUIET_ROUTES:
+                log.info(
+                    "request",
+                    method=request.method,
+                    route=path,
+                    status=response.status_code,
+                    ms=round(seconds * 1000, 2),
+                )
         finally:
-            correlation_id.reset(token)
+            reset_event_ids(tokens)
         response.headers["X-Correlation-Id"] = cid
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
         requests.labels(request.method, path, str(response.status_code)).inc()
-        latency.labels(request.method, path).observe(time.perf_counter() - started)
+        latency.labels(request.method, path).observe(seconds)
+        if path == CHECK_ROUTE and request.method == "POST":
+            backbone.check_seconds.observe(seconds)
         return response
 
     @app.get("/healthz", tags=["ops"])
