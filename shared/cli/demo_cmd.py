@@ -322,7 +322,7 @@ def wait_for_inboxes(
             break
         time.sleep(1)
     last, steady = -1, 0
-    while time.monotonic() < deadline and steady < 3:
+    while time.monotonic() < deadline and steady < 2:
         total = 0
         for dept in departments:
             with stack.client(stack.responder, dept) as c:
@@ -422,6 +422,9 @@ def demo(
     )
     leave = {d.strip() for d in leave_overdue.split(",") if d.strip()}
     departments = sorted(d for d in tokens if d not in ("auditor", "ops"))
+    by_hand = sorted(
+        {d.code for m in manual for d in default_index().departments_for(m)} & set(departments)
+    )
     with stack.client(stack.ledger, "ops") as c:
         before = int(c.get("/v1/stats/overview").json()["designations"]["total"])
     history = plan_history(size, days, rng, datetime.now(UTC))
@@ -437,8 +440,8 @@ def demo(
         )
         made_today = designate_today(stack, today or max(3, size // 100), rng)
         seen = wait_for_ledger(stack, before + issued + len(made_today), progress, wait_s)
-        wait_for_inboxes(stack, departments, progress, wait_s)
-        answered = answer_inboxes(stack, departments, leave, progress, rng)
+        wait_for_inboxes(stack, by_hand, progress, wait_s)
+        answered = answer_inboxes(stack, by_hand, leave, progress, rng)
         blocked = intercept(stack, history, checks or max(10, size // 5), manual, progress, rng)
     summary = {
         "history_events": len(history.envelopes),

@@ -58,9 +58,10 @@ CHROMIUM_ARGS = [
 ]
 MODES = (PROJECT_ROOT / "deploy" / "responder-execution-modes.json").read_text()
 LEFT_OVERDUE = ("mnr", "mof")
-ARTIFACTS = Path(
-    os.environ.get("JSB_TEST_ARTIFACTS") or PROJECT_ROOT / ".local" / "test-artifacts"
-) / "dashboard"
+ARTIFACTS = (
+    Path(os.environ.get("JSB_TEST_ARTIFACTS") or PROJECT_ROOT / ".local" / "test-artifacts")
+    / "dashboard"
+)
 
 
 def _shot(page: Any, name: str, docs: str | None = None) -> None:
@@ -97,8 +98,11 @@ def seeded(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
         }
         summary_path = workdir / "demo.json"
         done = subprocess.run(
-            [sys.executable, "-m", "shared.cli.main", "demo", "--size", "40", "--days", "20"]
-            + ["--checks", "15", "--wait", "120", "--summary-json", str(summary_path)],
+            [
+                *(sys.executable, "-m", "shared.cli.main", "demo", "--size", "20"),
+                *("--days", "20", "--checks", "12", "--wait", "120"),
+                *("--summary-json", str(summary_path)),
+            ],
             cwd=PROJECT_ROOT,
             env=env,
             capture_output=True,
@@ -106,6 +110,10 @@ def seeded(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
             timeout=300,
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        (
+            ARTIFACTS.mkdir(parents=True, exist_ok=True),
+            (ARTIFACTS / "demo.txt").write_text(done.stdout),
+        )
         yield stack, json.loads(summary_path.read_text())
     finally:
         stack.stop()
@@ -150,7 +158,8 @@ def page(seeded: tuple[Stack, Any], browser: Any) -> Iterator[Any]:
 
 def _tiles(page: Any) -> dict[str, int]:
     cells = page.eval_on_selector_all(
-        "[data-tile]", "els => els.map(e => [e.dataset.tile, e.querySelector('.value').textContent])"
+        "[data-tile]",
+        "els => els.map(e => [e.dataset.tile, e.querySelector('.value').textContent])",
     )
     return {k: int(v) for k, v in cells}
 
@@ -221,9 +230,11 @@ def test_a_subject_search_opens_its_timeline_and_the_as_of_slider_travels(
         "() => window.jsbDashboard.subject.chart.getOption().series[0].data.length"
     )
     events = page.evaluate("() => window.jsbDashboard.subject.events.length")
-    assert bands >= 1 and events >= 1
+    assert bands >= 1
+    assert events >= 1
     assert page.get_attribute("#verify", "data-ok") == "true"
     # every event is clickable: its payload, position and hash
+    page.locator("#chart-timeline").scroll_into_view_if_needed()
     box = page.locator("#chart-timeline").bounding_box()
     x, y = page.evaluate(
         """() => { const v = window.jsbDashboard.subject;
@@ -233,7 +244,9 @@ def test_a_subject_search_opens_its_timeline_and_the_as_of_slider_travels(
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#event-detail:not([hidden])")
     detail = json.loads(page.inner_text("#event-detail"))
-    assert detail["hash"] and detail["position"] and detail["chain_verifies"] is True
+    assert detail["hash"]
+    assert detail["position"] >= 1
+    assert detail["chain_verifies"] is True
 
     def shown_states() -> tuple[str, dict[str, str]]:
         as_of = page.get_attribute("#as-of-status", "data-as-of")

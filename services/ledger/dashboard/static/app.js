@@ -9,7 +9,7 @@ import { openSubject } from "/dashboard/assets/timeline.js";
 const $ = (id) => document.getElementById(id);
 const charts = {};
 const state = { departments: [], sort: { key: "overdue", desc: true } };
-window.jsbDashboard = { charts, state };
+Object.assign((window.jsbDashboard ??= {}), { charts, state });
 
 const TILES = [
   "subjects_under_sanction", "designations_in_force", "objections_pending",
