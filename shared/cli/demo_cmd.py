@@ -172,9 +172,9 @@ def plan_history(size: int, days: int, rng: random.Random, now: datetime) -> His
             continue
         designation_id = command.designation_id
         history.issued.append((subject, designation_id, command))
-        fate = rng.random()
+        fate = i % 12  # a fixed mix, so that even a small demo shows every case
         later = at + timedelta(days=rng.uniform(0.5, 1.0))
-        if fate < 0.12 and list_type != "tax.a-grade":
+        if fate in (0, 1, 2) and list_type != "tax.a-grade":
             objection = FileObjection(
                 department=dept,
                 at=later,
@@ -182,8 +182,8 @@ def plan_history(size: int, days: int, rng: random.Random, now: datetime) -> His
                 raised_by=RaisedBy.SUBJECT,
                 grounds="主体提出异议：信息有误",
             )
-            if history.run(subject, objection, "objection filed") and fate < 0.08:
-                outcome = ObjectionOutcome.UPHELD if fate < 0.04 else ObjectionOutcome.REJECTED
+            if history.run(subject, objection, "objection filed") and fate != 0:
+                outcome = ObjectionOutcome.UPHELD if fate == 1 else ObjectionOutcome.REJECTED
                 history.run(
                     subject,
                     ResolveObjection(
@@ -195,7 +195,7 @@ def plan_history(size: int, days: int, rng: random.Random, now: datetime) -> His
                     ),
                     f"objection {outcome.value}",
                 )
-        elif fate < 0.18:
+        elif fate == 3:
             history.run(
                 subject,
                 RevokeDesignation(
@@ -203,7 +203,7 @@ def plan_history(size: int, days: int, rng: random.Random, now: datetime) -> His
                 ),
                 "revoked",
             )
-        elif fate < 0.24 and list_type == "tax.major-violation":
+        elif fate in (4, 5) and list_type == "tax.major-violation":
             history.run(
                 subject,
                 GrantRepair(
