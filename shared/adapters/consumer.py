@@ -206,15 +206,21 @@ class TransactionalConsumer:
             for tp, part in batches.items():
                 if part:
                     self._consumer.seek(tp, part[0].offset)
-            raise
-        finally:
             reset_event_ids(ids)
+            raise
+        except BaseException:
+            reset_event_ids(ids)
+            raise
         for tp, part in batches.items():  # rewound below what is applied: skip ahead
             if part and stored.get(tp, 0) > part[-1].offset + 1:
                 self._consumer.seek(tp, stored[tp])
         if not fresh:
+            reset_event_ids(ids)
             return 0
         self.applied += len(fresh)
+        # one line per batch, under the ids of its first envelope (its cause)
+        log.info("batch applied", extra={"consumer": self.name, "records": len(fresh)})
+        reset_event_ids(ids)
         if self._metrics is not None:
             self._metrics.consumed.labels(self.name).inc(len(fresh))
             self._metrics.batch_seconds.labels(self.name).observe(time.perf_counter() - started)

@@ -67,7 +67,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stderr for structlog loggers and stdlib `logging` alike."""
     shared = _processors(service)
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        foreign_pre_chain=[
+            *shared,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+        ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,

@@ -83,14 +83,18 @@ def seeded(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
     )
     upgrade_all(url=infra.admin_url, schema_suffix=schema_suffix, role=infra.service_role)
     workdir = tmp_path_factory.mktemp("dashboard")
-    stack = start_stack(
-        infra,
-        topic_suffix,
-        schema_suffix,
-        _tokens(),
-        workdir,
-        extra_env={"JSB_RESPONDER_EXECUTION_MODES": MODES},
-    )
+    try:
+        stack = start_stack(
+            infra,
+            topic_suffix,
+            schema_suffix,
+            _tokens(),
+            workdir,
+            extra_env={"JSB_RESPONDER_EXECUTION_MODES": MODES},
+        )
+    except BaseException:
+        drop_schemas(infra.admin_url, schema_suffix)
+        raise
     try:
         env = {
             **stack.services["ledger"].env,
