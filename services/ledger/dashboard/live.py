@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -18,6 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.ledger.dashboard import queries
 
 HEARTBEAT_S = 15.0
+LIFETIME_S = 55.0
+"""Why a stream ends after a minute: a stopping server waits for open responses, and a
+page left open would hold the ledger's shutdown until it is killed. The page
+reconnects at once with `Last-Event-ID`, so nothing is missed."""
 
 
 def frame(event: str, data: Any, event_id: int | None = None) -> str:
@@ -35,6 +40,7 @@ async def changes(
     visible: Callable[[dict[str, Any]], dict[str, Any] | None],
     interval_s: float = 1.0,
     batch: int = 200,
+    lifetime_s: float = LIFETIME_S,
 ) -> AsyncIterator[str]:
     """Frames of every event past `after` (None: from the head now), as `visible`
     shows them to the caller (None: not shown); a comment line as heartbeat."""
@@ -42,7 +48,8 @@ async def changes(
         cursor = await queries.head(conn) if after is None else after
     yield frame("hello", {"head": cursor}, cursor)
     idle = 0.0
-    while True:
+    ends = time.monotonic() + lifetime_s
+    while time.monotonic() < ends:
         async with engine.connect() as conn:
             rows = (
                 await queries.events_after(conn, cursor, batch)

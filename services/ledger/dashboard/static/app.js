@@ -185,6 +185,7 @@ function scheduleRefresh() {
 async function follow() {
   let last = null;
   for (;;) {
+    let failed = false;
     try {
       await stream("/v1/stats/stream", (name, data, id) => {
         if (id != null) last = id;
@@ -203,12 +204,17 @@ async function follow() {
         scheduleRefresh();
       }, undefined, last);
     } catch (err) {
+      failed = true;
       console.warn("live feed", err);
     }
-    $("live-state").textContent = t("live_off");
-    $("live-state").classList.remove("on");
     if (!token.get()) return;
-    await new Promise((r) => setTimeout(r, 2000));
+    if (failed) {
+      $("live-state").textContent = t("live_off");
+      $("live-state").classList.remove("on");
+    }
+    // the server ends a stream after a minute (services/ledger/dashboard/live.py):
+    // pick up at once where it ended; after a failure, wait a little
+    await new Promise((r) => setTimeout(r, failed ? 2000 : 100));
   }
 }
 
