@@ -304,26 +304,30 @@ def wait_for_ledger(stack: Stack, expected: int, progress: Progress, timeout_s: 
     return int(seen)
 
 
-def _responder_lag(stack: Stack) -> float | None:
-    """The responder's ingest lag as its /metrics reports it (None: not reported yet)."""
+def _responder_consumed(stack: Stack) -> float:
+    """Records the responder's ingest has applied (`jsb_consumed_records_total`)."""
     text = httpx.get(stack.responder + "/metrics", timeout=10).text
     for line in text.splitlines():
-        if line.startswith('jsb_consumer_lag{consumer="responder.ingest"}'):
+        if line.startswith('jsb_consumed_records_total{consumer="responder.ingest"}'):
             return float(line.rsplit(" ", 1)[1])
-    return None
+    return 0.0
 
 
 def wait_for_inboxes(
-    stack: Stack, departments: list[str], progress: Progress, timeout_s: float
+    stack: Stack,
+    consumed: float,
+    departments: list[str],
+    progress: Progress,
+    timeout_s: float,
 ) -> None:
-    """Until the responder has taken the history (its ingest lag is 0) and its lanes
-    have filled the manual inboxes (they stop growing)."""
-    task = progress.add_task("responder ingest (lag)", total=None)
+    """Until the responder's ingest has applied `consumed` records and its lanes have
+    filled the manual inboxes (they hold tasks and stop growing)."""
+    task = progress.add_task("responder ingest", total=consumed)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        lag = _responder_lag(stack)
-        progress.update(task, completed=0 if lag is None else lag)
-        if lag == 0:
+        done = _responder_consumed(stack)
+        progress.update(task, completed=min(done, consumed))
+        if done >= consumed:
             break
         time.sleep(1)
     last, steady = -1, 0
@@ -333,7 +337,7 @@ def wait_for_inboxes(
             with stack.client(stack.responder, dept) as c:
                 r = c.get("/v1/tasks", params={"state": "pending", "limit": 1000})
                 total += len(r.json()["tasks"]) if r.status_code == 200 else 0
-        steady = steady + 1 if total == last else 0
+        steady = steady + 1 if total == last and (total or not departments) else 0
         last = total
         time.sleep(1)
 
@@ -366,7 +370,13 @@ def answer_inboxes(
 
 
 def intercept(
-    stack: Stack, history: History, n: int, manual: set[str], progress: Progress, rng: random.Random
+    stack: Stack,
+    history: History,
+    n: int,
+    manual: set[str],
+    progress: Progress,
+    rng: random.Random,
+    timeout_s: float = 60,
 ) -> int:
     """Checks by implementing departments on subjects in force: the blocks are
     interceptions, reported to the ledger as feedback."""
@@ -382,16 +392,22 @@ def intercept(
     rng.shuffle(candidates)
     blocked = 0
     task = progress.add_task("checks (interceptions)", total=min(n, len(candidates)))
+    deadline = time.monotonic() + timeout_s
     for subject, tasks in candidates[:n]:
         pick = rng.choice(tasks)
-        with stack.client(stack.responder, pick.department) as c:
-            r = c.post(
-                "/v1/checks",
-                json={"subject_id": subject, "measure": pick.measure},
-                headers={"Idempotency-Key": uuid4().hex},
-            )
-        if r.status_code in (200, 201) and r.json().get("decision") == "block":
-            blocked += 1
+        while True:  # a department blocks once its lane has applied the measure
+            with stack.client(stack.responder, pick.department) as c:
+                r = c.post(
+                    "/v1/checks",
+                    json={"subject_id": subject, "measure": pick.measure},
+                    headers={"Idempotency-Key": uuid4().hex},
+                )
+            if r.status_code in (200, 201) and r.json().get("decision") == "block":
+                blocked += 1
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         progress.advance(task)
     return blocked
 
@@ -432,6 +448,7 @@ def demo(
     )
     with stack.client(stack.ledger, "ops") as c:
         before = int(c.get("/v1/stats/overview").json()["designations"]["total"])
+    consumed_before = _responder_consumed(stack)
     history = plan_history(size, days, rng, datetime.now(UTC))
     issued = sum(1 for e in history.envelopes if e.type == "jsb.designation.issued")
     with _progress(console) as progress:
@@ -445,7 +462,8 @@ def demo(
         )
         made_today = designate_today(stack, today or max(3, size // 100), rng)
         seen = wait_for_ledger(stack, before + issued + len(made_today), progress, wait_s)
-        wait_for_inboxes(stack, by_hand, progress, wait_s)
+        published = len(history.envelopes) + len(made_today)
+        wait_for_inboxes(stack, consumed_before + published, by_hand, progress, wait_s)
         answered = answer_inboxes(stack, by_hand, leave, progress, rng)
         blocked = intercept(stack, history, checks or max(10, size // 5), manual, progress, rng)
     summary = {
