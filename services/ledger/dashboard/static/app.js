@@ -103,6 +103,13 @@ function departmentsChart(rows) {
   }, true);
 }
 
+function duration(seconds) {
+  if (seconds == null) return "—";
+  const [n, unit] = seconds < 120 ? [seconds, "s"] : seconds < 7200 ? [seconds / 60, "min"]
+    : seconds < 172800 ? [seconds / 3600, "h"] : [seconds / 86400, "d"];
+  return `${n.toFixed(n < 10 ? 1 : 0)} ${unit}`;
+}
+
 function renderDepartments() {
   const { key, desc } = state.sort;
   const rows = [...state.departments].sort((a, b) => {
@@ -119,7 +126,7 @@ function renderDepartments() {
       tr.classList.add("overdue");
       tr.title = t("not_reporting");
     }
-    const median = r.median_feedback_seconds == null ? "—" : `${Math.round(r.median_feedback_seconds)} s`;
+    const median = duration(r.median_feedback_seconds);
     for (const v of [r.department, r.assigned, r.answered, `${r.rate}%`, r.overdue, median]) {
       tr.insertCell().textContent = String(v);
     }
