@@ -147,7 +147,7 @@ def _api(stack: Stack, path: str, as_: str = "ops", **params: Any) -> Any:
 @pytest.fixture
 def page(seeded: tuple[Stack, Any], browser: Any) -> Iterator[Any]:
     stack, _ = seeded
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, timezone_id="UTC")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -275,6 +275,19 @@ def test_a_subject_search_opens_its_timeline_and_the_as_of_slider_travels(
         api = _api(stack, f"/v1/subjects/{subject}/status", as_="ops", as_of=as_of)
         assert states == {d["designation_id"]: d["state"] for d in api["designations"]}
     assert shown_states()[1] == {}  # the slider's start is before the first event
+
+    # "known at": back at now on the slider, as the ledger knew it before the demo ran
+    page.eval_on_selector(
+        "#as-of", "el => { el.value = '1000'; el.dispatchEvent(new Event('input')); }"
+    )
+    page.wait_for_selector("#as-of-status[data-ready='1']")
+    page.fill("#known-at", "2026-01-01T00:00:00")
+    page.dispatch_event("#known-at", "change")
+    page.wait_for_selector("#as-of-status[data-ready='1'][data-known-at^='2026-01-01']")
+    known_at = page.get_attribute("#as-of-status", "data-known-at")
+    as_of, states = shown_states()
+    api = _api(stack, f"/v1/subjects/{subject}/status", as_="ops", as_of=as_of, known_at=known_at)
+    assert states == {d["designation_id"]: d["state"] for d in api["designations"]} == {}
 
 
 def test_a_new_designation_appears_without_reloading(seeded: tuple[Stack, Any], page: Any) -> None:

@@ -236,7 +236,12 @@ async function start() {
 
 function wire() {
   applyTexts();
-  $("lang").addEventListener("click", () => { toggleLang(); if (token.get()) refresh(); });
+  $("lang").addEventListener("click", () => {
+    toggleLang();
+    if (!token.get()) return;
+    refresh();
+    if (!$("subject").hidden) search($("subject-id").value.trim());
+  });
   $("logout").addEventListener("click", () => { token.clear(); location.reload(); });
   $("login").addEventListener("submit", (e) => {
     e.preventDefault();

@@ -51,7 +51,8 @@ async function showStatus() {
 }
 
 function markAt(iso) {
-  return { symbol: "none", silent: true, lineStyle: { color: "#111827", type: "dashed" },
+  return { symbol: "none", silent: true, label: { show: false },
+           lineStyle: { color: "#111827", type: "dashed" },
            data: [{ xAxis: new Date(iso).getTime() }] };
 }
 
@@ -64,14 +65,15 @@ function scheduleStatus() {
 function draw(echarts, timeline) {
   const rows = timeline.designations.map((d) => d.designation_id);
   const label = timeline.designations.map((d) => `${d.list_type} (${d.designated_by})`);
-  const now = Date.now();
+  const now = view.span[1];
   const bands = [];
   for (const [id, spans] of Object.entries(timeline.bands)) {
     const row = rows.indexOf(id);
     if (row < 0) continue;
     for (const s of spans) {
       bands.push({
-        value: [row, Date.parse(s.from), s.until ? Date.parse(s.until) : now, s.state],
+        value: [row, Date.parse(s.from), s.until ? Date.parse(s.until) : now],
+        state: s.state,
         itemStyle: { color: COLORS[s.state] ?? "#94a3b8" },
       });
     }
@@ -88,15 +90,16 @@ function draw(echarts, timeline) {
     tooltip: {
       formatter: (p) => p.seriesId === "events"
         ? `#${p.data.position} ${p.data.name}`
-        : `${label[p.value[0]]}: ${t(`state_${p.value[3]}`)}`,
+        : `${label[p.value[0]]}: ${t(`state_${p.data.state}`)}`,
     },
     grid: { left: 220, right: 20, top: 20, bottom: 40 },
     xAxis: { type: "time", min: view.span[0], max: view.span[1] },
     yAxis: { type: "category", data: label, inverse: true },
-    dataZoom: [{ type: "inside", xAxisIndex: 0 }],
+    dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "weakFilter" }],
     series: [
       {
-        id: "bands", type: "custom", encode: { x: [1, 2], y: 0 }, data: bands,
+        id: "bands", type: "custom", dimensions: ["row", "from", "until"],
+        encode: { x: ["from", "until"], y: "row" }, data: bands,
         renderItem: (params, api) => {
           const start = api.coord([api.value(1), api.value(0)]);
           const end = api.coord([api.value(2), api.value(0)]);
@@ -112,6 +115,16 @@ function draw(echarts, timeline) {
       { id: "events", type: "scatter", data: points, symbolSize: 10, itemStyle: { color: "#1d4ed8" }, z: 3 },
     ],
   }, true);
+  const legend = $("band-legend");
+  legend.replaceChildren();
+  for (const state of new Set(bands.map((b) => b.state))) {
+    const item = document.createElement("span");
+    item.className = "band";
+    item.dataset.state = state;
+    item.style.borderLeftColor = COLORS[state] ?? "#94a3b8";
+    item.textContent = t(`state_${state}`);
+    legend.append(item);
+  }
   view.chart.on("click", { seriesId: "events" }, (p) => {
     const e = view.events.find((x) => x.position === p.data.position);
     const box = $("event-detail");
