@@ -20,10 +20,12 @@ from services.ledger.api_subjects import EventStoreDep
 from services.ledger.dashboard import live, queries
 from services.ledger.dashboard.bands import Sample, bands, sample_instants
 from services.ledger.lookup import resolve_subject
-from services.ledger.replay import status_at
+from services.ledger.replay import fold_recorded, recorded_events, status_at
 from shared.adapters.settings import PROJECT_ROOT
 from shared.domain.envelope import utc_now
 from shared.domain.errors import NotFound
+from shared.domain.fold import visible
+from shared.domain.status_view import render_status
 from shared.web.auth import Principal
 from shared.web.deps import CurrentPrincipal, EngineDep
 
@@ -131,7 +133,7 @@ async def subject_timeline(
     subject_id: str, principal: CurrentPrincipal, engine: EngineDep, event_store: EventStoreDep
 ) -> dict[str, Any]:
     """The subject's designations as bands of their states over time (as known now):
-    the status rendered at every instant where a state can change."""
+    the status rendered at every instant where a state can change (the latest 150)."""
     now = utc_now()
     async with engine.connect() as conn:
         subject = await resolve_subject(conn, subject_id)
@@ -140,8 +142,10 @@ async def subject_timeline(
     edges = [t for d in latest.designations for t in (d.effective_from, d.effective_until)]
     samples: list[Sample] = []
     designations: dict[str, dict[str, Any]] = {}
-    for at in sample_instants((e.effective_at for e in events), edges, now):
-        doc = status_for(principal, status_at(events, subject, at, now)[1])
+    recorded = recorded_events(events)  # decoded once, folded per instant
+    for at in sample_instants((e.effective_at for e in events), edges, now, cap=150):
+        state = fold_recorded((r for r in recorded if visible(r, at, now)), subject)
+        doc = status_for(principal, render_status(state, at, now))
         states = {}
         for d in doc["designations"]:
             states[d["designation_id"]] = d["state"]
