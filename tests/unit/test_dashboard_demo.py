@@ -1,4 +1,4 @@
-"""`jsb demo`'s history (shared/cli/demo_cmd.py::plan_history): decided by the domain
+"""`jsb demo`'s history (shared/cli/demo_history.py::plan_history): decided by the domain
 in the past, every list type and every fate present even at a small size."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from shared.cli.demo_cmd import SCENARIO, plan_history
+from shared.cli.demo_history import SCENARIO, plan_history
 from shared.domain.identifiers import IdKind, parse_identifier
 
 
