@@ -1,4 +1,10 @@
 # One image for the four services; docker-compose.yml picks the service by command.
+# The dashboard's front-end package (Apache ECharts), pinned by package-lock.json.
+FROM node:20-slim AS frontend
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
 FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /app
@@ -8,6 +14,8 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY shared ./shared
 COPY services ./services
 COPY migrations ./migrations
+COPY deploy/responder-execution-modes.json ./deploy/
+COPY --from=frontend /app/node_modules/echarts/dist/echarts.esm.min.js ./node_modules/echarts/dist/
 RUN uv sync --frozen --no-dev
 ENV PATH=/app/.venv/bin:$PATH
 RUN useradd --system --uid 10001 jsb

@@ -38,7 +38,7 @@ bench: infra tools ## benchmarks (ratios against a baseline in the same run): be
 infra: deps postgres kafka stack-env migrate
 
 deps:
-	@$(S)/python-env.sh
+	@$(S)/python-env.sh && $(S)/frontend.sh
 
 postgres: deps
 	@$(S)/postgres.sh start

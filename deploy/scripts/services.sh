@@ -13,6 +13,9 @@ port_of() {
 start() {
   set -a; source "$LOCAL/stack.env"; set +a
   cd "$ROOT"
+  # A few measures are executed by hand, as in real departments (their tasks wait in
+  # the manual inbox; `jsb demo` leaves some of them overdue).
+  export JSB_RESPONDER_EXECUTION_MODES="${JSB_RESPONDER_EXECUTION_MODES:-$(cat deploy/responder-execution-modes.json)}"
   local entry name port pidf
   for entry in "${SERVICES[@]}"; do
     name=${entry%%:*}; port=$(port_of "$name" "${entry##*:}"); pidf="$RUN/$name.pid"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.ledger import api_dashboard
 from services.ledger.api import router
 from services.ledger.bootstrap import lifespan
 from services.ledger.settings import LedgerSettings
@@ -18,6 +19,8 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         description="The append-only record of every event, and every read model.",
     )
     app.include_router(router)
+    app.include_router(api_dashboard.router)
+    app.include_router(api_dashboard.page)
     return app
 
 

@@ -34,6 +34,7 @@ from contextlib import asynccontextmanager, contextmanager
 from fastapi import FastAPI
 
 from services.ledger import tables
+from services.ledger.dashboard.overdue_gauge import refresher
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import CONSUMER, Ingest
 from services.ledger.settings import LedgerSettings
@@ -65,6 +66,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     offsets=tables.consumer_offsets,
                     handler=ingest,
                 )
+            rt.loops.start(
+                "overdue-gauge", refresher(rt.engine, app.state.backbone_metrics.tasks_overdue)
+            )
             yield
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -22,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.adapters.kafka_clients import make_consumer
-from shared.adapters.observability import PipelineMetrics
+from shared.adapters.observability import PipelineMetrics, event_ids, reset_event_ids
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ class TransactionalConsumer:
         self._topics = list(topics)
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms
+        self._group_id = group_id
         self._consumer: AIOKafkaConsumer = make_consumer(bootstrap, group_id, name)
         self.applied = 0
         self._metrics = metrics
@@ -183,6 +185,7 @@ class TransactionalConsumer:
             await self._report_lag()
             return 0
         started = time.perf_counter()
+        ids = event_ids(*_envelope_ids(records[0]))
         try:
             async with self._engine.begin() as conn:
                 # Why the guard: on (re)assignment aiokafka installs the assignment and
@@ -203,13 +206,21 @@ class TransactionalConsumer:
             for tp, part in batches.items():
                 if part:
                     self._consumer.seek(tp, part[0].offset)
+            reset_event_ids(ids)
+            raise
+        except BaseException:
+            reset_event_ids(ids)
             raise
         for tp, part in batches.items():  # rewound below what is applied: skip ahead
             if part and stored.get(tp, 0) > part[-1].offset + 1:
                 self._consumer.seek(tp, stored[tp])
         if not fresh:
+            reset_event_ids(ids)
             return 0
         self.applied += len(fresh)
+        # one line per batch, under the ids of its first envelope (its cause)
+        log.info("batch applied", extra={"consumer": self.name, "records": len(fresh)})
+        reset_event_ids(ids)
         if self._metrics is not None:
             self._metrics.consumed.labels(self.name).inc(len(fresh))
             self._metrics.batch_seconds.labels(self.name).observe(time.perf_counter() - started)
@@ -230,7 +241,11 @@ class TransactionalConsumer:
             if high is None:  # nothing fetched yet: position may not be known
                 continue
             with contextlib.suppress(Exception):
-                lag += max(0, high - await asyncio.wait_for(self._consumer.position(tp), 1.0))
+                behind = max(0, high - await asyncio.wait_for(self._consumer.position(tp), 1.0))
+                lag += behind
+                self._metrics.partition_lag.labels(
+                    self.name, self._group_id, tp.topic, str(tp.partition)
+                ).set(behind)
         self._metrics.lag.labels(self.name).set(lag)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -242,3 +257,13 @@ class TransactionalConsumer:
             except Exception:
                 log.exception("%s: batch failed; it will be retried", self.name)
                 await asyncio.sleep(1.0)
+
+
+def _envelope_ids(record: ConsumerRecord) -> tuple[str | None, str | None]:
+    """The correlation id and the id (the cause of what the batch does) of a batch's
+    first envelope, for its log lines; (None, None) when it is no envelope."""
+    try:
+        head = json.loads(record.value)
+        return head.get("correlationid") or head.get("id"), head.get("id")
+    except (ValueError, TypeError, AttributeError):
+        return None, None

@@ -12,6 +12,7 @@ import typer
 from shared.cli import (
     calendar_cmd,
     db_cmd,
+    demo_cmd,
     id_cmd,
     import_cmd,
     kafka_cmd,
@@ -35,6 +36,7 @@ for found in sorted(entry_points(group="jsb.cli"), key=lambda e: e.name):
 app.command("import", help="Bulk designations from a CSV or JSON-lines file.")(
     import_cmd.import_file
 )
+app.command("demo", help="Seed a running stack with a realistic scenario.")(demo_cmd.demo)
 app.add_typer(schemas_cmd.app, name="schemas", help="Export event JSON Schemas and AsyncAPI.")
 
 

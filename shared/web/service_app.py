@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import (
@@ -21,12 +22,22 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.adapters.observability import configure_logging, correlation_id
+from shared.adapters.observability import (
+    BackboneMetrics,
+    configure_logging,
+    event_ids,
+    reset_event_ids,
+)
 from shared.adapters.settings import ServiceSettings
 from shared.web.auth import TokenRegistry
 from shared.web.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+CHECK_ROUTE = "/v1/checks"
+"""The responder's check: its latency is `jsb_check_seconds` (issue 12)."""
+QUIET_ROUTES = frozenset({"/metrics", "/healthz", "/readyz"})
+"""Polled by machines: no log line per request."""
+log = structlog.get_logger("jsb.http")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -55,13 +66,14 @@ def create_service_app(
     app = FastAPI(title=f"jsb {name}", description=description, version="1", lifespan=_lifespan)
     app.state.settings = settings
     app.state.metrics = registry
+    app.state.backbone_metrics = backbone = BackboneMetrics(registry)
     app.state.readiness = {}
     install_problem_handlers(app)
 
     # A plain ASGI middleware: `@app.middleware("http")` (BaseHTTPMiddleware) runs each
     # request in a task group with memory streams, which cost more CPU than a check
     # itself (docs/benchmarks.md).
-    app.add_middleware(_Measure, requests=requests, latency=latency)
+    app.add_middleware(_Measure, requests=requests, latency=latency, backbone=backbone)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -92,21 +104,27 @@ def create_service_app(
 
 
 class _Measure:
-    """Correlation id (from `X-Correlation-Id` or new; on the response and in every log
-    line of the request) and the HTTP metrics, by route."""
+    """Correlation and causation ids (from `X-Correlation-Id` / `X-Causation-Id` or new;
+    on the response and in every log line of the request), one log line per request by
+    route template, and the HTTP metrics, by route."""
 
-    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+    def __init__(
+        self, app: ASGIApp, requests: Counter, latency: Histogram, backbone: BackboneMetrics
+    ) -> None:
         self.app = app
         self.requests = requests
         self.latency = latency
+        self.backbone = backbone
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        given = next((v for k, v in scope["headers"] if k == b"x-correlation-id"), b"")
-        cid = (given.decode("latin-1") or uuid.uuid4().hex)[:100]
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-correlation-id", b"").decode("latin-1")
+        cid = (given or uuid.uuid4().hex)[:100]
+        causation = headers.get(b"x-causation-id", b"").decode("latin-1")[:100] or None
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -117,11 +135,23 @@ class _Measure:
                 message = {**message, "headers": headers}
             await send(message)
 
-        token = correlation_id.set(cid)
+        tokens = event_ids(cid, causation)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            correlation_id.reset(token)
-        path = getattr(scope.get("route"), "path", "unmatched")
-        self.requests.labels(scope["method"], path, str(status)).inc()
-        self.latency.labels(scope["method"], path).observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            # the route's template, never the raw path: paths carry identity numbers
+            path = getattr(scope.get("route"), "path", "unmatched")
+            if path not in QUIET_ROUTES:
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    route=path,
+                    status=status,
+                    ms=round(seconds * 1000, 2),
+                )
+            reset_event_ids(tokens)
+            self.requests.labels(scope["method"], path, str(status)).inc()
+            self.latency.labels(scope["method"], path).observe(seconds)
+            if path == CHECK_ROUTE and scope["method"] == "POST":
+                self.backbone.check_seconds.observe(seconds)

@@ -149,6 +149,11 @@ def start_stack(
         procs[name] = ServiceProcess(name, ports[name], env, workdir / f"{name}.log")
     for svc in procs.values():
         svc.start(wait=False)
-    for svc in procs.values():
-        svc.wait_ready()
+    try:
+        for svc in procs.values():
+            svc.wait_ready()
+    except BaseException:  # none left running behind a failed start
+        for svc in procs.values():
+            svc.stop()
+        raise
     return Stack(procs, tokens, topic_suffix, schema_suffix, infra, extra_env or {})
