@@ -1,19 +1,51 @@
-"""Wires the notifier: engine and producer (subscriptions and deliveries come with their issue)."""
+"""Wires the notifier: engine, producer and outbox relay (dead letters), the status
+consumer (ingest.py), the dispatcher's lanes (dispatcher.py), the reminder loop
+(reminders.py), the secret box and the notice channel. Built in the lifespan."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.notifier import tables
+from services.notifier import reminders, tables
+from services.notifier.dispatcher import DeliveryMetrics, Dispatcher
+from services.notifier.ingest import CONSUMER, Ingest
+from services.notifier.notice_store import StoredChannel
+from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
+from shared.adapters import topics
 from shared.adapters.runtime import ServiceRuntime
+from shared.domain.catalogue.index import default_index
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: NotifierSettings = app.state.settings
-    async with ServiceRuntime.open(app, settings, client_id="jsb-notifier", outbox=tables.outbox):
+    box = SecretBox.from_settings(settings)
+    channel = StoredChannel()
+    app.state.secret_box = box
+    async with ServiceRuntime.open(
+        app, settings, client_id="jsb-notifier", outbox=tables.outbox
+    ) as rt:
+        rt.consume(
+            name=CONSUMER,
+            group_id=settings.group_id,
+            topics=[topics.STATUS + settings.topic_suffix],
+            offsets=tables.consumer_offsets,
+            handler=Ingest(default_index(), channel, settings.topic_suffix),
+        )
+        dispatcher = Dispatcher(
+            rt.engine, settings, box, channel, DeliveryMetrics(app.state.metrics)
+        )
+        app.state.dispatcher = dispatcher
+        rt.loops.start("dispatcher", dispatcher.run)
+        clock = reminders.ShiftedClock(settings.clock_offset_s)
+
+        async def remind(stop: asyncio.Event) -> None:
+            await reminders.run(rt.engine, channel, clock, settings, stop)
+
+        rt.loops.start("reminders", remind)
         yield

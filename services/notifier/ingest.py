@@ -1,0 +1,157 @@
+"""A consumed batch of jsb.status.v1 → the status log, the subject's latest status,
+deliveries for every matching subscription, notices, watched deadlines and
+interception counts: ONE transaction, with the consumer's offsets
+(shared/adapters/consumer.py). So a crash keeps all of it or none of it, and a
+status change consumed twice (the ledger re-publishes after a crash with the same
+message id) is dropped by the unique `message_id`: no delivery is enqueued twice,
+and a delivery's `webhook_id` is derived from (subscription, message id), so even a
+rebuilt queue would carry the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID, uuid5
+
+from aiokafka import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.notifier import tables
+from services.notifier.changes import changes, facets
+from services.notifier.filters import Filters, passes
+from services.notifier.notices import on_changes, watch_items
+from services.notifier.ports import NoticeChannel
+from shared.adapters.deadletter import dead_letter
+from shared.adapters.outbox import enqueue
+from shared.domain.catalogue.index import CatalogueIndex
+from shared.domain.china_time import china_date
+from shared.domain.envelope import Envelope
+from shared.domain.status_models import StatusChanged
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "notifier.status"
+_LOCK = 1414  # advisory-lock class of the status log's append turn
+_WEBHOOK_IDS = UUID("8f0e5b1c-6a2d-4e37-9c41-77656268686f")
+
+
+def webhook_id(subscription_id: UUID, message_id: UUID) -> str:
+    """Stable for one message to one subscriber: every retry and re-send carries it."""
+    return "msg_" + uuid5(_WEBHOOK_IDS, f"{subscription_id}:{message_id}").hex
+
+
+class Ingest:
+    def __init__(self, catalogue: CatalogueIndex, channel: NoticeChannel, suffix: str) -> None:
+        self.catalogue, self.channel, self.suffix = catalogue, channel, suffix
+
+    async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
+        # Why the lock: positions come from an identity column, allocated at insert and
+        # visible at commit. Readers follow positions (the live stream, recovery); if two
+        # instances' batches committed out of order, a reader past the later one would
+        # skip the earlier one forever. Batches take turns (as the ledger's appends do,
+        # docs/ledger.md "Global order readers can trust"), so positions appear in order.
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:c, hashtext(current_schema()))"), {"c": _LOCK}
+        )
+        subs = await _enabled_subscriptions(conn)
+        for record in records:
+            try:
+                envelope = Envelope.from_json_bytes(record.value)
+                if envelope.type != StatusChanged.TYPE:
+                    raise ValueError(f"unexpected type {envelope.type}")
+            except (ValidationError, ValueError) as exc:
+                await enqueue(
+                    conn,
+                    tables.outbox,
+                    [dead_letter(record, str(exc)[:500], CONSUMER, self.suffix)],
+                )
+                continue
+            await self._apply(conn, envelope, record.value.decode(), subs)
+
+    async def _apply(
+        self, conn: AsyncConnection, envelope: Envelope, body: str, subs: list[Any]
+    ) -> None:
+        subject = envelope.subject
+        data = envelope.data
+        previous = await conn.scalar(
+            select(tables.subject_latest.c.status).where(
+                tables.subject_latest.c.subject_id == subject
+            )
+        )
+        found = changes(previous, data)
+        facet = facets(data, found)
+        position = await conn.scalar(
+            pg_insert(tables.status_log)
+            .values(message_id=envelope.id, subject_id=subject, facets=facet, body=body)
+            .on_conflict_do_nothing(index_elements=["message_id"])
+            .returning(tables.status_log.c.position)
+        )
+        if position is None:
+            log.info("status message %s seen before: dropped", envelope.id)
+            return
+        latest = pg_insert(tables.subject_latest).values(
+            subject_id=subject, position=position, status=data
+        )
+        await conn.execute(
+            latest.on_conflict_do_update(
+                index_elements=["subject_id"],
+                set_={"position": latest.excluded.position, "status": latest.excluded.status},
+            )
+        )
+        rows = [
+            {
+                "subscription_id": s.id,
+                "position": position,
+                "subject_id": subject,
+                "webhook_id": webhook_id(s.id, envelope.id),
+                "state": "pending",
+            }
+            for s in subs
+            if passes(Filters.model_validate(s.filters), facet, subject)
+        ]
+        if rows:
+            await conn.execute(pg_insert(tables.deliveries).values(rows).on_conflict_do_nothing())
+        await self.channel.send(conn, on_changes(self.catalogue, subject, found))
+        await _replace_watch(conn, subject, data)
+        await _count_interceptions(conn, envelope, found)
+
+
+async def _enabled_subscriptions(conn: AsyncConnection) -> list[Any]:
+    rows = await conn.execute(
+        select(tables.subscriptions.c.id, tables.subscriptions.c.filters).where(
+            tables.subscriptions.c.state == "enabled"
+        )
+    )
+    return list(rows)
+
+
+async def _replace_watch(conn: AsyncConnection, subject: str, status: dict[str, Any]) -> None:
+    await conn.execute(delete(tables.watch).where(tables.watch.c.subject_id == subject))
+    items = watch_items(subject, status)
+    if items:
+        await conn.execute(
+            pg_insert(tables.watch)
+            .values([i.__dict__ for i in items])
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+
+
+async def _count_interceptions(conn: AsyncConnection, envelope: Envelope, found: list[Any]) -> None:
+    month = china_date(envelope.time).strftime("%Y-%m")
+    for c in found:
+        if c.type != "jsb.feedback.intercepted":
+            continue
+        stmt = pg_insert(tables.interceptions).values(
+            month=month, measure=c.detail["task"]["measure"], count=c.detail["count"]
+        )
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["month", "measure"],
+                set_={"count": tables.interceptions.c.count + stmt.excluded.count},
+            )
+        )
