@@ -106,7 +106,7 @@ class Dispatcher:
                     if free > 0:
                         async with self.engine.begin() as conn:
                             claimed = await delivery_queue.claim(
-                                conn, sub.id, free, list(busy), s.request_timeout_s + 30
+                                conn, sub.id, free, list(busy), s.request_timeout_s + 5
                             )
                             secrets = await subscriptions.signing_secrets(conn, self.box, sub.id)
                         for c in claimed:

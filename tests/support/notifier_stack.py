@@ -1,0 +1,47 @@
+"""The four services for the notifier's e2e tests, with the notifier configured for
+them: loopback receivers allowed, short backoffs, a short disable period and secret
+overlap, a fast reminder scan. Helpers to subscribe and designate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.stack import Stack
+
+NOTIFIER_ENV = {
+    "JSB_NOTIFIER_ALLOW_LOOPBACK": "true",
+    "JSB_NOTIFIER_BACKOFF_BASE_S": "0.3",
+    "JSB_NOTIFIER_BACKOFF_MAX_S": "2",
+    "JSB_NOTIFIER_MAX_ATTEMPTS": "6",
+    "JSB_NOTIFIER_REQUEST_TIMEOUT_S": "3",
+    "JSB_NOTIFIER_DISABLE_AFTER_S": "4",
+    "JSB_NOTIFIER_SECRET_OVERLAP_S": "6",
+    "JSB_NOTIFIER_DISPATCH_POLL_S": "0.1",
+    "JSB_NOTIFIER_STREAM_HEARTBEAT_S": "1",
+    "JSB_NOTIFIER_REMINDER_SCAN_S": "1",
+    "JSB_NOTIFIER_SECRET_KEY": "6fJvQ0w8gQ7mJ2b6dQpJt9yR3xM1nL5kH8cV4zA2sE0=",
+}
+
+
+def subscribe(stack: Stack, url: str, **body: Any) -> dict[str, Any]:
+    with stack.client("notifier", as_="ops") as c:
+        r = c.post("/v1/subscriptions", json={"name": "test", "url": url, **body})
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+def designate(stack: Stack, body: dict[str, Any], as_: str = "tax") -> dict[str, Any]:
+    with stack.client("initiator", as_=as_) as c:
+        r = c.post("/v1/designations", json=body)
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+def deliveries(stack: Stack, **params: Any) -> list[dict[str, Any]]:
+    with stack.client("notifier", as_="auditor") as c:
+        r = c.get("/v1/deliveries", params={"limit": 1000, **params})
+    assert r.status_code == 200, r.text
+    found: list[dict[str, Any]] = r.json()
+    return found
