@@ -11,7 +11,9 @@ rebuilt queue would carry the same id.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.notifier import tables
 from services.notifier.changes import changes, facets
 from services.notifier.filters import Filters, passes
-from services.notifier.notices import on_changes, watch_items
+from services.notifier.notices import Notice, on_changes, watch_items
 from services.notifier.ports import NoticeChannel
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import enqueue
@@ -58,32 +60,29 @@ class Ingest:
         await conn.execute(
             text("SELECT pg_advisory_xact_lock(:c, hashtext(current_schema()))"), {"c": _LOCK}
         )
-        subs = await _enabled_subscriptions(conn)
+        batch = _Batch(await _enabled_subscriptions(conn))
+        decoded: list[tuple[Envelope, str]] = []
+        dead = []
         for record in records:
             try:
                 envelope = Envelope.from_json_bytes(record.value)
                 if envelope.type != StatusChanged.TYPE:
                     raise ValueError(f"unexpected type {envelope.type}")
+                decoded.append((envelope, record.value.decode()))
             except (ValidationError, ValueError) as exc:
-                await enqueue(
-                    conn,
-                    tables.outbox,
-                    [dead_letter(record, str(exc)[:500], CONSUMER, self.suffix)],
-                )
-                continue
-            await self._apply(conn, envelope, record.value.decode(), subs)
+                dead.append(dead_letter(record, str(exc)[:500], CONSUMER, self.suffix))
+        if dead:
+            await enqueue(conn, tables.outbox, dead)
+        batch.latest = await _latest(conn, {e.subject for e, _ in decoded})
+        for envelope, body in decoded:
+            await self._apply(conn, batch, envelope, body)
+        await self._finish(conn, batch)
 
     async def _apply(
-        self, conn: AsyncConnection, envelope: Envelope, body: str, subs: list[Any]
+        self, conn: AsyncConnection, batch: _Batch, envelope: Envelope, body: str
     ) -> None:
-        subject = envelope.subject
-        data = envelope.data
-        previous = await conn.scalar(
-            select(tables.subject_latest.c.status).where(
-                tables.subject_latest.c.subject_id == subject
-            )
-        )
-        found = changes(previous, data)
+        subject, data = envelope.subject, envelope.data
+        found = changes(batch.latest.get(subject), data)
         facet = facets(data, found)
         position = await conn.scalar(
             pg_insert(tables.status_log)
@@ -94,16 +93,9 @@ class Ingest:
         if position is None:
             log.info("status message %s seen before: dropped", envelope.id)
             return
-        latest = pg_insert(tables.subject_latest).values(
-            subject_id=subject, position=position, status=data
-        )
-        await conn.execute(
-            latest.on_conflict_do_update(
-                index_elements=["subject_id"],
-                set_={"position": latest.excluded.position, "status": latest.excluded.status},
-            )
-        )
-        rows = [
+        batch.latest[subject] = data
+        batch.touched[subject] = position
+        batch.deliveries += [
             {
                 "subscription_id": s.id,
                 "position": position,
@@ -111,47 +103,82 @@ class Ingest:
                 "webhook_id": webhook_id(s.id, envelope.id),
                 "state": "pending",
             }
-            for s in subs
-            if passes(Filters.model_validate(s.filters), facet, subject)
+            for s in batch.subscriptions
+            if passes(s.filters, facet, subject)
         ]
-        if rows:
-            await conn.execute(pg_insert(tables.deliveries).values(rows).on_conflict_do_nothing())
-        await self.channel.send(conn, on_changes(self.catalogue, subject, found))
-        await _replace_watch(conn, subject, data)
-        await _count_interceptions(conn, envelope, found)
+        batch.notices += on_changes(self.catalogue, subject, found)
+        month = china_date(envelope.time).strftime("%Y-%m")
+        for c in found:
+            if c.type == "jsb.feedback.intercepted":
+                batch.interceptions[(month, c.detail["task"]["measure"])] += c.detail["count"]
+
+    async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:
+        """What only the batch's last status of each subject decides, written once."""
+        if batch.deliveries:
+            await conn.execute(
+                pg_insert(tables.deliveries).values(batch.deliveries).on_conflict_do_nothing()
+            )
+        await self.channel.send(conn, batch.notices)
+        if not batch.touched:
+            return
+        latest = pg_insert(tables.subject_latest)
+        await conn.execute(
+            latest.on_conflict_do_update(
+                index_elements=["subject_id"],
+                set_={"position": latest.excluded.position, "status": latest.excluded.status},
+            ),
+            [
+                {"subject_id": s, "position": p, "status": batch.latest[s]}
+                for s, p in batch.touched.items()
+            ],
+        )
+        subjects = list(batch.touched)
+        await conn.execute(delete(tables.watch).where(tables.watch.c.subject_id.in_(subjects)))
+        items = [i.__dict__ for s in subjects for i in watch_items(s, batch.latest[s])]
+        if items:
+            await conn.execute(
+                pg_insert(tables.watch).values(items).on_conflict_do_nothing(index_elements=["key"])
+            )
+        for (month, measure), count in batch.interceptions.items():
+            stmt = pg_insert(tables.interceptions).values(month=month, measure=measure, count=count)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["month", "measure"],
+                    set_={"count": tables.interceptions.c.count + stmt.excluded.count},
+                )
+            )
 
 
-async def _enabled_subscriptions(conn: AsyncConnection) -> list[Any]:
+@dataclass
+class _Sub:
+    id: UUID
+    filters: Filters
+
+
+@dataclass
+class _Batch:
+    subscriptions: list[_Sub]
+    latest: dict[str, Any] = field(default_factory=dict)
+    touched: dict[str, int] = field(default_factory=dict)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    interceptions: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+async def _latest(conn: AsyncConnection, subjects: set[str]) -> dict[str, Any]:
+    if not subjects:
+        return {}
+    t = tables.subject_latest
+    rows = await conn.execute(
+        select(t.c.subject_id, t.c.status).where(t.c.subject_id.in_(subjects))
+    )
+    return {r.subject_id: r.status for r in rows}
+
+
+async def _enabled_subscriptions(conn: AsyncConnection) -> list[_Sub]:
     rows = await conn.execute(
         select(tables.subscriptions.c.id, tables.subscriptions.c.filters).where(
             tables.subscriptions.c.state == "enabled"
         )
     )
-    return list(rows)
-
-
-async def _replace_watch(conn: AsyncConnection, subject: str, status: dict[str, Any]) -> None:
-    await conn.execute(delete(tables.watch).where(tables.watch.c.subject_id == subject))
-    items = watch_items(subject, status)
-    if items:
-        await conn.execute(
-            pg_insert(tables.watch)
-            .values([i.__dict__ for i in items])
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-
-
-async def _count_interceptions(conn: AsyncConnection, envelope: Envelope, found: list[Any]) -> None:
-    month = china_date(envelope.time).strftime("%Y-%m")
-    for c in found:
-        if c.type != "jsb.feedback.intercepted":
-            continue
-        stmt = pg_insert(tables.interceptions).values(
-            month=month, measure=c.detail["task"]["measure"], count=c.detail["count"]
-        )
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["month", "measure"],
-                set_={"count": tables.interceptions.c.count + stmt.excluded.count},
-            )
-        )
+    return [_Sub(r.id, Filters.model_validate(r.filters)) for r in rows]

@@ -18,6 +18,9 @@ class NotifierSettings(ServiceSettings):
     db_schema: str = "notifier"
     group_id: str = "jsb.notifier"
     port: int = 8004
+    batch_size: int = 100
+    """Status messages per ingest transaction: smaller batches commit (and so reach
+    the dispatcher) sooner."""
 
     # -- secrets at rest --
     secret_key: SecretStr | None = None

@@ -100,7 +100,12 @@ deliveries = Table(
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column(
+        "created_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=func.clock_timestamp(),
+    ),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("subscription_id", "position", name="deliveries_once"),
 )

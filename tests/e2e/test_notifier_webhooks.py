@@ -156,8 +156,12 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _latencies(stack: Stack, rx: Receiver, sub_id: str, subjects: list[str]) -> list[float]:
-    out = []
+def _latencies(
+    stack: Stack, rx: Receiver, sub_id: str, subjects: list[str]
+) -> tuple[list[float], list[float]]:
+    """Per subject: (status published by the ledger → received, delivery queued by the
+    notifier → received), in seconds."""
+    e2e, queued = [], []
     for s in subjects:
         [row] = until(
             lambda s=s: deliveries(stack, subscription=sub_id, subject_id=s),
@@ -165,8 +169,9 @@ def _latencies(stack: Stack, rx: Receiver, sub_id: str, subjects: list[str]) -> 
             60,
         )[:1]
         [got] = [r for r in rx.accepted() if r.webhook_id == row["webhook_id"]]
-        out.append(got.at - datetime.fromisoformat(row["created_at"]).timestamp())
-    return out
+        e2e.append(got.at - datetime.fromisoformat(got.event["time"]).timestamp())
+        queued.append(got.at - datetime.fromisoformat(row["created_at"]).timestamp())
+    return e2e, queued
 
 
 def _burst(stack: Stack, n: int) -> list[str]:
@@ -181,26 +186,29 @@ def test_a_receiver_that_never_answers_does_not_slow_a_healthy_one(nstack: Stack
     with receiving(Receiver()) as healthy, receiving(Receiver(behaviour=always(HANG))) as dead:
         h = subscribe(nstack, healthy.url, filters=issued)
         healthy.secrets.append(h["secret"])
-        alone = _burst(nstack, 15)
-        before = _latencies(nstack, healthy, h["id"], alone)
+        alone, alone_q = _latencies(nstack, healthy, h["id"], _burst(nstack, 20))
         d = subscribe(nstack, dead.url, filters=issued)
         dead.secrets.append(d["secret"])
-        beside = _burst(nstack, 15)
-        after = _latencies(nstack, healthy, h["id"], beside)
+        beside_subjects = _burst(nstack, 20)
+        beside, beside_q = _latencies(nstack, healthy, h["id"], beside_subjects)
         hung = until(
-            lambda: [r for r in dead.received if r.event["subject"] in beside],
+            lambda: [r for r in dead.received if r.event["subject"] in beside_subjects],
             lambda g: len(g) >= 4,
             30,
         )
         print(
-            f"\nhealthy receiver, notifier enqueue → receipt: alone p50 {_p(before, 0.5):.3f}s "
-            f"p99 {_p(before, 0.99):.3f}s; beside a never-answering receiver (4 requests held) "
-            f"p50 {_p(after, 0.5):.3f}s p99 {_p(after, 0.99):.3f}s (n={len(after)})"
+            "\nhealthy receiver, n=20 each; ledger status → received: alone "
+            f"p50 {_p(alone, 0.5):.3f}s p99 {_p(alone, 0.99):.3f}s, beside a never-answering "
+            f"receiver p50 {_p(beside, 0.5):.3f}s p99 {_p(beside, 0.99):.3f}s; notifier queue → "
+            f"received: alone p50 {_p(alone_q, 0.5):.3f}s p99 {_p(alone_q, 0.99):.3f}s, beside "
+            f"p50 {_p(beside_q, 0.5):.3f}s p99 {_p(beside_q, 0.99):.3f}s"
         )
         assert hung
         assert all(r.answered == HANG for r in hung)
-        assert _p(after, 0.99) < 3.0  # the hanging endpoint's requests take 3 s (timeout)
-        assert _p(after, 0.99) < _p(before, 0.99) + 1.0
+        # the hanging endpoint holds each request for the 3 s timeout: a healthy delivery
+        # that waited for it would take at least that long from the notifier's queue
+        assert _p(beside_q, 0.99) < 1.5
+        assert _p(beside_q, 0.99) < _p(alone_q, 0.99) + 1.0
 
 
 def test_filters_hold(nstack: Stack) -> None:
@@ -216,7 +224,6 @@ def test_filters_hold(nstack: Stack) -> None:
         red, black = new_uscc(), new_uscc()
         designate(nstack, bodies.incentive(red))
         did = designate(nstack, bodies.designation(black))["designation_id"]
-        until(lambda: _history(nstack, black), lambda h: len(h) > 3, 60)
         with nstack.client("initiator", as_="tax") as c:
             r = c.post(f"/v1/designations/{did}/revocation", json={"reason": "认定错误"})
             assert r.status_code in (200, 201), r.text
@@ -325,7 +332,7 @@ def test_an_endpoint_that_stays_down_is_disabled_then_enable_and_recover_resend_
             designate(nstack, bodies.designation(s))
         subjects = [first, *missed]
         for s in subjects:
-            until(lambda s=s: _history(nstack, s), lambda h: len(h) > 3, 60)
+            until(lambda s=s: _history(nstack, s), bool, 60)
         time.sleep(3)
         down["on"] = False
         with nstack.client("notifier", as_="ops") as c:

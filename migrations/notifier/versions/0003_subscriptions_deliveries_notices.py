@@ -83,7 +83,7 @@ def upgrade() -> None:
         sa.Column("lease_until", TZ, nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+        sa.Column("created_at", TZ, nullable=False, server_default=sa.text("clock_timestamp()")),
         sa.Column("delivered_at", TZ, nullable=True),
         sa.UniqueConstraint("subscription_id", "position", name="deliveries_once"),
     )
