@@ -4,54 +4,27 @@ package from PyPI (tests/support/notifier_receiver.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shared.adapters import kafka_admin
-from shared.adapters.migrations import upgrade_all
-from shared.adapters.topics import TOPICS, TopicSpec
-from tests.conftest import drop_schemas
-from tests.e2e.conftest import _tokens
 from tests.support import initiator_bodies as bodies
-from tests.support.infra import Infra, unique
+from tests.support.infra import Infra
 from tests.support.notifier_receiver import HANG, Receiver, always, fail_first, receiving
-from tests.support.notifier_stack import NOTIFIER_ENV, deliveries, designate, subscribe
+from tests.support.notifier_stack import deliveries, designate, notifier_stack, subscribe
 from tests.support.poll import until
-from tests.support.stack import Stack, start_stack
+from tests.support.stack import Stack
 from tests.support.subjects import new_uscc
 
 pytestmark = pytest.mark.e2e
 
-MANUAL_MEASURE = "land.restrict_state_land"
-"""Executed by hand in this stack: its task stays pending (overdue reminders)."""
-
 
 @pytest.fixture(scope="module")
 def nstack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    topic_suffix = "." + unique("ntf")
-    schema_suffix = "_" + unique("ntf")
-    asyncio.run(
-        kafka_admin.ensure_topics(
-            infra.kafka, 3, tuple(TopicSpec(t.name + topic_suffix, t.configs) for t in TOPICS)
-        )
-    )
-    upgrade_all(url=infra.admin_url, schema_suffix=schema_suffix, role=infra.service_role)
-    workdir: Path = tmp_path_factory.mktemp("nstack")
-    env = {**NOTIFIER_ENV, "JSB_RESPONDER_EXECUTION_MODES": f'{{"{MANUAL_MEASURE}": "manual"}}'}
-    running = start_stack(infra, topic_suffix, schema_suffix, _tokens(), workdir, env)
-    try:
-        yield running
-    finally:
-        running.stop()
-        if not os.environ.get("JSB_KEEP_TEST_DATA"):
-            drop_schemas(infra.admin_url, schema_suffix)
+    yield from notifier_stack(infra, tmp_path_factory)
 
 
 def _of(receiver: Receiver, subject: str) -> list[Any]:
@@ -274,14 +247,15 @@ def test_killing_the_notifier_mid_delivery_loses_nothing(nstack: Stack) -> None:
 
     def slow(_id: str, _n: int) -> int:
         slow_started.append(time.time())
-        time.sleep(0.5)
+        time.sleep(2.0)  # long enough to be killed in the middle of it
         return 200
 
     with receiving(Receiver(behaviour=slow)) as rx:
         sub = subscribe(nstack, rx.url, filters=issued)
         rx.secrets.append(sub["secret"])
         subjects = _burst(nstack, 12)
-        until(lambda: len(slow_started), lambda n: n >= 2, 60)
+        until(lambda: len(slow_started), lambda n: n >= 1, 60)
+        time.sleep(0.3)
         notifier = nstack.services["notifier"]
         notifier.kill()
         more = _burst(nstack, 4)  # published while the notifier is down
@@ -301,6 +275,7 @@ def test_killing_the_notifier_mid_delivery_loses_nothing(nstack: Stack) -> None:
         assert set(ids) == {d["webhook_id"] for d in rows}
         assert all(r.verified for r in rx.received)
         print(f"\nafter SIGKILL: {len(ids)} requests for {len(set(ids))} messages")
+        assert len(ids) > len(set(ids))  # the one in flight was sent again, with its id
 
 
 def test_an_endpoint_that_stays_down_is_disabled_then_enable_and_recover_resend_in_order(

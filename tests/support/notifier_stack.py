@@ -4,9 +4,25 @@ overlap, a fast reminder scan. Helpers to subscribe and designate."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from tests.support.stack import Stack
+import pytest
+
+from shared.adapters import kafka_admin
+from shared.adapters.migrations import upgrade_all
+from shared.adapters.topics import TOPICS, TopicSpec
+from tests.conftest import drop_schemas
+from tests.e2e.conftest import _tokens
+from tests.support.infra import Infra, unique
+from tests.support.stack import Stack, start_stack
+
+MANUAL_MEASURE = "land.restrict_state_land"
+MANUAL_DEPARTMENT = "mnr"
+"""Executed by hand in this stack (the responder leaves its task pending): overdue."""
 
 NOTIFIER_ENV = {
     "JSB_NOTIFIER_ALLOW_LOOPBACK": "true",
@@ -45,3 +61,24 @@ def deliveries(stack: Stack, **params: Any) -> list[dict[str, Any]]:
     assert r.status_code == 200, r.text
     found: list[dict[str, Any]] = r.json()
     return found
+
+
+def notifier_stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The four services on topics and schemas of their own, configured as above."""
+    topic_suffix = "." + unique("ntf")
+    schema_suffix = "_" + unique("ntf")
+    asyncio.run(
+        kafka_admin.ensure_topics(
+            infra.kafka, 3, tuple(TopicSpec(t.name + topic_suffix, t.configs) for t in TOPICS)
+        )
+    )
+    upgrade_all(url=infra.admin_url, schema_suffix=schema_suffix, role=infra.service_role)
+    workdir: Path = tmp_path_factory.mktemp("nstack")
+    env = {**NOTIFIER_ENV, "JSB_RESPONDER_EXECUTION_MODES": f'{{"{MANUAL_MEASURE}": "manual"}}'}
+    running = start_stack(infra, topic_suffix, schema_suffix, _tokens(), workdir, env)
+    try:
+        yield running
+    finally:
+        running.stop()
+        if not os.environ.get("JSB_KEEP_TEST_DATA"):
+            drop_schemas(infra.admin_url, schema_suffix)
