@@ -80,7 +80,8 @@ class IdempotencyStore(Protocol[T_co]):
         principal: str,
         key: str | None,
         fingerprint: str,
-        action: Callable[[], Awaitable[Answer]],
+        action: Callable[[Transactions[T_co]], Awaitable[Answer]],
     ) -> Answer:
-        """The same for work that spans several transactions of its own (a batch):
-        the key is held for the whole call, the answer stored once the work is done."""
+        """The same for work that spans several transactions (a batch): the key is
+        held for the whole call, the action opens its transactions from the
+        `Transactions` it is given, the answer is stored once the work is done."""

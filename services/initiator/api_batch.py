@@ -2,8 +2,9 @@
 
 The Idempotency-Key spans the whole batch, which runs in several transactions
 (services/initiator/batch.py): the shared idempotency mechanism holds the key for
-the whole call (`run_once_across`, shared/adapters/idempotency.py), so a concurrent
-retry waits for the first attempt, and single calls with the key wait too.
+the whole call (`run_once_across`, shared/adapters/idempotency.py) and hands the
+batch the transactions to run its chunks in, so a concurrent retry waits for the
+first attempt, and single calls with the key wait too.
 """
 
 from __future__ import annotations
@@ -33,9 +34,8 @@ async def create_batch(
     """Designate many subjects at once (court lists): one result per item, in order."""
     by = acting(principal)
     state = request.app.state
-    store: StreamStore = state.streams
 
-    async def designate() -> Answer:
+    async def designate(store: StreamStore) -> Answer:
         items = batch.parse(
             body.designations,
             by["department"],

@@ -1,4 +1,5 @@
-"""Wires the notifier: engine, producer and outbox relay (dead letters), the status
+"""Wires the notifier: engine, producer and outbox relay (dead letters; the outbox
+port, shared/ports.py's `Outbox`, on Postgres or `wire_memory` for tests), the status
 consumer (ingest.py), the dispatcher's lanes (dispatcher.py), the reminder loop
 (reminders.py), the secret box and the notice channel. Built in the lifespan."""
 
@@ -17,8 +18,23 @@ from services.notifier.notice_store import StoredChannel
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from shared.adapters import topics
+from shared.adapters.db import PostgresTransactions
+from shared.adapters.memory import MemoryOutboxStore
+from shared.adapters.outbox import PostgresOutbox
 from shared.adapters.runtime import ServiceRuntime
 from shared.domain.catalogue.index import default_index
+from shared.ports import Outbox, Transactions
+
+
+def wire(app: FastAPI, outbox: Transactions[Outbox]) -> None:
+    """The one place the notifier's ports are chosen."""
+    app.state.outbox = outbox
+
+
+def wire_memory(app: FastAPI) -> MemoryOutboxStore:
+    store = MemoryOutboxStore()
+    wire(app, store)
+    return store
 
 
 @asynccontextmanager
@@ -30,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with ServiceRuntime.open(
         app, settings, client_id="jsb-notifier", outbox=tables.outbox
     ) as rt:
+        wire(app, PostgresTransactions(rt.engine, lambda c: PostgresOutbox(c, tables.outbox)))
         rt.consume(
             name=CONSUMER,
             group_id=settings.group_id,

@@ -8,8 +8,10 @@ retry wait for the first attempt instead of racing it. Refusals are not stored:
 nothing changed, so a retry is simply decided again.
 
 Work that spans several transactions (a batch, in chunks) holds a session-level
-advisory lock on the same key for the whole call instead, and stores the answer in a
-transaction of its own once the work is done (`run_once_across`).
+advisory lock on the same key for the whole call instead, runs its transactions one
+after the other on the connection that holds the lock (one connection per call, as
+for a single command: a burst of batches cannot take the whole pool), and stores the
+answer in a transaction of its own once the work is done (`run_once_across`).
 
 `PostgresIdempotency` is the adapter of shared/ports.py's `IdempotencyStore`;
 shared/adapters/memory.py has the in-memory one.
@@ -19,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, select, text
@@ -27,7 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.domain.errors import IdempotencyKeyReused
-from shared.ports import Answer
+from shared.ports import Answer, Transactions
 
 T = TypeVar("T")
 
@@ -87,14 +90,14 @@ async def run_once_across(
     principal: str,
     key: str | None,
     fingerprint: str,
-    action: Callable[[], Awaitable[Answer]],
+    action: Callable[[AsyncConnection], Awaitable[Answer]],
 ) -> Answer:
-    """Run `action` (which opens transactions of its own), or return the answer
-    stored under `key`. The session-level lock has the same key as `run_once`'s, so
-    single calls with the key wait for a batch too."""
-    if key is None:
-        return await action()
+    """Run `action` (which begins and ends transactions on the connection it is
+    given), or return the answer stored under `key`. The session-level lock has the
+    same key as `run_once`'s, so single calls with the key wait for a batch too."""
     async with engine.connect() as holder:
+        if key is None:
+            return await action(holder)
         lock = {"k": lock_key(principal, key)}
         await holder.execute(text("SELECT pg_advisory_lock(:k)"), lock)
         await holder.commit()
@@ -103,7 +106,7 @@ async def run_once_across(
                 stored = await _stored(holder, table, principal, key, fingerprint)
             if stored is not None:
                 return stored
-            answer = await action()
+            answer = await action(holder)
             async with holder.begin():
                 await _remember(holder, table, principal, key, fingerprint, answer)
             return answer
@@ -179,13 +182,28 @@ class PostgresIdempotency(Generic[T]):
         principal: str,
         key: str | None,
         fingerprint: str,
-        action: Callable[[], Awaitable[Answer]],
+        action: Callable[[Transactions[T]], Awaitable[Answer]],
     ) -> Answer:
+        async def on_connection(conn: AsyncConnection) -> Answer:
+            return await action(_OnConnection(conn, self.port))
+
         return await run_once_across(
             self.engine,
             self.table,
             principal=principal,
             key=key,
             fingerprint=fingerprint,
-            action=action,
+            action=on_connection,
         )
+
+
+class _OnConnection(Generic[T]):
+    """`Transactions` one after the other on one connection."""
+
+    def __init__(self, conn: AsyncConnection, port: Callable[[AsyncConnection], T]) -> None:
+        self.conn, self.port = conn, port
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[T]:
+        async with self.conn.begin():
+            yield self.port(self.conn)

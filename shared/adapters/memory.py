@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from aiokafka.structs import TopicPartition
 
 from shared.domain.errors import IdempotencyKeyReused
-from shared.ports import Answer, OutboxMessage
+from shared.ports import Answer, OutboxMessage, Transactions
 
 T = TypeVar("T")
 
@@ -123,8 +123,8 @@ class MemoryIdempotency(Generic[T]):
         fingerprint: str,
         action: Callable[[T], Awaitable[Answer]],
     ) -> Answer:
-        async def in_transaction() -> Answer:
-            async with self.begin() as tx:
+        async def in_transaction(transactions: Transactions[T]) -> Answer:
+            async with transactions.begin() as tx:
                 return await action(tx)
 
         return await self.run_once_across(
@@ -137,16 +137,16 @@ class MemoryIdempotency(Generic[T]):
         principal: str,
         key: str | None,
         fingerprint: str,
-        action: Callable[[], Awaitable[Answer]],
+        action: Callable[[Transactions[T]], Awaitable[Answer]],
     ) -> Answer:
         if key is None:
-            return await action()
+            return await action(self)
         async with self._locks[principal, key]:
             stored = self.answers.get((principal, key))
             if stored is not None:
                 if stored.fingerprint != fingerprint:
                     raise IdempotencyKeyReused(key)
                 return stored.answer
-            answer = await action()
+            answer = await action(self)
             self.answers[principal, key] = _Stored(fingerprint, answer)
             return answer

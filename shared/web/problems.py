@@ -114,7 +114,7 @@ def problem_of(exc: DomainError) -> ProblemError:
             )
         case Refused():
             return ProblemError(
-                _REFUSED_STATUS[type(exc)],
+                next(status for kind, status in _REFUSED_STATUS.items() if isinstance(exc, kind)),
                 exc.code,
                 exc.message,
                 [FieldError(exc.field, exc.reason_code, exc.reason)],

@@ -10,7 +10,7 @@ import pytest
 
 from shared.adapters.idempotency import request_fingerprint
 from shared.domain.errors import IdempotencyKeyReused
-from shared.ports import Answer, IdempotencyStore
+from shared.ports import Answer, IdempotencyStore, Transactions
 
 
 class IdempotencyContract:
@@ -90,10 +90,12 @@ class IdempotencyContract:
     ) -> None:
         calls = 0
 
-        async def batch() -> Answer:
+        async def batch(transactions: Transactions[Any]) -> Answer:
             nonlocal calls
             calls += 1
-            await asyncio.sleep(0.2)
+            for _ in range(2):  # the work's own transactions, one after the other
+                async with transactions.begin():
+                    await asyncio.sleep(0.1)
             return 200, {"n": calls}
 
         async def single(tx: Any) -> Answer:

@@ -13,7 +13,7 @@ import pytest
 
 from shared.domain.identifiers import compute_resident_id_check
 from tests.support import initiator_bodies as bodies
-from tests.support.initiator_kafka import drained_count
+from tests.support.initiator_kafka import stack_published_count
 from tests.support.responder_flows import check, tasks_of, wait_decision
 from tests.support.stack import Stack
 from tests.support.subjects import new_resident_id, new_uscc
@@ -23,14 +23,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def published(stack: Stack) -> Callable[[], int]:
-    schema = "initiator" + stack.schema_suffix
-
-    def count() -> int:
-        return drained_count(
-            stack.infra.kafka, stack.topic_suffix, stack.infra.database_url, schema
-        )
-
-    return count
+    """Events in the session's jsb.designations topic once the outbox is drained."""
+    return lambda: stack_published_count(stack)
 
 
 def court_body(subject_id: str, ground: int, **overrides: Any) -> dict[str, Any]:

@@ -191,7 +191,8 @@ def test_batch_endpoint_per_item_results(stack: Stack) -> None:
     assert [x["index"] for x in results] == [0, 1, 2, 3]
     assert [x["status"] for x in results] == [201, 422, 201, 422]
     assert results[0]["designation_id"]
-    assert results[0]["subject_id"] != items[0]["subject"]["id"]  # masked for a department
+    # the designating department sees the numbers it supplied (issue 9, item 6)
+    assert results[0]["subject_id"] == items[0]["subject"]["id"]
     assert results[1]["type"].endswith(":invalid_identifier")
     assert results[1]["errors"][0]["field"] == "subject.id"
     assert {e["field"] for e in results[3]["errors"]} >= {"subject.name", "list_type"}

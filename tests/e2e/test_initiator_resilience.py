@@ -91,7 +91,7 @@ def test_expiry_timer_survives_a_restart(stack: Stack, tmp_path: Path) -> None:
         proc.start()
         try:
             with client(proc, stack, "court") as court:
-                body = bodies.court_debtor(1, subject)
+                body = bodies.court_debtor(1, subject, ground=2)  # ground 1 has no end
                 body["effective_until"] = bodies.seconds_ahead(6)
                 created = court.post("/v1/designations", json=body)
             assert created.status_code == 201, created.text

@@ -36,8 +36,8 @@ async def _call(led: Ledger, path: str, as_: str | None, **params: Any) -> Any:
 async def test_departments_see_what_concerns_them_identity_numbers_masked(led: Ledger) -> None:
     person = new_resident_id()
     s = Script(person)
-    court = s.issue(list_type="court.dishonest-debtor", level="serious", name="王五")
-    tax = s.issue(list_type="tax.major-violation", level="serious", name="王五")
+    court = s.issue(list_type="court.dishonest-debtor", level="especially_serious", name="王五")
+    tax = s.issue(list_type="tax.major-violation", level="especially_serious", name="王五")
     own = feedback(court, only=1)
     await led.producer.send([court, tax, *own])
     await led.wait_caught_up()
@@ -84,7 +84,7 @@ async def test_a_subject_is_found_by_any_of_its_identifiers(led: Ledger) -> None
     issued = s.issue(other_ids=["110105000654321"])
     person = new_resident_id()
     p = Script(person)
-    p.issue(list_type="court.dishonest-debtor", level="serious", other_ids=["G12345678"])
+    p.issue(list_type="court.dishonest-debtor", level="especially_serious", other_ids=["G12345678"])
     await led.producer.send([issued, *p.envelopes])
     await led.wait_caught_up()
     for alias in (org, org.lower(), org_code_of_uscc(org), "110105000654321"):
@@ -115,20 +115,22 @@ async def test_unknown_and_invalid_subjects(led: Ledger) -> None:
 async def test_the_public_list_shows_entries_in_force_persons_masked(led: Ledger) -> None:
     person, org, gone = new_resident_id(), new_uscc(), new_uscc()
     p = Script(person)
-    p.issue(list_type="court.dishonest-debtor", level="serious", name="赵六")
+    p.issue(list_type="court.dishonest-debtor", level="especially_serious", name="赵六")
     o = Script(org)
-    o.issue(list_type="court.dishonest-debtor", level="serious", name="某某公司")
+    o.issue(list_type="court.dishonest-debtor", level="especially_serious", name="某某公司")
     later = o.issue(
         list_type="court.dishonest-debtor",
-        level="serious",
+        level="especially_serious",
         effective_from=datetime.now(UTC) + timedelta(days=30),
     )
     expired = Script(new_uscc())
     expired.issue(
-        list_type="court.dishonest-debtor", level="serious", effective_until=T0 + timedelta(days=1)
+        list_type="court.dishonest-debtor",
+        level="especially_serious",
+        effective_until=T0 + timedelta(days=1),
     )
     g = Script(gone)
-    issued = g.issue(list_type="court.dishonest-debtor", level="serious")
+    issued = g.issue(list_type="court.dishonest-debtor", level="especially_serious")
     g.run(
         RevokeDesignation(
             department="court",

@@ -36,7 +36,7 @@ def _burst() -> list[Envelope]:
     out: list[Envelope] = []
     for _ in range(SUBJECTS):
         s = Script(new_uscc())
-        issued = s.issue(level="serious")
+        issued = s.issue(level="especially_serious")  # the tax list has one level
         out += [issued, *feedback(issued)]
     return out
 

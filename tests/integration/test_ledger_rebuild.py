@@ -64,7 +64,7 @@ async def _varied_history(led: Ledger) -> None:
     )
     related = [e for e in org.others if e.subject == person]
     objected = Script(new_uscc())
-    third = objected.issue(list_type="market.serious-illegal", level="serious")
+    third = objected.issue(list_type="market.serious-illegal", level="especially_serious")
     objected.run(
         FileObjection(
             department="samr",
@@ -83,7 +83,7 @@ async def _varied_history(led: Ledger) -> None:
     )
     red = Script(new_uscc())
     red.issue(list_type="tax.a-grade", level="minor")
-    red.issue(list_type="court.dishonest-debtor", level="serious", at=T0 + 5 * day)
+    red.issue(list_type="court.dishonest-debtor", level="especially_serious", at=T0 + 5 * day)
     orphan = Script(new_uscc())
     never_arrives = orphan.issue()
     # In stages, so that the live projections are maintained incrementally (feedback

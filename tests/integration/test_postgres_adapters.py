@@ -94,7 +94,9 @@ async def running_ledger(
     """A ledger that knows SANCTIONED (a sanction in force) and CLEAN (revoked)."""
     async with ledger(infra, tmp_path_factory.mktemp("ledger")) as led:
         sanctioned, clean = Script(SANCTIONED), Script(CLEAN)
-        issued = clean.issue(list_type="court.dishonest-debtor", level="serious")
+        issued = clean.issue(
+            list_type="court.dishonest-debtor",
+        )
         revoked = clean.run(
             RevokeDesignation(
                 department="court",

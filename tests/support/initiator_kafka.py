@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.initiator.relay_recovery import topic_partitions
 from shared.adapters.topics import DESIGNATIONS
 from tests.support.poll import until
+from tests.support.stack import Stack
 
 
 async def _end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
@@ -100,3 +101,13 @@ def drained_count(
     """The published count once the initiator's outbox is empty."""
     until(lambda: outbox_backlog(database_url, schema), lambda n: n == 0, timeout_s=timeout_s)
     return published_count(bootstrap, topic_suffix)
+
+
+def stack_published_count(stack: Stack) -> int:
+    """Events in a stack's jsb.designations topic once its initiator's outbox is drained."""
+    return drained_count(
+        stack.infra.kafka,
+        stack.topic_suffix,
+        stack.infra.database_url,
+        "initiator" + stack.schema_suffix,
+    )

@@ -429,3 +429,47 @@ def test_version_one_designations_upcast_to_a_joint_sanction_without_facts() -> 
     assert data.joint_sanction is True  # as every sanction listing was folded before
     assert data.facts == CaseFacts()
     assert data.record_only is False
+
+
+def test_row1_a_correction_cannot_give_a_fixed_level_list_a_level() -> None:
+    from shared.domain.commands import AmendDesignation, DesignationChanges
+
+    debtor = resident_id(60)
+    news = ok(court(debtor))
+    state = fold_in(SubjectState(), news, debtor)
+    amend = AmendDesignation(
+        designation_id=issued(news).designation_id,
+        changes=DesignationChanges(level=Level.SERIOUS),
+        reason="r",
+        department="court",
+        at=AT + timedelta(hours=1),
+    )
+    result = refused(amend, state)
+    assert [(r.code, r.field) for r in result.rejections] == [
+        (C.LEVEL_NOT_IN_SCHEME, "changes.level")
+    ]
+
+
+def test_row11_the_response_warns_of_a_deadline_in_an_unloaded_year() -> None:
+    from services.initiator.views import designation_public
+
+    debtor = resident_id(61)
+    later = datetime(2099, 12, 28, 2, tzinfo=UTC)
+    news = ok(court(debtor, at=later, decided_at=date(2099, 12, 28)))
+    state = fold_in(SubjectState(), news, debtor)
+    record = next(iter(state.designations.values()))
+    shown = designation_public(record, later)
+    assert any("2100" in w for w in shown.warnings)
+    assert (
+        designation_public(
+            next(
+                iter(
+                    fold_in(
+                        SubjectState(), ok(court(resident_id(62))), resident_id(62)
+                    ).designations.values()
+                )
+            ),
+            AT,
+        ).warnings
+        == []
+    )

@@ -128,3 +128,21 @@ def test_a_refused_call_stops_the_import() -> None:
         pytest.raises(CallFailed),
     ):
         send([Line(1, {"ok": True})], client, 10, "k", Progress(disable=True))
+
+
+def test_csv_facts_of_the_case_and_an_omitted_level(tmp_path: Path) -> None:
+    path = tmp_path / "court.csv"
+    path.write_text(
+        "subject_id,subject_name,list_type,reason,decision_no,decided_at,court_ground,"
+        "exit_restriction_decision_no,unpaid_tax_without_security,penalty_or_dismissal_on\n"
+        "11010519491231002X,李四,court.dishonest-debtor,r,(2026)执2号,2026-01-05,1,"
+        "(2026)执2号之一,,\n",
+        encoding="utf-8",
+    )
+    [line] = read_lines(path)
+    assert line.body is not None
+    assert "level" not in line.body  # the court list has no levels
+    assert line.body["facts"] == {
+        "court_ground": 1,
+        "exit_restriction_decision_no": "(2026)执2号之一",
+    }
