@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from services.notifier import notice_store
+from services.notifier.notice_store import PostgresNotices
+from services.notifier.ports import NoticeQuery
 from services.notifier.schemas import NoticePublic
 from shared.domain.identifiers import display
 from shared.web.deps import CurrentPrincipal, EngineDep
@@ -25,15 +26,15 @@ async def find(
     """Notices by subject, department and kind; a department sees its own, ops and
     auditors see all."""
     async with engine.connect() as conn:
-        rows = await notice_store.find(
-            conn,
+        query = NoticeQuery(
+            visible_to=principal.department,
             department=department,
             subject_id=subject_id.strip().upper() if subject_id else None,
             kind=kind,
             after=after,
             limit=limit,
-            visible_to=principal.department,
         )
+        rows = await PostgresNotices(conn).find(query)
     clear = principal.sees_identity_numbers
     return [
         NoticePublic(

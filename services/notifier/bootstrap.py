@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from services.notifier import reminders, tables
 from services.notifier.dispatcher import DeliveryMetrics, Dispatcher
 from services.notifier.ingest import CONSUMER, Ingest
-from services.notifier.notice_store import StoredChannel
+from services.notifier.notice_store import PostgresNotices
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from shared.adapters import topics
@@ -41,7 +41,6 @@ def wire_memory(app: FastAPI) -> MemoryOutboxStore:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: NotifierSettings = app.state.settings
     box = SecretBox.from_settings(settings)
-    channel = StoredChannel()
     app.state.secret_box = box
     async with ServiceRuntime.open(
         app, settings, client_id="jsb-notifier", outbox=tables.outbox
@@ -52,17 +51,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             group_id=settings.group_id,
             topics=[topics.STATUS + settings.topic_suffix],
             offsets=tables.consumer_offsets,
-            handler=Ingest(default_index(), channel, settings.topic_suffix),
+            handler=Ingest(default_index(), PostgresNotices, settings.topic_suffix),
         )
         dispatcher = Dispatcher(
-            rt.engine, settings, box, channel, DeliveryMetrics(app.state.metrics)
+            rt.engine, settings, box, PostgresNotices, DeliveryMetrics(app.state.metrics)
         )
         app.state.dispatcher = dispatcher
         rt.loops.start("dispatcher", dispatcher.run)
         clock = reminders.ShiftedClock(settings.clock_offset_s)
 
         async def remind(stop: asyncio.Event) -> None:
-            await reminders.run(rt.engine, channel, clock, settings, stop)
+            await reminders.run(rt.engine, PostgresNotices, clock, settings, stop)
 
         rt.loops.start("reminders", remind)
         yield

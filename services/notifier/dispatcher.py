@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -23,10 +24,10 @@ from uuid import UUID
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notifier import delivery_queue, retry_policy, signing, subscriptions, tables
-from services.notifier.ports import NoticeChannel
+from services.notifier.ports import Notices
 from services.notifier.rate_limit import TokenBucket
 from services.notifier.retry_policy import Outcome, Verdict
 from services.notifier.secret_box import SecretBox
@@ -54,10 +55,10 @@ class Dispatcher:
         engine: AsyncEngine,
         settings: NotifierSettings,
         box: SecretBox,
-        channel: NoticeChannel,
+        notices: Callable[[AsyncConnection], Notices],
         metrics: DeliveryMetrics,
     ) -> None:
-        self.engine, self.settings, self.box, self.channel = engine, settings, box, channel
+        self.engine, self.settings, self.box, self.notices = engine, settings, box, notices
         self.metrics = metrics
         self.lanes: dict[UUID, asyncio.Task[None]] = {}
 
@@ -173,7 +174,7 @@ class Dispatcher:
                 )
             await subscriptions.note_outcome(
                 conn,
-                self.channel,
+                self.notices(conn),
                 sub.id,
                 outcome.verdict is Verdict.DELIVERED,
                 timedelta(seconds=s.disable_after_s),

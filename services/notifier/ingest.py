@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid5
@@ -27,7 +27,7 @@ from services.notifier import tables
 from services.notifier.changes import changes, facets
 from services.notifier.filters import Filters, passes
 from services.notifier.notices import Notice, on_changes, watch_items
-from services.notifier.ports import NoticeChannel
+from services.notifier.ports import Notices
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import enqueue
 from shared.domain.catalogue.index import CatalogueIndex
@@ -48,8 +48,13 @@ def webhook_id(subscription_id: UUID, message_id: UUID) -> str:
 
 
 class Ingest:
-    def __init__(self, catalogue: CatalogueIndex, channel: NoticeChannel, suffix: str) -> None:
-        self.catalogue, self.channel, self.suffix = catalogue, channel, suffix
+    def __init__(
+        self,
+        catalogue: CatalogueIndex,
+        notices: Callable[[AsyncConnection], Notices],
+        suffix: str,
+    ) -> None:
+        self.catalogue, self.notices, self.suffix = catalogue, notices, suffix
 
     async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
         # Why the lock: positions come from an identity column, allocated at insert and
@@ -118,7 +123,7 @@ class Ingest:
             await conn.execute(
                 pg_insert(tables.deliveries).values(batch.deliveries).on_conflict_do_nothing()
             )
-        await self.channel.send(conn, batch.notices)
+        await self.notices(conn).tell(batch.notices)
         if not batch.touched:
             return
         latest = pg_insert(tables.subject_latest)

@@ -1,6 +1,7 @@
-"""Notices in Postgres: the default channel (stored, served over HTTP) and the reads
-behind `GET /v1/notices` with their visibility rule: a department sees the notices
-addressed to it or about its own work, ops and auditors see all."""
+"""The default notice channel: notices stored in Postgres (served by `GET
+/v1/notices`), the `Notices` port (ports.py) on one transaction. A department sees
+the notices addressed to it or about its own work (`department`), ops and auditors
+see all."""
 
 from __future__ import annotations
 
@@ -14,16 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier import tables
 from services.notifier.notices import Notice
+from services.notifier.ports import NoticeQuery
 
 
-class StoredChannel:
-    name = "stored"
+class PostgresNotices:
+    channel = "stored"
 
-    async def send(self, conn: AsyncConnection, notices: Sequence[Notice]) -> int:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def tell(self, notices: Sequence[Notice]) -> int:
         if not notices:
             return 0
-        rows = [{**asdict(n), "details": dict(n.details), "channel": self.name} for n in notices]
-        result = await conn.execute(
+        rows = [{**asdict(n), "details": dict(n.details), "channel": self.channel} for n in notices]
+        result = await self.conn.execute(
             pg_insert(tables.notices)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["dedup_key"])
@@ -31,26 +36,14 @@ class StoredChannel:
         )
         return len(result.all())
 
-
-async def find(
-    conn: AsyncConnection,
-    *,
-    department: str | None,
-    subject_id: str | None,
-    kind: str | None,
-    after: int,
-    limit: int,
-    visible_to: str | None,
-) -> list[dict[str, Any]]:
-    """`visible_to`: a department code (its own only), None for ops and auditors."""
-    n = tables.notices
-    query = select(n).where(n.c.id > after).order_by(n.c.id).limit(limit)
-    if visible_to is not None:
-        query = query.where(or_(n.c.recipient == visible_to, n.c.department == visible_to))
-    if department is not None:
-        query = query.where(or_(n.c.recipient == department, n.c.department == department))
-    if subject_id is not None:
-        query = query.where(n.c.subject_id == subject_id)
-    if kind is not None:
-        query = query.where(n.c.kind == kind)
-    return [dict(r._mapping) for r in await conn.execute(query)]
+    async def find(self, query: NoticeQuery) -> list[dict[str, Any]]:
+        n = tables.notices
+        q = select(n).where(n.c.id > query.after).order_by(n.c.id).limit(query.limit)
+        for who in (query.visible_to, query.department):
+            if who is not None:
+                q = q.where(or_(n.c.recipient == who, n.c.department == who))
+        if query.subject_id is not None:
+            q = q.where(n.c.subject_id == query.subject_id)
+        if query.kind is not None:
+            q = q.where(n.c.kind == query.kind)
+        return [dict(r._mapping) for r in await self.conn.execute(q)]

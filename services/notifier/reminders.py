@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notifier import tables
 from services.notifier.notices import ReminderRules, WatchItem, on_clock
-from services.notifier.ports import Clock, NoticeChannel
+from services.notifier.ports import Clock, Notices
 from services.notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ def rules(settings: NotifierSettings) -> ReminderRules:
 
 
 async def scan(
-    engine: AsyncEngine, channel: NoticeChannel, clock: Clock, rules_: ReminderRules
+    engine: AsyncEngine,
+    notices: Callable[[AsyncConnection], Notices],
+    clock: Clock,
+    rules_: ReminderRules,
 ) -> int:
     """One pass over the watched deadlines; returns how many notices were new."""
     now = clock.now()
@@ -49,19 +53,19 @@ async def scan(
     async with engine.begin() as conn:
         rows = await conn.execute(select(tables.watch).where(tables.watch.c.deadline <= horizon))
         planned = [n for r in rows for n in on_clock(WatchItem(**r._mapping), now, rules_)]
-        return await channel.send(conn, planned)
+        return await notices(conn).tell(planned)
 
 
 async def run(
     engine: AsyncEngine,
-    channel: NoticeChannel,
+    notices: Callable[[AsyncConnection], Notices],
     clock: Clock,
     settings: NotifierSettings,
     stop: asyncio.Event,
 ) -> None:
     while not stop.is_set():
         try:
-            told = await scan(engine, channel, clock, rules(settings))
+            told = await scan(engine, notices, clock, rules(settings))
             if told:
                 log.info("reminders: %d new notices", told)
         except Exception:

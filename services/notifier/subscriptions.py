@@ -16,7 +16,7 @@ from services.notifier import delivery_queue, notice_texts, tables, url_rules
 from services.notifier.filters import Filters, passes
 from services.notifier.ingest import webhook_id
 from services.notifier.notices import OPS, Notice
-from services.notifier.ports import NoticeChannel
+from services.notifier.ports import Notices
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from services.notifier.signing import new_secret
@@ -172,7 +172,7 @@ async def recover(
 
 async def note_outcome(
     conn: AsyncConnection,
-    channel: NoticeChannel,
+    notices: Notices,
     sid: UUID,
     ok: bool,
     disable_after: timedelta,
@@ -227,5 +227,5 @@ async def note_outcome(
                 details=details,
             )
         )
-    await channel.send(conn, told)
+    await notices.tell(told)
     return True

@@ -126,12 +126,12 @@ def _scan(stack: Stack, at: datetime, rules: ReminderRules) -> int:
     schema = "notifier" + stack.schema_suffix
 
     async def run() -> int:
-        from services.notifier.notice_store import StoredChannel
+        from services.notifier.notice_store import PostgresNotices
 
         engine = make_engine(stack.infra.database_url, schema=schema)
         try:
             clock = reminders.ShiftedClock((at - datetime.now(UTC)).total_seconds())
-            return await reminders.scan(engine, StoredChannel(), clock, rules)
+            return await reminders.scan(engine, PostgresNotices, clock, rules)
         finally:
             await engine.dispose()
 
