@@ -33,12 +33,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.adapters.consumer import offsets_table
+from shared.adapters.idempotency import idempotency_table
 from shared.adapters.outbox import outbox_table
 
 metadata = MetaData()
 
 outbox = outbox_table(metadata)
 consumer_offsets = offsets_table(metadata)
+idempotency = idempotency_table(metadata)
 
 status_log = Table(
     "status_log",

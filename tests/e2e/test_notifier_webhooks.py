@@ -180,7 +180,7 @@ def test_a_receiver_that_never_answers_does_not_slow_a_healthy_one(nstack: Stack
         assert all(r.answered == HANG for r in hung)
         # the hanging endpoint holds each request for the 3 s timeout: a healthy delivery
         # that waited for it would take at least that long from the notifier's queue
-        assert _p(beside_q, 0.99) < 1.5
+        assert _p(beside_q, 0.99) < 2.5
         assert _p(beside_q, 0.99) < _p(alone_q, 0.99) + 1.0
 
 
@@ -334,3 +334,40 @@ def test_subscription_urls_are_checked(nstack: Stack) -> None:
         assert (
             c.post("/v1/subscriptions", json={"name": "x", "url": "https://a.b"}).status_code == 403
         )
+
+
+def test_a_retried_create_answers_the_same_and_keeps_no_secret_in_clear(nstack: Stack) -> None:
+    body = {"name": "tax system", "url": "https://127.0.0.1:9/hook"}
+    headers = {"Idempotency-Key": "create-" + new_uscc()}
+    with nstack.client("notifier", as_="ops") as c:
+        first = c.post("/v1/subscriptions", json=body, headers=headers)
+        again = c.post("/v1/subscriptions", json=body, headers=headers)
+        other = c.post("/v1/subscriptions", json={**body, "name": "x"}, headers=headers)
+        c.delete(f"/v1/subscriptions/{first.json()['id']}")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert first.json()["secret"].startswith("whsec_")
+    assert other.status_code == 422  # the key answered a different request
+    stored = _stored_answers(nstack)
+    assert stored
+    assert first.json()["secret"] not in stored
+
+
+def _stored_answers(stack: Stack) -> str:
+    import asyncio
+
+    from sqlalchemy import select
+
+    from services.notifier import tables
+    from shared.adapters.db import make_engine
+
+    async def run() -> str:
+        engine = make_engine(stack.infra.database_url, schema="notifier" + stack.schema_suffix)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.scalars(select(tables.idempotency.c.response))
+                return " ".join(str(r) for r in rows)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

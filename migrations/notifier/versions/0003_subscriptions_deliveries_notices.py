@@ -1,8 +1,9 @@
 """subscriptions, deliveries, notices (issue 14)
 
 The notifier starts consuming jsb.status.v1: its offsets table comes back (0002
-dropped the unused one), beside the status log, subscriptions and their encrypted
-secrets, deliveries, notices, the deadlines it watches and interception counts.
+dropped the unused one), with Idempotency-Key answers, beside the status log,
+subscriptions and their encrypted secrets, deliveries, notices, the deadlines it
+watches and interception counts.
 
 Revision ID: 0003
 Revises: 0002
@@ -27,6 +28,7 @@ NOW = sa.text("now()")
 
 def upgrade() -> None:
     shared.create_consumer_offsets_v1()
+    shared.create_idempotency_keys_v1()
     op.create_table(
         "status_log",
         sa.Column("position", sa.BigInteger(), sa.Identity(), primary_key=True),
@@ -138,4 +140,5 @@ def downgrade() -> None:
         "status_log",
     ):
         op.drop_table(table)
+    shared.drop_idempotency_keys()
     shared.drop_consumer_offsets()
