@@ -152,3 +152,40 @@ async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await ingest(conn, [_record(_changed("S2", "revoked"), 1)])
     assert await _count(engine, tables.watch) == 0
+
+
+def test_migration_0003_goes_up_and_down(infra: Infra) -> None:
+    import asyncio
+
+    from alembic import command
+
+    from shared.adapters.migrations import config
+    from tests.support.infra import unique
+    from tests.support.ledger_harness import drop_schema
+
+    schema = "notifier_" + unique()
+    cfg = config("notifier", infra.admin_url, schema, infra.service_role)
+
+    async def tables_now() -> set[str]:
+        from sqlalchemy import text
+
+        engine = make_engine(infra.admin_url, schema=schema)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+                )
+                return {r[0] for r in rows}
+        finally:
+            await engine.dispose()
+
+    try:
+        command.upgrade(cfg, "0002")
+        before = asyncio.run(tables_now())
+        command.upgrade(cfg, "head")
+        expected = {t.name for t in tables.metadata.sorted_tables}
+        assert asyncio.run(tables_now()) - {"alembic_version"} == expected
+        command.downgrade(cfg, "0002")
+        assert asyncio.run(tables_now()) == before
+    finally:
+        asyncio.run(drop_schema(infra, schema))
