@@ -68,7 +68,7 @@ async def run(
             told = await scan(engine, notices, clock, rules(settings))
             if told:
                 log.info("reminders: %d new notices", told)
-        except Exception:
-            log.exception("reminders: scan failed; retrying")
+        except Exception as exc:  # the type only: SQL parameters hold subject ids
+            log.error("reminders: scan failed (%s); retrying", type(exc).__name__)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.reminder_scan_s)
