@@ -259,7 +259,8 @@ def test_killing_the_notifier_mid_delivery_loses_nothing(nstack: Stack) -> None:
         notifier = nstack.services["notifier"]
         notifier.kill()
         more = _burst(nstack, 4)  # published while the notifier is down
-        notifier.start()
+        notifier.start(wait=False)
+        notifier.wait_ready(timeout_s=180)
         everyone = subjects + more
         got = until(
             lambda: {r.event["subject"] for r in rx.accepted()}, lambda s: set(everyone) <= s, 90
