@@ -1,8 +1,13 @@
+"""The notifier's configuration (environment, prefix `JSB_NOTIFIER_`)."""
+
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.adapters.settings import ServiceSettings
+from shared.adapters.settings import LOCAL_DIR, ServiceSettings
 
 
 class NotifierSettings(ServiceSettings):
@@ -13,3 +18,49 @@ class NotifierSettings(ServiceSettings):
     db_schema: str = "notifier"
     group_id: str = "jsb.notifier"
     port: int = 8004
+    batch_size: int = 100
+    """Status messages per ingest transaction: smaller batches commit (and so reach
+    the dispatcher) sooner."""
+
+    # -- secrets at rest --
+    secret_key: SecretStr | None = None
+    """Fernet key (urlsafe base64, 32 bytes) that encrypts the signing secrets. No
+    default: when unset, the key is read from `secret_key_file`, which is created
+    (mode 0600) on first start for the local stack."""
+    secret_key_file: Path = LOCAL_DIR / "notifier-secret.key"
+
+    # -- subscriptions and their URLs --
+    allow_loopback: bool = False
+    """Accept http://127.0.0.1 / localhost targets (local use and tests)."""
+    allowed_private_cidrs: list[str] = Field(default_factory=list)
+    """Private ranges a target may resolve into (otherwise refused), e.g. ["10.20.0.0/16"]."""
+    secret_overlap_s: float = 24 * 3600
+    """After a rotation the old secret keeps signing (beside the new one) this long."""
+
+    # -- delivery --
+    max_attempts: int = 8
+    backoff_base_s: float = 5.0
+    backoff_max_s: float = 3600.0
+    request_timeout_s: float = 10.0
+    concurrency: int = 4
+    """Requests in flight per subscription (different subjects; one subject in order)."""
+    rate_limit_per_s: float = 50.0
+    """Default requests per second per subscription (each may set its own)."""
+    dispatch_poll_s: float = 0.2
+    disable_after_s: float = 5 * 24 * 3600
+    """An endpoint failing without a success for this long is disabled (ops told)."""
+
+    # -- reminders and escalations --
+    remind_after_s: float = 0.0
+    """A task unanswered this long after the end of its feedback deadline: a reminder."""
+    escalate_after_s: float = 5 * 24 * 3600
+    """...and this long after it: an escalation to the credit office (ops)."""
+    objection_nearing_s: float = 3 * 24 * 3600
+    """An open objection this close to the end of its review deadline: the initiator is told."""
+    reminder_scan_s: float = 30.0
+    clock_offset_s: float = 0.0
+    """Test clock: the notifier's "now" is the wall clock plus this (reminders only)."""
+
+    # -- live stream --
+    stream_heartbeat_s: float = 15.0
+    stream_poll_s: float = 0.5

@@ -1,0 +1,154 @@
+"""The delivery queue in Postgres: claim what is due, record an attempt's outcome.
+
+Order per subject per subscriber: a delivery is claimable only when no delivery of
+the same subscription and subject with a lower status-log position is still pending
+(in flight, waiting for its retry, or not yet tried). So a subject's changes reach a
+subscriber one at a time, in the order the ledger published them, while other
+subjects go ahead. A dead delivery no longer holds the subject back (it is shown in
+`GET /v1/deliveries` and can be retried or recovered).
+
+Claiming takes a lease (`lease_until`) with FOR UPDATE SKIP LOCKED: two notifier
+instances never send the same delivery at once, and a delivery whose sender died
+(SIGKILL mid-request) becomes due again when its lease ends — sent again with the
+same `webhook-id`, which is what lets the receiver drop the duplicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_CLAIM = text(
+    """
+    WITH due AS (
+        SELECT d.id FROM deliveries d
+        WHERE d.subscription_id = :sub AND d.state = 'pending'
+          AND d.next_attempt_at <= now()
+          AND (d.lease_until IS NULL OR d.lease_until < now())
+          AND NOT (d.subject_id = ANY(:busy))
+          AND NOT EXISTS (
+              SELECT 1 FROM deliveries e
+              WHERE e.subscription_id = d.subscription_id AND e.subject_id = d.subject_id
+                AND e.state = 'pending' AND e.position < d.position)
+        ORDER BY d.position
+        LIMIT :n
+        FOR UPDATE OF d SKIP LOCKED)
+    UPDATE deliveries SET lease_until = now() + make_interval(secs => :lease),
+                          attempts = deliveries.attempts + 1
+    FROM due, status_log s
+    WHERE deliveries.id = due.id AND s.position = deliveries.position
+    RETURNING deliveries.id, deliveries.subject_id, deliveries.webhook_id,
+              deliveries.attempts, deliveries.position, s.body
+    """
+)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    subject_id: str
+    webhook_id: str
+    attempts: int
+    position: int
+    body: str
+
+
+async def claim(
+    conn: AsyncConnection, subscription_id: UUID, n: int, busy: list[str], lease_s: float
+) -> list[Claimed]:
+    rows = await conn.execute(
+        _CLAIM, {"sub": subscription_id, "n": n, "busy": busy, "lease": lease_s}
+    )
+    return sorted((Claimed(**r._mapping) for r in rows), key=lambda c: c.position)
+
+
+async def delivered(conn: AsyncConnection, delivery_id: int, status: int) -> None:
+    await conn.execute(
+        text(
+            "UPDATE deliveries SET state = 'delivered', delivered_at = now(), lease_until = NULL,"
+            " last_status_code = :s, last_error = NULL WHERE id = :id"
+        ),
+        {"id": delivery_id, "s": status},
+    )
+
+
+async def failed(
+    conn: AsyncConnection,
+    delivery_id: int,
+    *,
+    status: int | None,
+    error: str,
+    retry_in_s: float | None,
+) -> None:
+    """`retry_in_s` None: dead (no retry, or attempts exhausted)."""
+    await conn.execute(
+        text(
+            "UPDATE deliveries SET state = CASE WHEN CAST(:retry AS float8) IS NULL"
+            " THEN 'dead' ELSE 'pending' END,"
+            " next_attempt_at = now() + make_interval(secs => COALESCE(CAST(:retry AS float8), 0)),"
+            " lease_until = NULL, last_status_code = :s, last_error = :e WHERE id = :id"
+        ),
+        {"id": delivery_id, "s": status, "e": error[:500], "retry": retry_in_s},
+    )
+
+
+async def retry(conn: AsyncConnection, delivery_id: int) -> dict[str, Any] | None:
+    row = await conn.execute(
+        text(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = now(), attempts = 0,"
+            " lease_until = NULL WHERE id = :id RETURNING *"
+        ),
+        {"id": delivery_id},
+    )
+    found = row.first()
+    return None if found is None else dict(found._mapping)
+
+
+async def recover(
+    conn: AsyncConnection,
+    subscription_id: UUID,
+    filters_pass: Any,
+    *,
+    since_position: int | None,
+    since_time: datetime | None,
+    webhook_id_of: Any,
+) -> int:
+    """Queue again everything since then the subscriber has not received: missed
+    while disabled (never queued) or dead. Already delivered ones are left alone."""
+    where = "position > :p" if since_position is not None else "received_at >= :t"
+    rows = await conn.execute(
+        text(
+            f"SELECT position, message_id, subject_id, facets FROM status_log WHERE {where}"  # noqa: S608
+            " ORDER BY position"
+        ),
+        {"p": since_position, "t": since_time},
+    )
+    count = 0
+    for r in rows:
+        if not filters_pass(r.facets, r.subject_id):
+            continue
+        result = await conn.execute(
+            text(
+                "INSERT INTO deliveries (subscription_id, position, subject_id, webhook_id, state)"
+                " VALUES (:sub, :p, :subj, :wid, 'pending')"
+                " ON CONFLICT (subscription_id, position) DO UPDATE SET state = 'pending',"
+                " attempts = 0, next_attempt_at = now(), lease_until = NULL"
+                " WHERE deliveries.state = 'dead'"
+            ),
+            {
+                "sub": subscription_id,
+                "p": r.position,
+                "subj": r.subject_id,
+                "wid": webhook_id_of(subscription_id, r.message_id),
+            },
+        )
+        count += result.rowcount
+    return count
+
+
+LEASE_MARGIN = timedelta(seconds=5)

@@ -1,0 +1,191 @@
+"""The notifier against the real Postgres: the Notices port's contract suite; ingest
+applies a status message once (a duplicate queues nothing, the webhook-id is fixed
+by subscription and message), dead-letters poison; the queue hands out a subject's
+deliveries one at a time, in order; recovery queues again what was missed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+from aiokafka import ConsumerRecord
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.notifier import delivery_queue, subscriptions, tables
+from services.notifier.filters import Filters
+from services.notifier.ingest import Ingest, webhook_id
+from services.notifier.notice_store import PostgresNotices
+from services.notifier.secret_box import SecretBox
+from shared.adapters.db import PostgresTransactions, make_engine
+from shared.domain.catalogue.index import default_index
+from shared.domain.envelope import Envelope
+from tests.contracts.notices import NoticesContract
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def engine(infra: Infra, schema_suffix: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(infra.database_url, schema="notifier" + schema_suffix)
+    yield engine
+    await engine.dispose()
+
+
+class TestPostgresNotices(NoticesContract):
+    @pytest.fixture
+    def notices(self, engine: AsyncEngine) -> PostgresTransactions[PostgresNotices]:
+        return PostgresTransactions(engine, PostgresNotices)
+
+
+def _status(subject: str, state: str = "in_force") -> dict[str, Any]:
+    return {
+        "subject_id": subject,
+        "subject_kind": "organization",
+        "designations": [
+            {
+                "designation_id": "d-" + subject,
+                "list_type": "tax.major-violation",
+                "polarity": "sanction",
+                "state": state,
+                "designated_by": "tax",
+                "subject_name": "某某",
+                "reason": "r",
+                "decision_no": "n",
+                "issued_at": "2026-11-27T02:00:00+00:00",
+                "objections": [],
+                "amendments": [],
+                "repairs": [],
+                "tasks": [
+                    {
+                        "measure": "tax.restrict_invoices",
+                        "department": "tax",
+                        "state": "pending",
+                        "deadline": "2026-12-04",
+                        "feedback": [],
+                        "interceptions": 0,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _record(envelope: Envelope | None, offset: int, raw: bytes | None = None) -> ConsumerRecord:
+    value = raw if raw is not None else envelope.to_json_bytes()  # type: ignore[union-attr]
+    return ConsumerRecord("jsb.status.v1", 0, offset, 0, 0, b"k", value, None, 1, len(value), ())
+
+
+def _changed(subject: str, state: str = "in_force") -> Envelope:
+    return Envelope(
+        type="jsb.status.changed",
+        source="/jsb/ledger",
+        subject=subject,
+        time=datetime.now(UTC),
+        data=_status(subject, state),
+    )
+
+
+async def _count(engine: AsyncEngine, table: Any) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def test_ingest_applies_a_status_once_and_fixes_the_webhook_id(engine: AsyncEngine) -> None:
+    box = SecretBox(Fernet.generate_key())
+    async with engine.begin() as conn:
+        sub, _ = await subscriptions.create(
+            conn,
+            box,
+            subscriptions.NewSubscription("s", "https://x.example", Filters(), None, None),
+            "ops",
+        )
+    ingest = Ingest(default_index(), PostgresNotices, "")
+    first, later = _changed("S1"), _changed("S1", "revoked")
+    for _ in range(2):  # the ledger re-publishes after a crash: same message ids
+        async with engine.begin() as conn:
+            await ingest(
+                conn, [_record(first, 0), _record(later, 1), _record(None, 2, raw=b"not json")]
+            )
+    assert await _count(engine, tables.status_log) == 2
+    async with engine.connect() as conn:
+        rows = list(await conn.execute(select(tables.deliveries).order_by("position")))
+        kinds = set(await conn.scalars(select(tables.notices.c.kind)))
+        poison = await conn.scalar(select(func.count()).select_from(tables.outbox))
+    sub_id = UUID(sub["id"])
+    assert [r.webhook_id for r in rows] == [
+        webhook_id(sub_id, first.id),
+        webhook_id(sub_id, later.id),
+    ]
+    assert kinds == {"listed", "revoked"}
+    assert poison == 2  # the poison record was consumed twice (no offsets stored here)
+    # the queue: one delivery of a subject at a time, in order
+    async with engine.begin() as conn:
+        [c1] = await delivery_queue.claim(conn, sub_id, 4, [], 30)
+    assert c1.webhook_id == rows[0].webhook_id
+    async with engine.begin() as conn:
+        assert await delivery_queue.claim(conn, sub_id, 4, [], 30) == []  # S1's next waits
+        await delivery_queue.delivered(conn, c1.id, 200)
+    async with engine.begin() as conn:
+        [c2] = await delivery_queue.claim(conn, sub_id, 4, [], 30)
+        assert c2.webhook_id == rows[1].webhook_id
+        await delivery_queue.failed(conn, c2.id, status=400, error="HTTP 400", retry_in_s=None)
+    # recovery queues the dead one again (same id), not the delivered one
+    async with engine.begin() as conn:
+        assert await subscriptions.recover(conn, sub_id, 0, None) == 1
+        [again] = await delivery_queue.claim(conn, sub_id, 4, [], 30)
+    assert again.webhook_id == rows[1].webhook_id
+
+
+async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
+    ingest = Ingest(default_index(), PostgresNotices, "")
+    async with engine.begin() as conn:
+        await ingest(conn, [_record(_changed("S2"), 0)])
+    async with engine.connect() as conn:
+        keys = list(await conn.scalars(select(tables.watch.c.key)))
+    assert keys == ["task:d-S2:tax.restrict_invoices:tax"]
+    async with engine.begin() as conn:
+        await ingest(conn, [_record(_changed("S2", "revoked"), 1)])
+    assert await _count(engine, tables.watch) == 0
+
+
+def test_migration_0003_goes_up_and_down(infra: Infra) -> None:
+    import asyncio
+
+    from alembic import command
+
+    from shared.adapters.migrations import config
+    from tests.support.infra import unique
+    from tests.support.ledger_harness import drop_schema
+
+    schema = "notifier_" + unique()
+    cfg = config("notifier", infra.admin_url, schema, infra.service_role)
+
+    async def tables_now() -> set[str]:
+        from sqlalchemy import text
+
+        engine = make_engine(infra.admin_url, schema=schema)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+                )
+                return {r[0] for r in rows}
+        finally:
+            await engine.dispose()
+
+    try:
+        command.upgrade(cfg, "0002")
+        before = asyncio.run(tables_now())
+        command.upgrade(cfg, "head")
+        expected = {t.name for t in tables.metadata.sorted_tables}
+        assert asyncio.run(tables_now()) - {"alembic_version"} == expected
+        command.downgrade(cfg, "0002")
+        assert asyncio.run(tables_now()) == before
+    finally:
+        asyncio.run(drop_schema(infra, schema))

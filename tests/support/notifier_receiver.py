@@ -1,0 +1,125 @@
+"""Real webhook receivers for tests: HTTP servers on loopback, each in a thread, that
+verify every delivery with the `standardwebhooks` package from PyPI (an independent
+implementation of the specification, not the notifier's code) and record it.
+
+`behaviour(webhook_id, n)` decides each answer: an HTTP status, or `HANG` (never
+answer — the request is held until the server stops)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+HANG = -1
+Behaviour = Callable[[str, int], int]
+
+
+def always(status: int = 204) -> Behaviour:
+    return lambda _id, _n: status
+
+
+def fail_first(times: int, status: int = 503, then: int = 200) -> Behaviour:
+    return lambda _id, n: status if n <= times else then
+
+
+@dataclass
+class Received:
+    at: float
+    webhook_id: str
+    headers: dict[str, str]
+    body: bytes
+    answered: int
+    verified: bool
+
+    @property
+    def event(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+
+@dataclass
+class Receiver:
+    secrets: list[str] = field(default_factory=list)
+    behaviour: Behaviour = field(default_factory=always)
+    received: list[Received] = field(default_factory=list)
+    url: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def verifies(self, r: Received, secret: str) -> bool:
+        try:
+            Webhook(secret).verify(r.body, r.headers)
+            return True
+        except WebhookVerificationError:
+            return False
+
+    def attempts(self, webhook_id: str) -> int:
+        with self._lock:
+            return sum(1 for r in self.received if r.webhook_id == webhook_id)
+
+    def accepted(self) -> list[Received]:
+        """Deliveries answered 2xx, first per webhook-id (what the receiver acts on:
+        a duplicate webhook-id is dropped, as the specification advises)."""
+        seen: set[str] = set()
+        out = []
+        with self._lock:
+            for r in self.received:
+                if 200 <= r.answered < 300 and r.webhook_id not in seen:
+                    seen.add(r.webhook_id)
+                    out.append(r)
+        return out
+
+    def handle(self, headers: dict[str, str], body: bytes) -> int:
+        wid = headers.get("webhook-id", "")
+        verified = any(self._verify(s, headers, body) for s in self.secrets)
+        n = self.attempts(wid) + 1
+        answer = self.behaviour(wid, n) if verified else 401
+        with self._lock:
+            self.received.append(Received(time.time(), wid, headers, body, answer, verified))
+        return answer
+
+    @staticmethod
+    def _verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
+        try:
+            Webhook(secret).verify(body, headers)
+            return True
+        except WebhookVerificationError:
+            return False
+
+
+@contextmanager
+def receiving(receiver: Receiver) -> Iterator[Receiver]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            answer = receiver.handle(headers, body)
+            if answer == HANG:
+                receiver._stop.wait(120)
+                return
+            self.send_response(answer)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver._stop.set()
+        server.shutdown()
+        server.server_close()
