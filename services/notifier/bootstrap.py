@@ -54,7 +54,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             handler=Ingest(default_index(), PostgresNotices, settings.topic_suffix),
         )
         dispatcher = Dispatcher(
-            rt.engine, settings, box, PostgresNotices, DeliveryMetrics(app.state.metrics)
+            rt.engine,
+            settings,
+            box,
+            PostgresNotices,
+            DeliveryMetrics(app.state.metrics, app.state.backbone_metrics.webhook_deliveries),
         )
         app.state.dispatcher = dispatcher
         rt.loops.start("dispatcher", dispatcher.run)

@@ -37,7 +37,11 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, outcomes: Counter | None = None) -> None:
+        self.outcomes = outcomes
+        """`jsb_webhook_deliveries_total{outcome}` (issue 12): what became of a delivery
+        after an attempt — delivered, retried, failed (not retried: a 4xx), dead
+        (attempts exhausted)."""
         self.attempts = Counter(
             "notifier_delivery_attempts",
             "Webhook delivery attempts by outcome",
@@ -158,6 +162,7 @@ class Dispatcher:
 
     async def _record(self, sub: Any, c: delivery_queue.Claimed, outcome: Outcome) -> None:
         s = self.settings
+        retry_in_s: float | None = None
         async with self.engine.begin() as conn:
             if outcome.verdict is Verdict.DELIVERED:
                 await delivery_queue.delivered(conn, c.id, outcome.status_code or 200)
@@ -174,6 +179,7 @@ class Dispatcher:
                     error=outcome.error or "failed",
                     retry_in_s=retry_in,
                 )
+                retry_in_s = retry_in
             await subscriptions.note_outcome(
                 conn,
                 self.notices(conn),
@@ -182,3 +188,13 @@ class Dispatcher:
                 timedelta(seconds=s.disable_after_s),
                 outcome.error or "",
             )
+        if self.metrics.outcomes is not None:  # counted once the outcome is committed
+            self.metrics.outcomes.labels(_fate(outcome, retry_in_s)).inc()
+
+
+def _fate(outcome: Outcome, retry_in_s: float | None) -> str:
+    if outcome.verdict is Verdict.DELIVERED:
+        return "delivered"
+    if retry_in_s is not None:
+        return "retried"
+    return "dead" if outcome.verdict is Verdict.RETRY else "failed"

@@ -88,7 +88,20 @@ def _history(stack: Stack, subject: str) -> list[dict[str, Any]]:
     ]
 
 
+def _outcomes(stack: Stack) -> dict[str, float]:
+    """`jsb_webhook_deliveries_total` by outcome, from the notifier's /metrics."""
+    with stack.client("notifier") as notifier:
+        text = notifier.get("/metrics").text
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("jsb_webhook_deliveries_total{"):
+            labels, value = line.rsplit(" ", 1)
+            found[labels.split('outcome="')[1].split('"')[0]] = float(value)
+    return found
+
+
 def test_a_receiver_failing_twice_gets_the_message_on_the_third_attempt(nstack: Stack) -> None:
+    before = _outcomes(nstack)
     with receiving(Receiver(behaviour=fail_first(2, 503))) as rx:
         sub = subscribe(nstack, rx.url, filters={"event_types": ["jsb.designation.issued"]})
         rx.secrets.append(sub["secret"])
@@ -105,6 +118,9 @@ def test_a_receiver_failing_twice_gets_the_message_on_the_third_attempt(nstack: 
             3,
             first.webhook_id,
         )
+    after = _outcomes(nstack)  # the outcomes are counted (issue 12's series)
+    assert after.get("retried", 0) - before.get("retried", 0) >= 2
+    assert after.get("delivered", 0) - before.get("delivered", 0) >= 1
 
 
 def test_no_retry_on_a_4xx_other_than_408_and_429(nstack: Stack) -> None:
