@@ -180,12 +180,12 @@ def test_migration_0003_goes_up_and_down(infra: Infra) -> None:
             await engine.dispose()
 
     try:
-        command.upgrade(cfg, "0002")
+        command.upgrade(cfg, "0001")
         before = asyncio.run(tables_now())
         command.upgrade(cfg, "head")
         expected = {t.name for t in tables.metadata.sorted_tables}
         assert asyncio.run(tables_now()) - {"alembic_version"} == expected
-        command.downgrade(cfg, "0002")
+        command.downgrade(cfg, "0001")
         assert asyncio.run(tables_now()) == before
     finally:
         asyncio.run(drop_schema(infra, schema))

@@ -1,12 +1,11 @@
 """subscriptions, deliveries, notices (issue 14)
 
-The notifier starts consuming jsb.status.v1: its offsets table comes back (0002
-dropped the unused one), with Idempotency-Key answers, beside the status log,
-subscriptions and their encrypted secrets, deliveries, notices, the deadlines it
-watches and interception counts.
+The notifier starts consuming jsb.status.v1 (its offsets table is the baseline's):
+Idempotency-Key answers, the status log, subscriptions and their encrypted secrets,
+deliveries, notices, the deadlines it watches and interception counts.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0001
 """
 
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from shared.adapters import migration_ops as shared
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,7 +26,6 @@ NOW = sa.text("now()")
 
 
 def upgrade() -> None:
-    shared.create_consumer_offsets_v1()
     shared.create_idempotency_keys_v1()
     op.create_table(
         "status_log",
@@ -141,4 +139,3 @@ def downgrade() -> None:
     ):
         op.drop_table(table)
     shared.drop_idempotency_keys()
-    shared.drop_consumer_offsets()
