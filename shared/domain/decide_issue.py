@@ -27,7 +27,7 @@ from shared.domain.identifiers import (
 from shared.domain.lifecycle_events import DesignationIssued
 from shared.domain.periods import period_end
 from shared.domain.rejections import Problems, Rejected, RejectionCode
-from shared.domain.vocabulary import PeriodFrom, Polarity, SpanUnit, SubjectKind
+from shared.domain.vocabulary import PeriodFrom, Polarity, SubjectKind
 
 
 def related_designation_id(parent_id: UUID, subject_id: str) -> UUID:
@@ -274,13 +274,9 @@ def default_period(list_type: ListType, facts: CaseFacts) -> Span | None:
     """The period a listing runs when its decision states none: the list type's, in
     its unit; none for a court listing on a ground without a term (法释〔2017〕7号
     第二条: item 1 of 第一条 ends on performance)."""
-    if facts.court_ground is not None and facts.court_ground in list_type.no_period_court_grounds:
+    if facts.court_ground in list_type.no_period_court_grounds:
         return None
-    if list_type.period_days is None:
-        return None
-    if list_type.period is not None and list_type.period.unit is not SpanUnit.DAYS:
-        return list_type.period
-    return Span(amount=list_type.period_days, unit=SpanUnit.DAYS)
+    return list_type.term
 
 
 def _period(

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from shared.domain.calendar import add_working_days
-from shared.domain.catalogue.model import ListType, Measure, Span
+from shared.domain.catalogue.model import ListType, Measure
 from shared.domain.china_time import start_of_china_day
 from shared.domain.decide_support import CatalogueLookup, lookup
 from shared.domain.event_base import CaseFacts, MeasureReach, RelatedRole, TaskSpec
 from shared.domain.periods import period_end
 from shared.domain.rejections import Problems, RejectionCode
-from shared.domain.vocabulary import Level, LevelSchemeKind, SpanUnit, SubjectKind
+from shared.domain.vocabulary import Level, LevelSchemeKind, SubjectKind
 
 
 def check_level(
@@ -194,9 +194,7 @@ def tasks_for(
 
 
 def _own_until(measure: Measure, effective_from: datetime, facts: CaseFacts) -> datetime | None:
-    span = measure.duration
-    if span is None and measure.duration_days is not None:
-        span = Span(amount=measure.duration_days, unit=SpanUnit.DAYS)
+    span = measure.duration  # filled from `duration_days` by the model when only that is given
     if span is None:
         return None
     start = effective_from

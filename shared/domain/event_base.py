@@ -14,6 +14,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
+from shared.domain.vocabulary import CaseFact
+
 
 class Family(StrEnum):
     """Which stream an event travels on; each family is one Kafka topic."""
@@ -101,15 +103,13 @@ class CaseFacts(_Value):
     penalty_or_dismissal_on: date | None = None
     """Date of a criminal penalty's completion or of a dismissal (安全生产法 第九十四条)."""
 
-    def holds(self, fact: str) -> bool:
-        """Whether the named fact (a `CaseFact` value) holds."""
-        if fact == "exit_restriction_decided":
-            return self.exit_restriction_decision_no is not None
-        if fact == "unpaid_tax_without_security":
-            return self.unpaid_tax_without_security
-        if fact == "penalty_or_dismissal":
-            return self.penalty_or_dismissal_on is not None
-        return False
+    def holds(self, fact: CaseFact) -> bool:
+        """Whether the fact a measure needs holds."""
+        return {
+            CaseFact.EXIT_RESTRICTION_DECIDED: self.exit_restriction_decision_no is not None,
+            CaseFact.UNPAID_TAX_WITHOUT_SECURITY: self.unpaid_tax_without_security,
+            CaseFact.PENALTY_OR_DISMISSAL: self.penalty_or_dismissal_on is not None,
+        }[fact]
 
 
 class MeasureReach(_Value):

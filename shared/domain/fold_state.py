@@ -232,9 +232,6 @@ class SubjectState:
             )
         )
 
-    def sanctions_in_force(self, as_of: datetime) -> tuple[DesignationRecord, ...]:
-        return tuple(r for r in self.designations.values() if r.is_sanction_in_force(as_of))
-
     def joint_sanctions_in_force(self, as_of: datetime) -> tuple[DesignationRecord, ...]:
         """Sanctions in force that remove incentives (the cross-check)."""
         return tuple(r for r in self.designations.values() if r.is_joint_sanction_in_force(as_of))

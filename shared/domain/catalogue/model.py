@@ -222,6 +222,12 @@ class ListType(_Frozen):
     def _defaults(cls, data: Any) -> Any:
         return _default_scheme(_span_from_days(data, "period", "period_days"))
 
+    @property
+    def term(self) -> Span | None:
+        """The default period in its document's unit; None: no fixed period.
+        (`period` is filled from `period_days` by the model when only that is given.)"""
+        return None if self.period_days is None else self.period
+
     def is_joint_sanction(self, level: Level) -> bool:
         floor = self.level_scheme.joint_sanction_from
         return floor is not None and level.at_least(floor)
