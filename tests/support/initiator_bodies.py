@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared.domain.catalogue.index import default_index
+from shared.domain.event_base import CaseFacts
 from tests.support.subjects import new_resident_id, new_uscc
 
 TAX = "tax.major-violation"  # designated by `tax`; repair allowed, no lock-out
@@ -61,3 +63,11 @@ def court_debtor(index: int, subject_id: str | None = None, ground: int = 1) -> 
 
 def seconds_ahead(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+def stated_facts(list_type: str) -> CaseFacts:
+    """The facts a list type requires, as a test designation states them: a ground of
+    the court list with a term (item 2 of 法释〔2017〕7号 第一条), nothing elsewhere."""
+    spec = default_index().list_type(list_type)
+    needs_ground = spec is not None and "court_ground" in spec.required_facts
+    return CaseFacts(court_ground=2) if needs_ground else CaseFacts()

@@ -16,11 +16,11 @@ from shared.domain.china_time import china_date
 from shared.domain.commands import IssueDesignation, RelatedPerson, SubjectRef
 from shared.domain.decide import Rejected, decide
 from shared.domain.envelope import Envelope
-from shared.domain.event_base import CaseFacts
 from shared.domain.events import FeedbackEvent, MeasureExecuted, make_envelope
 from shared.domain.fold import Recorded, evolve
 from shared.domain.fold_state import SubjectState
 from shared.domain.lifecycle_events import DesignationIssued
+from tests.support.initiator_bodies import stated_facts
 
 CATALOGUE: CatalogueIndex = default_index()
 SOURCE = "/jsb/initiator/test"
@@ -63,8 +63,7 @@ class Script:
         related: Sequence[tuple[str, str]] = (),
         **fields: Any,
     ) -> Envelope:
-        if list_type == "court.dishonest-debtor":  # the court states its ground (issue 9)
-            fields.setdefault("facts", CaseFacts(court_ground=2))
+        fields.setdefault("facts", stated_facts(list_type))
         command = IssueDesignation(
             department=fields.pop("department", designating_department(list_type)),
             at=at,

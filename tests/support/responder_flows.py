@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from shared.domain.catalogue.index import default_index
+from tests.support.initiator_bodies import stated_facts
 from tests.support.poll import until
 from tests.support.stack import Stack
 
@@ -33,8 +34,8 @@ def designation_body(
         "decision_no": "测〔2026〕1号",
         "decided_at": china_today(),
     }
-    if list_type == "court.dishonest-debtor":  # the court states its ground (issue 9)
-        body["facts"] = {"court_ground": 2}
+    if facts := stated_facts(list_type).model_dump(mode="json", exclude_defaults=True):
+        body["facts"] = facts
     body.update(overrides)
     return body
 

@@ -23,7 +23,7 @@ from shared.adapters.topics import DEADLETTER, DESIGNATIONS, FEEDBACK
 from shared.domain.catalogue.index import default_index
 from shared.domain.commands import IssueDesignation, SubjectRef
 from shared.domain.envelope import Envelope
-from shared.domain.event_base import CaseFacts
+from tests.support.initiator_bodies import stated_facts
 from tests.unit.domain_fixtures import Subject
 
 Key = tuple[str, str, str, str]
@@ -37,8 +37,7 @@ def issue_command(
     subject_id: str, list_type: str, department: str, **fields: Any
 ) -> IssueDesignation:
     at = fields.pop("at", datetime.now(UTC))
-    if list_type == "court.dishonest-debtor":  # the court states its ground (issue 9)
-        fields.setdefault("facts", CaseFacts(court_ground=2))
+    fields.setdefault("facts", stated_facts(list_type))
     return IssueDesignation(
         department=department,
         at=at,

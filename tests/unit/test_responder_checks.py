@@ -20,12 +20,12 @@ from services.responder.views import restrictions, shown
 from shared.domain.catalogue.index import default_index
 from shared.domain.commands import FileObjection, IssueDesignation, SubjectRef
 from shared.domain.envelope import Envelope
-from shared.domain.event_base import CaseFacts
 from shared.domain.events import RaisedBy
 from shared.domain.fold import fold
 from shared.domain.identifiers import org_code_of_uscc
 from shared.web.auth import AUDITOR, DEPARTMENT_ROLES, Principal
 from shared.web.problems import ProblemError
+from tests.support.initiator_bodies import stated_facts
 from tests.unit.domain_fixtures import Subject, resident_id, uscc
 
 CATALOGUE = default_index()
@@ -47,7 +47,7 @@ def designate(subject: Subject, list_type: str, department: str, **fields: Any) 
             reason="r",
             decision_no="d",
             decided_at=date.today(),
-            **({"facts": CaseFacts(court_ground=2)} if list_type == COURT else {}),
+            facts=stated_facts(list_type),
             **fields,
         ),
         CATALOGUE,
