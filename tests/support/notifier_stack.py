@@ -5,7 +5,6 @@ overlap, a fast reminder scan. Helpers to subscribe and designate."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from shared.adapters.topics import TOPICS, TopicSpec
 from tests.conftest import drop_schemas
 from tests.e2e.conftest import _tokens
 from tests.support.infra import Infra, unique
-from tests.support.stack import SERVICES, ServiceProcess, Stack, free_port
+from tests.support.stack import Stack, start_stack
 
 MANUAL_MEASURE = "land.restrict_state_land"
 MANUAL_DEPARTMENT = "mnr"
@@ -76,49 +75,14 @@ def notifier_stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> It
     upgrade_all(url=infra.admin_url, schema_suffix=schema_suffix, role=infra.service_role)
     workdir: Path = tmp_path_factory.mktemp("nstack")
     env = {**NOTIFIER_ENV, "JSB_RESPONDER_EXECUTION_MODES": f'{{"{MANUAL_MEASURE}": "manual"}}'}
-    running = _start(infra, topic_suffix, schema_suffix, workdir, env)
+    # up to 3 minutes for readiness: on the shared 2-core machine under a load of 20 a
+    # service can take more than a minute
+    running = start_stack(
+        infra, topic_suffix, schema_suffix, _tokens(), workdir, env, ready_timeout_s=180
+    )
     try:
         yield running
     finally:
         running.stop()
         if not os.environ.get("JSB_KEEP_TEST_DATA"):
             drop_schemas(infra.admin_url, schema_suffix)
-
-
-def _start(
-    infra: Infra, topic_suffix: str, schema_suffix: str, workdir: Path, extra: dict[str, str]
-) -> Stack:
-    """tests/support/stack.start_stack, waiting up to 3 minutes for readiness: on the
-    shared 2-core machine under a load of 20 a service can take more than a minute."""
-    tokens = _tokens()
-    tokens_file = workdir / "tokens.json"
-    tokens_file.write_text(json.dumps(tokens))
-    ports = {name: free_port() for name in SERVICES}
-    base = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
-        "DATABASE_URL": infra.database_url,
-        "JSB_TOKENS_FILE": str(tokens_file),
-        "JSB_TOPIC_SUFFIX": topic_suffix,
-        **extra,
-        **{f"{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in ports.items()},
-    }
-    procs = {}
-    for name in SERVICES:
-        prefix = f"JSB_{name.upper()}_"
-        env = {
-            **base,
-            prefix + "DB_SCHEMA": name + schema_suffix,
-            prefix + "GROUP_ID": f"jsb.{name}{topic_suffix}",
-        }
-        procs[name] = ServiceProcess(name, ports[name], env, workdir / f"{name}.log")
-    for svc in procs.values():
-        svc.start(wait=False)
-    try:
-        for svc in procs.values():
-            svc.wait_ready(timeout_s=180)
-    except RuntimeError:
-        for svc in procs.values():
-            svc.stop()
-        raise
-    return Stack(procs, tokens, topic_suffix, schema_suffix, infra, extra)

@@ -125,6 +125,7 @@ def start_stack(
     tokens: dict[str, str],
     workdir: Path,
     extra_env: dict[str, str] | None = None,
+    ready_timeout_s: float = 60.0,
 ) -> Stack:
     tokens_file = workdir / "tokens.json"
     tokens_file.write_text(json.dumps(tokens))
@@ -151,7 +152,7 @@ def start_stack(
         svc.start(wait=False)
     try:
         for svc in procs.values():
-            svc.wait_ready()
+            svc.wait_ready(ready_timeout_s)
     except BaseException:  # none left running behind a failed start
         for svc in procs.values():
             svc.stop()
