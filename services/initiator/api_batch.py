@@ -9,12 +9,10 @@ first attempt, and single calls with the key wait too.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from services.initiator import batch
+from services.initiator import batch, batch_view
 from services.initiator.api_common import acting, context, fingerprint
 from services.initiator.ports import StreamStore, SubjectStreams
 from services.initiator.schemas import BatchCreate, BatchResult
@@ -47,7 +45,7 @@ async def create_batch(
         verdicts = await batch.cross_check(items, state.ledger, state.settings.ledger_concurrency)
         ctx = context(request)
         size = state.settings.batch_chunk_size
-        results: list[dict[str, Any]] = []
+        results: list[batch.Outcome] = []
         for start in range(0, len(items), size):
             async with store.begin() as tx:
                 results += await batch.decide_chunk(
@@ -57,7 +55,7 @@ async def create_batch(
                     verdicts,
                     sees_identity_numbers=principal.sees_identity_numbers,
                 )
-        return 200, batch.summary(results)
+        return 200, batch_view.summary(results)
 
     idempotency: IdempotencyStore[SubjectStreams] = state.idempotency
     status, answer = await idempotency.run_once_across(

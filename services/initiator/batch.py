@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from services.initiator import handlers
@@ -41,9 +40,20 @@ from shared.domain.errors import CommandRefused, DomainError
 from shared.domain.fold_state import DesignationRecord
 from shared.domain.rejections import Rejected
 from shared.domain.vocabulary import Polarity
-from shared.web.problems import ProblemError, problem_of, validation_problem
 
 Result = dict[str, Any]
+"""An accepted item's result, as the response shows it."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A refused item: the edge renders `reason` as the item's RFC 9457 problem."""
+
+    index: int
+    reason: DomainError | ValidationError
+
+
+Outcome = Result | Refused
 
 
 @dataclass
@@ -55,15 +65,6 @@ class Item:
     incentive: bool = False
     refusal: DomainError | ValidationError | None = None
     """Why the item is refused, if it is."""
-
-    @property
-    def problem(self) -> ProblemError | None:
-        """The item's refusal as its result shows it: an RFC 9457 problem."""
-        if self.refusal is None:
-            return None
-        if isinstance(self.refusal, ValidationError):
-            return validation_problem(RequestValidationError(self.refusal.errors()))
-        return problem_of(self.refusal)
 
 
 def designation_id_for(principal: str, key: str | None, index: int) -> UUID:
@@ -128,13 +129,13 @@ async def decide_chunk(
     verdicts: dict[str, bool | None],
     *,
     sees_identity_numbers: bool,
-) -> list[Result]:
-    """Decide and write one chunk in the caller's transaction; one result per item."""
+) -> list[Outcome]:
+    """Decide and write one chunk in the caller's transaction; one outcome per item."""
     subjects = [s for i in items if i.command for s in (i.subject_id, *i.related)]
     await tx.lock(subjects)
     streams = await tx.load(subjects)
     staged = Staged()
-    results: list[Result] = []
+    results: list[Outcome] = []
     for item in items:
         if item.refusal is not None or item.command is None:
             results.append(_refused(item))
@@ -194,14 +195,7 @@ def _accepted(item: Item, record: DesignationRecord, at: datetime, sees: bool) -
     }
 
 
-def _refused(item: Item, refusal: DomainError | None = None) -> Result:
-    if refusal is not None:
-        item.refusal = refusal
-    problem = item.problem
-    assert problem is not None
-    return {"index": item.index, **problem.document()}
-
-
-def summary(results: Sequence[Result]) -> dict[str, Any]:
-    accepted = sum(1 for r in results if r["status"] == 201)
-    return {"accepted": accepted, "rejected": len(results) - accepted, "results": list(results)}
+def _refused(item: Item, refusal: DomainError | None = None) -> Refused:
+    reason = refusal if refusal is not None else item.refusal
+    assert reason is not None
+    return Refused(item.index, reason)

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from services.initiator import batch_view
 from services.initiator.api_common import department_of
-from services.initiator.batch import designation_id_for, parse, summary
+from services.initiator.batch import Refused, designation_id_for, parse
 from services.initiator.ledger_client import (
     LedgerUnavailable,
     is_sanctioned,
@@ -81,13 +82,14 @@ def test_batch_items_are_validated_one_by_one() -> None:
         key="k1",
     )
     assert items[0].command is not None
-    assert items[0].problem is None
+    assert items[0].refusal is None
     assert items[0].related == [resident_id(8)]
     assert items[0].command.designation_id == designation_id_for("court", "k1", 0)
     assert items[1].command is None
-    assert items[1].problem is not None
-    assert items[1].problem.status == 422
-    assert {e.field for e in items[1].problem.errors} >= {"subject", "list_type"}
+    assert items[1].refusal is not None
+    problem = batch_view.problem(Refused(1, items[1].refusal))
+    assert problem.status == 422
+    assert {e.field for e in problem.errors} >= {"subject", "list_type"}
     assert (items[0].incentive, items[2].incentive) == (False, True)
 
 
@@ -98,8 +100,11 @@ def test_keyed_batch_ids_are_stable_unkeyed_ones_fresh() -> None:
 
 
 def test_summary_counts() -> None:
-    doc = summary([{"index": 0, "status": 201}, {"index": 1, "status": 409}])
+    doc = batch_view.summary([{"index": 0, "status": 201}, Refused(1, sanctioned_refusal())])
     assert (doc["accepted"], doc["rejected"]) == (1, 1)
+    refused = doc["results"][1]
+    assert (refused["index"], refused["status"]) == (1, 409)
+    assert refused["type"].endswith("incentive_while_sanctioned")
 
 
 def test_reading_the_ledgers_status() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.initiator import batch, handlers
+from services.initiator import batch, batch_view, handlers
 from services.initiator.app import create_app
 from services.initiator.bootstrap import wire_memory
 from services.initiator.cross_check import incentive_guard
@@ -98,7 +98,8 @@ async def test_a_batch_chunk_decides_each_item_on_the_state_the_others_left() ->
     )
     async with store.begin() as tx:
         results = await batch.decide_chunk(tx, items, CTX, {}, sees_identity_numbers=True)
-    assert [r["status"] for r in results] == [201, 201, 422]
+    assert [batch_view.result(r)["status"] for r in results] == [201, 201, 422]
+    assert isinstance(results[2], batch.Refused)
     assert len(store.tables.events[person]) == 2
 
 
