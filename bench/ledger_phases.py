@@ -22,12 +22,14 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from aiokafka import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -38,25 +40,13 @@ from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
 from services.ledger.read_models import refresh
 from services.ledger.settings import LedgerSettings
+from services.ledger.snapshots import Snapshots
+from services.ledger.store import COPY_COLUMNS
 from shared.adapters.consumer import next_offsets, store_offsets
 from shared.adapters.db import make_engine
 from tests.support.infra import discover
 
 BATCH = LedgerSettings().batch_size
-COPY_COLUMNS = (
-    "event_id",
-    "stream",
-    "stream_version",
-    "type",
-    "schema_version",
-    "effective_at",
-    "source_topic",
-    "source_partition",
-    "source_offset",
-    "payload",
-    "prev_hash",
-    "hash",
-)
 
 
 def peak_rss_mb() -> float:
@@ -66,6 +56,31 @@ def peak_rss_mb() -> float:
 def _urls() -> tuple[str, str]:
     with discover() as infra:
         return infra.database_url, infra.admin_url
+
+
+@dataclass(frozen=True, slots=True)
+class Numbered:
+    """A record as a baseline stores it: its envelope's fields, its stream version and
+    a chain of SHA-256 hashes (computed outside the clock)."""
+
+    record: ConsumerRecord
+    doc: dict[str, Any]
+    version: int
+    prev_hash: str
+    hash: str
+
+
+def numbered(records: Path) -> Iterator[list[Numbered]]:
+    heads: dict[str, tuple[int, str]] = {}
+    for part in read(records, BATCH):
+        out = []
+        for r in part:
+            doc = json.loads(r.value)
+            version, prev = heads.get(doc["subject"], (0, "0" * 64))
+            digest = hashlib.sha256(prev.encode() + r.value).hexdigest()
+            heads[doc["subject"]] = (version + 1, digest)
+            out.append(Numbered(r, doc, version + 1, prev, digest))
+        yield out
 
 
 async def raw_copy(records: Path, schema: str) -> dict[str, Any]:
@@ -87,32 +102,26 @@ async def raw_copy(records: Path, schema: str) -> dict[str, Any]:
                 " prev_hash text, hash text)"
             )
         )
-    heads: dict[str, tuple[int, str]] = {}
     timed = 0.0
     n = 0
-    for part in read(records, BATCH):
-        rows = []
-        for r in part:
-            doc = json.loads(r.value)
-            version, prev = heads.get(doc["subject"], (0, "0" * 64))
-            digest = hashlib.sha256(prev.encode() + r.value).hexdigest()
-            heads[doc["subject"]] = (version + 1, digest)
-            rows.append(
-                (
-                    UUID(doc["id"]),
-                    doc["subject"],
-                    version + 1,
-                    doc["type"],
-                    1,
-                    datetime.fromisoformat(doc["time"]),
-                    r.topic,
-                    r.partition,
-                    r.offset,
-                    r.value.decode(),
-                    prev,
-                    digest,
-                )
+    for part in numbered(records):
+        rows = [
+            (
+                UUID(e.doc["id"]),
+                e.doc["subject"],
+                e.version,
+                e.doc["type"],
+                1,
+                datetime.fromisoformat(e.doc["time"]),
+                e.record.topic,
+                e.record.partition,
+                e.record.offset,
+                e.record.value.decode(),
+                e.prev_hash,
+                e.hash,
             )
+            for e in part
+        ]
         started = time.perf_counter()
         async with engine.begin() as conn:
             raw = (await conn.get_raw_connection()).driver_connection
@@ -145,16 +154,12 @@ def peer(records: Path, schema: str) -> dict[str, Any]:
     )
     recorder = PostgresApplicationRecorder(datastore, events_table_name="peer_events")
     recorder.create_table()
-    versions: dict[str, int] = {}
     timed = 0.0
     n = 0
-    for part in read(records, BATCH):
-        batch = []
-        for r in part:
-            doc = json.loads(r.value)
-            version = versions.get(doc["subject"], 0) + 1
-            versions[doc["subject"]] = version
-            batch.append(StoredEvent(doc["subject"], version, doc["type"], r.value))
+    for part in numbered(records):
+        batch = [
+            StoredEvent(e.doc["subject"], e.version, e.doc["type"], e.record.value) for e in part
+        ]
         started = time.perf_counter()
         recorder.insert_events(batch)
         timed += time.perf_counter() - started
@@ -218,8 +223,10 @@ async def subject(events: int, schema: str) -> dict[str, Any]:
         async with engine.begin() as conn:
             await handler(conn, part)
     middle = envelopes[len(envelopes) // 2].time + timedelta(minutes=1)
+    settings = LedgerSettings()
+    snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
     reads: Callable[[], Awaitable[int]] = lambda: subject_reads(  # noqa: E731
-        engine, envelopes[0].subject, middle
+        engine, envelopes[0].subject, middle, snapshots
     )
     first = await _timed(reads)
     best = min([await _timed(reads) for _ in range(5)])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiokafka import ConsumerRecord
 
-from tests.support.ledger_workload import court_bulk, records
+from tests.support.ledger_workload import consumer_record, court_bulk, records
 
 SUBJECTS_PER_PART = 1000
 """Debtors generated at a time (~49,000 events, ~200 MB while generating)."""
@@ -43,21 +43,7 @@ def read(path: Path, batch: int) -> Iterator[list[ConsumerRecord]]:
     with path.open("rb") as src:
         for line in src:
             topic, partition, offset, key, value = line.rstrip(b"\n").split(b"\t", 4)
-            part.append(
-                ConsumerRecord(
-                    topic=topic.decode(),
-                    partition=int(partition),
-                    offset=int(offset),
-                    timestamp=0,
-                    timestamp_type=0,
-                    key=key,
-                    value=value,
-                    checksum=None,
-                    serialized_key_size=len(key),
-                    serialized_value_size=len(value),
-                    headers=(),
-                )
-            )
+            part.append(consumer_record(topic.decode(), int(partition), int(offset), key, value))
             if len(part) >= batch:
                 yield part
                 part = []

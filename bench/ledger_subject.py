@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger import api_subjects, tables
+from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
 from shared.domain.envelope import Envelope
 from shared.web.auth import Principal
@@ -35,10 +36,14 @@ def one_subject(events: int, start: datetime | None = None) -> list[Envelope]:
     return out[:events]
 
 
-async def subject_reads(engine: AsyncEngine, subject: str, as_of: datetime) -> int:
-    """History plus the status as of `as_of`, as the routes answer them; returns the
-    bytes of the two JSON answers."""
+async def subject_reads(
+    engine: AsyncEngine, subject: str, as_of: datetime, snapshots: Snapshots
+) -> int:
+    """History plus the status as of `as_of`, as the routes answer them (with the
+    service's fold snapshots); returns the bytes of the two JSON answers."""
     event_store = PostgresEventStore(engine, tables.events)
     history = await api_subjects.history(subject, OPS, engine, event_store)
-    status = await api_subjects.subject_status(subject, OPS, engine, event_store, as_of, None)
+    status = await api_subjects.subject_status(
+        subject, OPS, engine, event_store, as_of, None, snapshots
+    )
     return len(json.dumps(history, default=str)) + len(json.dumps(status, default=str))

@@ -93,22 +93,7 @@ class Ingest:
     async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
         started = time.perf_counter()
         clock = _Clock(self.seconds)
-        batch: list[tuple[Envelope, store.SourceRef | None]] = []
-        dead: list[OutboxMessage] = []
-        for r in records:
-            try:
-                env, _ = decode_bytes(r.value)
-                if b"\\u0000" in r.value:
-                    # Valid JSON, but neither JSONB nor text can hold NUL: appending it
-                    # would fail the batch on every retry and stop ingest for good.
-                    raise PoisonMessage("a NUL character (\\u0000) cannot be stored")
-            except PoisonMessage as exc:
-                log.warning(
-                    "dead-lettering %s[%s]@%s: %s", r.topic, r.partition, r.offset, exc.reason
-                )
-                dead.append(dead_letter(r, exc.reason, CONSUMER, self._suffix))
-                continue
-            batch.append((env, store.SourceRef(r.topic, r.partition, r.offset)))
+        batch, dead = decode_records(records, self._suffix)
         clock.lap("decode")
         appended = await store.append(conn, tables.events, batch)
         clock.lap("append")
@@ -137,6 +122,28 @@ class Ingest:
                 self._metrics.steps.labels(step).inc(seconds)
             self._metrics.cache.labels("hit").inc(hits)
             self._metrics.cache.labels("miss").inc(misses)
+
+
+def decode_records(
+    records: Sequence[ConsumerRecord], topic_suffix: str = ""
+) -> tuple[list[tuple[Envelope, store.SourceRef | None]], list[OutboxMessage]]:
+    """The batch's envelopes with their sources, in record order, and a dead letter
+    for each poison record (pure: tests/unit/test_ledger_ingest_decode.py)."""
+    batch: list[tuple[Envelope, store.SourceRef | None]] = []
+    dead: list[OutboxMessage] = []
+    for r in records:
+        try:
+            env, _ = decode_bytes(r.value)
+            if b"\\u0000" in r.value:
+                # Valid JSON, but neither JSONB nor text can hold NUL: appending it
+                # would fail the batch on every retry and stop ingest for good.
+                raise PoisonMessage("a NUL character (\\u0000) cannot be stored")
+        except PoisonMessage as exc:
+            log.warning("dead-lettering %s[%s]@%s: %s", r.topic, r.partition, r.offset, exc.reason)
+            dead.append(dead_letter(r, exc.reason, CONSUMER, topic_suffix))
+            continue
+        batch.append((env, store.SourceRef(r.topic, r.partition, r.offset)))
+    return batch, dead
 
 
 class _Clock:

@@ -27,3 +27,8 @@ class LedgerSettings(ServiceSettings):
     gc_threshold: int = 10_000
     """Allocations between two young-generation garbage collections in the ledger's
     process (Python's default: 700); 0 keeps Python's default. See bootstrap.py."""
+    snapshot_every: int = 1000
+    """A subject's fold is kept every this many events, for status reads of long
+    streams (services/ledger/snapshots.py); 0 turns snapshots off."""
+    snapshot_capacity: int = 64
+    """Snapshots kept in memory in all (least recently used out)."""
