@@ -19,7 +19,7 @@ import asyncio
 import gc
 import hashlib
 import json
-import resource
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 
 from bench.ledger_records import read
 from bench.ledger_subject import one_subject, subject_reads
+from bench.servers import peak_rss_mb
 from services.ledger import tables
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
@@ -42,15 +43,12 @@ from services.ledger.read_models import refresh
 from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import COPY_COLUMNS
+from shared.adapters import topics
 from shared.adapters.consumer import next_offsets, store_offsets
 from shared.adapters.db import make_engine
 from tests.support.infra import discover
 
 BATCH = LedgerSettings().batch_size
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _urls() -> tuple[str, str]:
@@ -169,9 +167,10 @@ def peer(records: Path, schema: str) -> dict[str, Any]:
 
 
 async def ingest(records: Path, schema: str) -> dict[str, Any]:
-    """The ledger's ingest as a lane runs it: per batch, one transaction with the
+    """The ledger's ingest as its lanes run it: per batch, one transaction with the
     `Ingest` handler (decode, append, projections, status messages) and the stored
-    offsets. The collector tuned as the service tunes it (bootstrap.py)."""
+    offsets; the designations' and the feedback's batches taking turns. The collector
+    tuned as the service tunes it (bootstrap.py)."""
     settings = LedgerSettings()
     database, _ = _urls()
     if settings.gc_threshold:
@@ -179,7 +178,7 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
     engine = make_engine(database, schema=schema)
     handler = Ingest(cache=FoldCache(settings.fold_cache_subjects))
     started = time.perf_counter()
-    for part in read(records, BATCH):
+    for part in lanes(records):
         async with engine.begin() as conn:
             await handler(conn, part)
             await store_offsets(conn, tables.consumer_offsets, "bench", next_offsets(part))
@@ -194,6 +193,19 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
         "fold_cache_misses": handler.cache.misses,
         "fold_cache_entries": len(handler.cache),
     }
+
+
+def lanes(records: Path) -> Iterator[list[ConsumerRecord]]:
+    """The batches as the service's two lanes apply them (bootstrap.py): one lane per
+    topic, each with its own batches, taking turns at the append lock."""
+    turns = [read(records, BATCH, topic) for topic in (topics.DESIGNATIONS, topics.FEEDBACK)]
+    while turns:
+        for lane in list(turns):
+            part = next(lane, None)
+            if part is None:
+                turns.remove(lane)
+            else:
+                yield part
 
 
 async def rebuild(schema: str) -> dict[str, Any]:
@@ -260,7 +272,9 @@ def main() -> None:
         out = asyncio.run(rebuild(args.schema))
     else:
         out = asyncio.run(subject(int(args.source), args.schema))
-    out["peak_rss_mb"] = peak_rss_mb()
+    # VmHWM, not getrusage's ru_maxrss: that one keeps the forking parent's peak
+    # across exec (the bench's own process, which generated the records).
+    out["peak_rss_mb"] = round(peak_rss_mb(os.getpid()), 1)
     sys.stdout.write(json.dumps(out) + "\n")
 
 

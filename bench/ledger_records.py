@@ -37,11 +37,15 @@ def write(path: Path, subjects: int, seed: int = 7) -> int:
     return n
 
 
-def read(path: Path, batch: int) -> Iterator[list[ConsumerRecord]]:
-    """The records in batches of `batch`, as the consumer hands them over."""
+def read(path: Path, batch: int, topic_prefix: str = "") -> Iterator[list[ConsumerRecord]]:
+    """The records (of the topics named `topic_prefix`...) in batches of `batch`, as
+    the consumer hands them over."""
     part: list[ConsumerRecord] = []
+    prefix = topic_prefix.encode()
     with path.open("rb") as src:
         for line in src:
+            if not line.startswith(prefix):
+                continue
             topic, partition, offset, key, value = line.rstrip(b"\n").split(b"\t", 4)
             part.append(consumer_record(topic.decode(), int(partition), int(offset), key, value))
             if len(part) >= batch:

@@ -45,7 +45,7 @@ from tests.support.ledger_harness import drop_schema, make_schema
 
 pytestmark = pytest.mark.bench
 
-SIZES = [int(n) for n in os.environ.get("JSB_BENCH_LEDGER_EVENTS", "20000,200000").split(",")]
+SIZES = [int(n) for n in os.environ.get("JSB_BENCH_LEDGER_EVENTS", "5000,50000").split(",")]
 SUBJECT_SIZES = (1_000, 10_000)
 EVENTS_PER_DEBTOR = 49
 
