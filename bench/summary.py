@@ -149,9 +149,23 @@ def markdown(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--since", type=float, required=True)
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the runs already in today's file (one benchmark run alone)",
+    )
     args = parser.parse_args()
     date = datetime.now(UTC).strftime("%Y-%m-%d")
-    results = {"date": date, "machine": describe(), "runs": collect(args.since)}
+    runs = collect(args.since)
+    machine = describe()
+    today = RESULTS / f"{date}.json"
+    if args.merge and today.exists():
+        # The day's machine block describes the day's full run; a merged run keeps
+        # its own (the load differs from one run to the next).
+        before = json.loads(today.read_text())
+        runs = {**before["runs"], **{k: {**r, "machine": machine} for k, r in runs.items()}}
+        machine = before["machine"]
+    results = {"date": date, "machine": machine, "runs": runs}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{date}.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / f"{date}.md").write_text(markdown(results))
