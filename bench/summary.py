@@ -86,6 +86,42 @@ def _kafka(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def _ledger(r: dict[str, Any]) -> list[str]:
+    out = [
+        "## Ledger (`test_ledger_scale_bench.py`)",
+        "",
+        "A bulk court list through the ledger's `Ingest` handler (one transaction per "
+        "batch with its offsets); baselines on the same rows in the same run: raw `COPY` "
+        "into a plain table, and eventsourcing's `PostgresApplicationRecorder` (the peer).",
+        "",
+        "| events | subjects | raw COPY ev/s | peer ev/s | ingest ev/s | **ingest / COPY** "
+        "| **ingest / peer** | rebuild ev/s | peak RSS MB: ingest / rebuild / COPY / peer |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in r["sizes"].values():
+        c, p, i, b = size["raw_copy"], size["peer_eventsourcing"], size["ingest"], size["rebuild"]
+        out.append(
+            f"| {size['events']:,} | {size['subjects']:,} | {_fmt(c['events_per_s'])} "
+            f"| {_fmt(p['events_per_s'])} | {_fmt(i['events_per_s'])} "
+            f"| **{size['ingest_over_raw_copy']:.3f}×** | **{size['ingest_over_peer']:.2f}×** "
+            f"| {_fmt(b['events_per_s'])} | {i['peak_rss_mb']:.0f} / {b['peak_rss_mb']:.0f} "
+            f"/ {c['peak_rss_mb']:.0f} / {p['peak_rss_mb']:.0f} |"
+        )
+    out += [
+        "",
+        "One subject: history plus status as of the middle of its history (route functions).",
+        "",
+        "| events | first read (ms) | best of 5 (ms) | peak RSS (MB) |",
+        "|---:|---:|---:|---:|",
+    ]
+    for events, s in r["subject"].items():
+        out.append(
+            f"| {int(events):,} | {s['first_ms']:.0f} | {s['best_ms']:.0f} "
+            f"| {s['peak_rss_mb']:.0f} |"
+        )
+    return out
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -101,8 +137,10 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [*_checks(runs["checks"]), ""]
     if "kafka" in runs:
         lines += [*_kafka(runs["kafka"]), ""]
+    if "ledger-scale" in runs:
+        lines += [*_ledger(runs["ledger-scale"]), ""]
     for name, r in runs.items():
-        if name in ("checks", "kafka"):
+        if name in ("checks", "kafka", "ledger-scale"):
             continue
         lines += [f"## {name}", "", "```json", json.dumps(r, indent=2)[:4000], "```", ""]
     return "\n".join(lines)
@@ -111,9 +149,23 @@ def markdown(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--since", type=float, required=True)
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the runs already in today's file (one benchmark run alone)",
+    )
     args = parser.parse_args()
     date = datetime.now(UTC).strftime("%Y-%m-%d")
-    results = {"date": date, "machine": describe(), "runs": collect(args.since)}
+    runs = collect(args.since)
+    machine = describe()
+    today = RESULTS / f"{date}.json"
+    if args.merge and today.exists():
+        # The day's machine block describes the day's full run; a merged run keeps
+        # its own (the load differs from one run to the next).
+        before = json.loads(today.read_text())
+        runs = {**before["runs"], **{k: {**r, "machine": machine} for k, r in runs.items()}}
+        machine = before["machine"]
+    results = {"date": date, "machine": machine, "runs": runs}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{date}.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / f"{date}.md").write_text(markdown(results))

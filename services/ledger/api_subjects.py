@@ -11,9 +11,11 @@ from services.ledger import store
 from services.ledger.access import concerns, shown, status_for
 from services.ledger.lookup import resolve_subject
 from services.ledger.ports import EventStore
-from services.ledger.replay import fold_recorded, recorded_events, status_at
+from services.ledger.replay import fold_recorded, recorded_events
+from services.ledger.snapshots import Snapshots, state_at
 from services.ledger.verify import verify_chain
 from shared.domain.envelope import utc_now
+from shared.domain.status_view import render_status
 from shared.web.auth import Principal
 from shared.web.deps import CurrentPrincipal, EngineDep
 
@@ -27,6 +29,15 @@ def _event_store(request: Request) -> EventStore:
 
 EventStoreDep = Annotated[EventStore, Depends(_event_store)]
 """The ledger's event store, as wired in bootstrap.py."""
+
+
+def _snapshots(request: Request) -> Snapshots | None:
+    snapshots: Snapshots | None = getattr(request.app.state, "snapshots", None)
+    return snapshots
+
+
+SnapshotsDep = Annotated[Snapshots | None, Depends(_snapshots)]
+"""Fold snapshots of long streams (snapshots.py), as wired in bootstrap.py."""
 
 AsOf = Annotated[
     AwareDatetime | None,
@@ -63,14 +74,15 @@ async def subject_status(
     event_store: EventStoreDep,
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    snapshots: SnapshotsDep = None,
 ) -> dict[str, Any]:
     """The subject's status at `as_of`, as known at `known_at`; any identifier works."""
     now = utc_now()
     async with engine.connect() as conn:
         subject = await resolve_subject(conn, subject_id)
-    events = await event_store.stream(subject)
-    _, status = status_at(events, subject, as_of or now, known_at or now)
-    return status_for(principal, status)
+    as_of, known_at = as_of or now, known_at or now
+    state = await state_at(event_store, subject, as_of, known_at, snapshots)
+    return status_for(principal, render_status(state, as_of, known_at))
 
 
 @router.get("/subjects/{subject_id}/history")

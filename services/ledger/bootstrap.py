@@ -38,6 +38,7 @@ from services.ledger.dashboard.overdue_gauge import refresher
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import CONSUMER, Ingest
 from services.ledger.settings import LedgerSettings
+from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
 from shared.adapters import topics
 from shared.adapters.runtime import ServiceRuntime
@@ -54,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             app, settings, client_id="jsb-ledger", outbox=tables.outbox
         ) as rt:
             app.state.event_store = PostgresEventStore(rt.engine, tables.events)
+            app.state.snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
             ingest = Ingest(
                 settings.topic_suffix, app.state.metrics, FoldCache(settings.fold_cache_subjects)
             )

@@ -45,7 +45,7 @@ class Folded:
 
 
 class FoldCache:
-    def __init__(self, capacity: int = 2000) -> None:
+    def __init__(self, capacity: int = 500) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[str, Folded] = OrderedDict()
         self.hits = 0

@@ -90,8 +90,10 @@ class MemoryEventStore:
             raise
         tx._end(commit=True)
 
-    async def stream(self, stream_id: str) -> list[StoredEvent]:
-        return [e for e in self.events if e.stream == stream_id]
+    async def stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        return [
+            e for e in self.events if e.stream == stream_id and e.stream_version > after_version
+        ]
 
     async def after(self, position: int, limit: int) -> list[StoredEvent]:
         return [e for e in self.events if e.position > position][:limit]

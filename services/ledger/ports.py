@@ -23,8 +23,8 @@ class EventAppender(Protocol):
 
 
 class EventStore(Transactions[EventAppender], Protocol):
-    async def stream(self, stream_id: str) -> list[StoredEvent]:
-        """One stream's committed events, in stream order."""
+    async def stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        """One stream's committed events after `after_version`, in stream order."""
 
     async def after(self, position: int, limit: int) -> list[StoredEvent]:
         """Committed events after `position`, in global order."""

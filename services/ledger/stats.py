@@ -18,6 +18,17 @@ def _within(start: Any, until: Any, now: datetime) -> ColumnElement[bool]:
     return and_(start.is_not(None), start <= now, or_(until.is_(None), until > now))
 
 
+def joint_sanction_in_force(now: datetime) -> ColumnElement[bool]:
+    """A designation in force now that makes its subject a joint-sanction target: the
+    domain's `joint_sanction` of the designation (its level at or above the list type's
+    `joint_sanction_from`). Polarity alone would count record-only and lower tiers."""
+    d = tables.designations
+    return and_(
+        _within(d.c.in_force_from, d.c.in_force_until, now),
+        d.c.view["joint_sanction"].as_boolean().is_(True),
+    )
+
+
 def _task_columns(now: datetime) -> list[Any]:
     t = tables.tasks
     seconds = func.greatest(
@@ -85,7 +96,7 @@ async def overview(conn: AsyncConnection, now: datetime, department: str | None)
                 func.count().filter(in_force).label("in_force"),
                 func.count(func.distinct(d.c.subject_id)).label("subjects"),
                 func.count(func.distinct(d.c.subject_id))
-                .filter(and_(in_force, d.c.polarity == "sanction"))
+                .filter(joint_sanction_in_force(now))
                 .label("sanctioned"),
             ).where(ours)
         )

@@ -38,6 +38,14 @@ class EventStoreContract:
         assert positions == sorted(positions)
         assert len(set(positions)) == 3
 
+    async def test_a_stream_is_read_after_a_version(self, store: EventStore) -> None:
+        a = subject()
+        async with store.begin() as tx:
+            await tx.append([(envelope(a), None) for _ in range(4)])
+        whole = await store.stream(a)
+        assert await store.stream(a, after_version=2) == whole[2:]
+        assert await store.stream(a, after_version=4) == []
+
     async def test_an_event_id_is_appended_once(self, store: EventStore) -> None:
         env = envelope(subject())
         async with store.begin() as tx:

@@ -229,3 +229,29 @@ async def test_the_change_feed_pages_past_ten_thousand(led: Ledger) -> None:
     assert seen == sorted(set(seen))
     r = await _call(led, "/v1/changes", "auditor", limit=5001)
     assert r.status_code == 422
+
+
+async def test_subjects_under_sanction_count_joint_sanctions_only(led: Ledger) -> None:
+    """The tile and the overview count subjects with a joint sanction in force, not
+    every subject on a list of sanction polarity: a listing below the list type's
+    `joint_sanction_from` (market.abnormal-operation at `minor`: a record, the
+    cross-check leaves incentives alone) is no sanction target (review issue 7)."""
+
+    async def counts() -> tuple[int, int]:
+        tiles = await led.get("/v1/stats/tiles", as_="ops")
+        overview = await led.get("/v1/stats/overview", as_="ops")
+        return tiles["subjects_under_sanction"], overview["subjects"]["under_sanction_in_force"]
+
+    at = datetime.now(UTC) - timedelta(days=1)
+    before = await counts()
+    minor = Script(new_uscc()).issue(list_type="market.abnormal-operation", level="minor", at=at)
+    assert minor.data["joint_sanction"] is False
+    await led.producer.send([minor])
+    await led.wait_caught_up()
+    assert await counts() == before
+    serious = Script(new_uscc()).issue(
+        list_type="market.abnormal-operation", level="serious", at=at
+    )
+    await led.producer.send([serious])
+    await led.wait_caught_up()
+    assert await counts() == (before[0] + 1, before[1] + 1)

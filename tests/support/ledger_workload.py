@@ -93,24 +93,29 @@ def records(
         partition = zlib.crc32(env.subject.encode()) % partitions
         offset = next_offset.get((topic, partition), 0)
         next_offset[(topic, partition)] = offset + 1
-        value = env.to_json_bytes()
-        key = env.subject.encode()
         out.append(
-            ConsumerRecord(
-                topic=topic,
-                partition=partition,
-                offset=offset,
-                timestamp=0,
-                timestamp_type=0,
-                key=key,
-                value=value,
-                checksum=None,
-                serialized_key_size=len(key),
-                serialized_value_size=len(value),
-                headers=(),
-            )
+            consumer_record(topic, partition, offset, env.subject.encode(), env.to_json_bytes())
         )
     return out
+
+
+def consumer_record(
+    topic: str, partition: int, offset: int, key: bytes, value: bytes
+) -> ConsumerRecord:
+    """A record as aiokafka's consumer hands it over."""
+    return ConsumerRecord(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        headers=(),
+    )
 
 
 def batches(items: Sequence[ConsumerRecord], size: int) -> Iterator[Sequence[ConsumerRecord]]:

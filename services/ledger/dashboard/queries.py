@@ -15,12 +15,11 @@ from sqlalchemy import ColumnElement, Date, and_, any_, cast, func, literal, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import tables
-from services.ledger.stats import _concerning_tasks, _within
+from services.ledger.stats import _concerning_tasks, _within, joint_sanction_in_force
 from shared.adapters.topics import DEADLETTER
 from shared.domain.china_time import china_date, start_of_china_day
 
 INTERCEPTED = "jsb.feedback.intercepted"
-SANCTION = "sanction"
 
 
 def _ours(department: str | None) -> ColumnElement[bool]:
@@ -54,7 +53,7 @@ async def tiles(conn: AsyncConnection, now: datetime, department: str | None) ->
         await conn.execute(
             select(
                 func.count(func.distinct(d.c.subject_id))
-                .filter(and_(in_force, d.c.polarity == SANCTION))
+                .filter(joint_sanction_in_force(now))
                 .label("sanctioned"),
                 func.count().filter(in_force).label("in_force"),
                 func.count().filter(open_objection).label("objections_pending"),

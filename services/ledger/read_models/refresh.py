@@ -113,7 +113,7 @@ def _evolve(subject: str, base: Folded, events: Sequence[store.StoredEvent]) -> 
 
 
 async def rebuild(
-    conn: AsyncConnection, progress: Progress | None = None, chunk_subjects: int = 500
+    conn: AsyncConnection, progress: Progress | None = None, chunk_subjects: int = 100
 ) -> tuple[int, int]:
     """Drop every projection row and project every stream again, in the caller's
     transaction. Returns (events, subjects).

@@ -1,0 +1,282 @@
+"""The phases of the ledger bench (tests/bench/test_ledger_scale_bench.py), each run
+in a process of its own so that its peak RSS is its own:
+
+    python -m bench.ledger_phases copy    RECORDS SCHEMA   # raw COPY of the rows (baseline)
+    python -m bench.ledger_phases peer    RECORDS SCHEMA   # eventsourcing's Postgres recorder
+    python -m bench.ledger_phases ingest  RECORDS SCHEMA   # the ledger's Ingest handler
+    python -m bench.ledger_phases rebuild -       SCHEMA   # jsb ledger rebuild's code
+    python -m bench.ledger_phases subject EVENTS  SCHEMA   # one subject: history + as-of
+
+Each prints one JSON line: seconds, events, peak RSS (MB), and what else it measured.
+SCHEMA is a migrated ledger schema for ingest/rebuild/subject, an empty one for the
+baselines. Database URLs from the environment, as the tests find them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bench.ledger_records import read
+from bench.ledger_subject import one_subject, subject_reads
+from bench.servers import peak_rss_mb
+from services.ledger import tables
+from services.ledger.fold_cache import FoldCache
+from services.ledger.ingest import Ingest
+from services.ledger.read_models import refresh
+from services.ledger.settings import LedgerSettings
+from services.ledger.snapshots import Snapshots
+from services.ledger.store import COPY_COLUMNS
+from shared.adapters import topics
+from shared.adapters.consumer import next_offsets, store_offsets
+from shared.adapters.db import make_engine
+from tests.support.infra import discover
+
+BATCH = LedgerSettings().batch_size
+
+
+def _urls() -> tuple[str, str]:
+    with discover() as infra:
+        return infra.database_url, infra.admin_url
+
+
+@dataclass(frozen=True, slots=True)
+class Numbered:
+    """A record as a baseline stores it: its envelope's fields, its stream version and
+    a chain of SHA-256 hashes (computed outside the clock)."""
+
+    record: ConsumerRecord
+    doc: dict[str, Any]
+    version: int
+    prev_hash: str
+    hash: str
+
+
+def numbered(records: Path) -> Iterator[list[Numbered]]:
+    heads: dict[str, tuple[int, str]] = {}
+    for part in read(records, BATCH):
+        out = []
+        for r in part:
+            doc = json.loads(r.value)
+            version, prev = heads.get(doc["subject"], (0, "0" * 64))
+            digest = hashlib.sha256(prev.encode() + r.value).hexdigest()
+            heads[doc["subject"]] = (version + 1, digest)
+            out.append(Numbered(r, doc, version + 1, prev, digest))
+        yield out
+
+
+async def raw_copy(records: Path, schema: str) -> dict[str, Any]:
+    """The rows the ledger stores (ids, stream versions, chain hashes, the payload as
+    JSONB), prepared outside the clock, COPYed batch by batch into a plain table with
+    no index, one transaction per batch: the database's own limit for these rows."""
+    from datetime import datetime
+
+    _, admin = _urls()
+    engine = make_engine(admin, schema=schema)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "CREATE TABLE copy_events (position bigint GENERATED ALWAYS AS IDENTITY,"
+                " event_id uuid, stream text, stream_version int, type text,"
+                " schema_version int, effective_at timestamptz,"
+                " recorded_at timestamptz DEFAULT clock_timestamp(), source_topic text,"
+                " source_partition int, source_offset bigint, payload jsonb,"
+                " prev_hash text, hash text)"
+            )
+        )
+    timed = 0.0
+    n = 0
+    for part in numbered(records):
+        rows = [
+            (
+                UUID(e.doc["id"]),
+                e.doc["subject"],
+                e.version,
+                e.doc["type"],
+                1,
+                datetime.fromisoformat(e.doc["time"]),
+                e.record.topic,
+                e.record.partition,
+                e.record.offset,
+                e.record.value.decode(),
+                e.prev_hash,
+                e.hash,
+            )
+            for e in part
+        ]
+        started = time.perf_counter()
+        async with engine.begin() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.copy_records_to_table("copy_events", records=rows, columns=COPY_COLUMNS)
+        timed += time.perf_counter() - started
+        n += len(rows)
+    await engine.dispose()
+    return {"seconds": round(timed, 3), "events": n}
+
+
+def peer(records: Path, schema: str) -> dict[str, Any]:
+    """eventsourcing's `PostgresApplicationRecorder.insert_events` (one transaction
+    per call: LOCK TABLE, INSERT ... unnest, RETURNING notification ids), with the
+    same events as `StoredEvent`s (originator = subject, version per subject, topic =
+    type, state = the record's bytes) prepared outside the clock, same batches."""
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+    _, admin = _urls()
+    url = make_url(admin)
+    datastore = PostgresDatastore(
+        dbname=url.database or "",
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "",
+        password=url.password or "",
+        schema=schema,
+        originator_id_type="text",
+    )
+    recorder = PostgresApplicationRecorder(datastore, events_table_name="peer_events")
+    recorder.create_table()
+    timed = 0.0
+    n = 0
+    for part in numbered(records):
+        batch = [
+            StoredEvent(e.doc["subject"], e.version, e.doc["type"], e.record.value) for e in part
+        ]
+        started = time.perf_counter()
+        recorder.insert_events(batch)
+        timed += time.perf_counter() - started
+        n += len(batch)
+    datastore.close()
+    return {"seconds": round(timed, 3), "events": n}
+
+
+async def ingest(records: Path, schema: str) -> dict[str, Any]:
+    """The ledger's ingest as its lanes run it: per batch, one transaction with the
+    `Ingest` handler (decode, append, projections, status messages) and the stored
+    offsets; the designations' and the feedback's batches taking turns. The collector
+    tuned as the service tunes it (bootstrap.py)."""
+    settings = LedgerSettings()
+    database, _ = _urls()
+    if settings.gc_threshold:
+        gc.set_threshold(settings.gc_threshold, *gc.get_threshold()[1:])
+    engine = make_engine(database, schema=schema)
+    handler = Ingest(cache=FoldCache(settings.fold_cache_subjects))
+    started = time.perf_counter()
+    for part in lanes(records):
+        async with engine.begin() as conn:
+            await handler(conn, part)
+            await store_offsets(conn, tables.consumer_offsets, "bench", next_offsets(part))
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return {
+        "seconds": round(elapsed, 3),
+        "events": handler.appended,
+        "subject_refreshes": handler.refreshed,
+        "share_per_step": {k: round(v / elapsed, 3) for k, v in handler.seconds.items()},
+        "fold_cache_hits": handler.cache.hits,
+        "fold_cache_misses": handler.cache.misses,
+        "fold_cache_entries": len(handler.cache),
+    }
+
+
+def lanes(records: Path) -> Iterator[list[ConsumerRecord]]:
+    """The batches as the service's two lanes apply them (bootstrap.py): one lane per
+    topic, each with its own batches, taking turns at the append lock."""
+    turns = [read(records, BATCH, topic) for topic in (topics.DESIGNATIONS, topics.FEEDBACK)]
+    while turns:
+        for lane in list(turns):
+            part = next(lane, None)
+            if part is None:
+                turns.remove(lane)
+            else:
+                yield part
+
+
+async def rebuild(schema: str) -> dict[str, Any]:
+    """`jsb ledger rebuild`'s work: every projection row dropped and projected again
+    from the store, in one transaction."""
+    database, _ = _urls()
+    engine = make_engine(database, schema=schema)
+    started = time.perf_counter()
+    async with engine.begin() as conn:
+        events, subjects = await refresh.rebuild(conn)
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return {"seconds": round(elapsed, 3), "events": events, "subjects": subjects}
+
+
+async def subject(events: int, schema: str) -> dict[str, Any]:
+    """One subject with `events` events, ingested through `Ingest`, then its history
+    and its status as of now and as of the middle of its history, as the routes of
+    api_subjects.py compute them (first call, and the best of five)."""
+    database, _ = _urls()
+    engine = make_engine(database, schema=schema)
+    envelopes = one_subject(events)
+    handler = Ingest(cache=FoldCache(LedgerSettings().fold_cache_subjects))
+    from tests.support.ledger_workload import batches, records
+
+    for part in batches(records(envelopes), BATCH):
+        async with engine.begin() as conn:
+            await handler(conn, part)
+    middle = envelopes[len(envelopes) // 2].time + timedelta(minutes=1)
+    settings = LedgerSettings()
+    snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
+    reads: Callable[[], Awaitable[int]] = lambda: subject_reads(  # noqa: E731
+        engine, envelopes[0].subject, middle, snapshots
+    )
+    first = await _timed(reads)
+    best = min([await _timed(reads) for _ in range(5)])
+    await engine.dispose()
+    return {
+        "events": handler.appended,
+        "first_ms": round(first * 1000, 1),
+        "best_ms": round(best * 1000, 1),
+    }
+
+
+async def _timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    started = time.perf_counter()
+    await fn()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("phase", choices=["copy", "peer", "ingest", "rebuild", "subject"])
+    parser.add_argument("source")
+    parser.add_argument("schema")
+    args = parser.parse_args()
+    if args.phase == "copy":
+        out = asyncio.run(raw_copy(Path(args.source), args.schema))
+    elif args.phase == "peer":
+        out = peer(Path(args.source), args.schema)
+    elif args.phase == "ingest":
+        out = asyncio.run(ingest(Path(args.source), args.schema))
+    elif args.phase == "rebuild":
+        out = asyncio.run(rebuild(args.schema))
+    else:
+        out = asyncio.run(subject(int(args.source), args.schema))
+    # VmHWM, not getrusage's ru_maxrss: that one keeps the forking parent's peak
+    # across exec (the bench's own process, which generated the records).
+    out["peak_rss_mb"] = round(peak_rss_mb(os.getpid()), 1)
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
