@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.responder import store, tables
+from services.responder.fold_memo import Folded, FoldMemo
 from services.responder.folds import SubjectFolds
 from services.responder.hosting import Hosting
 from services.responder.metrics import ResponderMetrics
@@ -46,6 +47,8 @@ class Context:
     suffix: str = ""
     batch: int = 200
     metrics: ResponderMetrics | None = None
+    memo: FoldMemo = field(default_factory=FoldMemo)
+    """Subjects' folds shared by the departments' passes (fold_memo.py)."""
 
 
 async def advance(engine: AsyncEngine, department: str, ctx: Context) -> bool:
@@ -72,10 +75,13 @@ async def _pass(conn: AsyncConnection, department: str, ctx: Context) -> tuple[i
     cursor = await store.lock_department(conn, department)
     rows = await store.deliveries_after(conn, department, cursor, ctx.batch)
     end = rows[-1].position if rows else cursor
-    folds = SubjectFolds(await store.subject_events(conn, {r.subject_id for r in rows}, up_to=end))
+    # Taken once: another lane may evict entries while this pass awaits.
+    known = {(r.subject_id, r.position): ctx.memo.get(r.subject_id, r.position) for r in rows}
+    unknown = {s for (s, _), folded in known.items() if folded is None}
+    folds = SubjectFolds(await store.subject_events(conn, unknown, up_to=end))
     book = TaskBook()
     await book.load(conn, department, {r.designation_id for r in rows})
-    work = _Work(conn, department, ctx, book, TaskWrites())
+    work = _Work(conn, department, ctx, book, TaskWrites(), known)
     out: list[Emitted] = []
     for row in rows:
         out.extend(await _apply_delivery(work, row, folds))
@@ -106,6 +112,8 @@ class _Work:
     ctx: Context
     book: TaskBook
     writes: TaskWrites
+    known: dict[tuple[str, int], Folded | None]
+    """The memo's folds of the pass's deliveries, as found at its start."""
 
 
 async def _guarded(
@@ -127,7 +135,11 @@ async def _apply_delivery(work: _Work, row: Row[Any], folds: SubjectFolds) -> li
     def attempt() -> list[Emitted]:
         cause = Envelope.model_validate(row.envelope)
         correlation_id.set(cause.correlationid or str(cause.id))
-        state, latest = folds.up_to(row.subject_id, row.position)
+        folded = work.known.get((row.subject_id, row.position))
+        if folded is None:
+            folded = folds.up_to(row.subject_id, row.position)
+            work.ctx.memo.put(row.subject_id, row.position, folded)
+        state, latest = folded
         as_of = max(latest or cause.time, cause.time)
         return apply(work, state, row.designation_id, as_of, cause)
 

@@ -131,7 +131,8 @@ def test_court_lists_through_the_whole_pipeline(
     results: dict[str, Any] = {"sizes": {}, "load_average_start": os.getloadavg()}
     largest = max(SIZES)
     for k, n in enumerate(SIZES):
-        with own_stack(infra, tmp_path_factory.mktemp(f"pipeline{n}")) as stack:
+        workdir = tmp_path_factory.mktemp(f"pipeline{n}")
+        with own_stack(infra, workdir, ready_timeout_s=240) as stack:
             spies = []
             if PROFILE_DIR and n == largest:
                 Path(PROFILE_DIR).mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ DEBTORS = 60
 
 @pytest.fixture(scope="module")
 def kill_stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with own_stack(infra, tmp_path_factory.mktemp("batchkill")) as running:
+    with own_stack(infra, tmp_path_factory.mktemp("batchkill"), ready_timeout_s=240) as running:
         yield running
 
 
