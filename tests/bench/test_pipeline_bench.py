@@ -42,7 +42,7 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.bench
 
-SIZES = tuple(int(s) for s in os.environ.get("JSB_BENCH_PIPELINE_SIZES", "1000,10000").split(","))
+SIZES = tuple(int(s) for s in os.environ.get("JSB_BENCH_PIPELINE_SIZES", "100,1000").split(","))
 PROFILE_DIR = os.environ.get("JSB_BENCH_PIPELINE_PROFILE")
 PACED_S = float(os.environ.get("JSB_BENCH_PIPELINE_PACED_S", "40"))
 """How long the paced run offers its load (at half the rate just measured)."""
