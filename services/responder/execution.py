@@ -86,7 +86,8 @@ async def _pass(conn: AsyncConnection, department: str, ctx: Context) -> tuple[i
     for row in rows:
         out.extend(await _apply_delivery(work, row, folds))
     # The clock's turn comes after the events: a task an event has just ended no
-    # longer waits for it.
+    # longer waits for it — so the events' rows are written before `due` reads wake_at.
+    await work.writes.flush(conn)
     now = utc_now()
     due = await store.due(conn, department, now)
     if not rows and not due:
@@ -96,7 +97,7 @@ async def _pass(conn: AsyncConnection, department: str, ctx: Context) -> tuple[i
     await book.load(conn, department, {d for _, d in due})
     for subject_id, designation_id in due:
         out.extend(await _apply_clock(work, subject_id, designation_id, end, now, folds))
-    await work.writes.flush(conn)  # one statement per shape for the pass's tasks
+    await work.writes.flush(conn)  # the clock's rows
     await enqueue(conn, tables.outbox, [e.message for e in out])
     if rows:
         await store.move_department(conn, department, end)

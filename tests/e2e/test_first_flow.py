@@ -64,7 +64,10 @@ def designate_and_follow(stack: Stack) -> Flow:
         events: list[dict[str, Any]] = r.json()["events"]
         return events
 
-    events = until(history, lambda ev: len(ev) >= 1 + len(tasks), timeout_s=60)
+    def reported(ev: list[dict[str, Any]]) -> int:  # single events and batch items
+        return sum(1 for e in ev for _ in reports(e["type"], e["event"]["data"]))
+
+    events = until(history, lambda ev: reported(ev) >= len(tasks), timeout_s=60)
     return Flow(subject, created, tasks, events)
 
 

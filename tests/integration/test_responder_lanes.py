@@ -159,6 +159,39 @@ async def test_the_clock_lifts_at_the_end_without_any_event(harness: Harness) ->
     assert await harness.feedback() == counts
 
 
+async def test_an_event_and_the_clock_in_one_pass_leave_the_events_mark(
+    harness: Harness,
+) -> None:
+    """A pass whose delivery ends a task that the clock also finds due: the event's
+    rows are written before the clock reads `wake_at`, so the clock does not take the
+    task up again (found with the pass's writes gathered to its end)."""
+    subject = Subject(new_uscc())
+    ends = datetime.now(UTC) + timedelta(seconds=3)
+    envelopes = run(
+        subject,
+        issue_command(
+            subject.subject_id, TAX, "tax", measures=(PROCUREMENT,), effective_until=ends
+        ),
+    )
+    await harness.feed(envelopes)
+    await harness.drain()
+    await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.2)
+    did = envelopes[0].data["designation_id"]
+    revoke = RevokeDesignation(
+        department="tax", at=ends - timedelta(seconds=1), designation_id=did, reason="wrong"
+    )
+    await harness.feed(run(subject, revoke))
+    await harness.advance("mof")  # the revocation and the due clock, in one pass
+    (task,) = await harness.tasks("mof")
+    assert (task.state, task.wake_at, task.last_event_type) == (
+        "lifted",
+        None,
+        "jsb.designation.revoked",
+    )
+    counts = await harness.feedback()
+    assert counts[(str(did), PROCUREMENT, "mof", "lifted")] == 1
+
+
 async def test_objection_suspends_pending_and_executed_tasks_and_rejection_resumes(
     infra: Infra, schema_suffix: str
 ) -> None:
