@@ -133,9 +133,9 @@ async def test_two_instances_of_one_department_apply_each_event_once(
     assert set(counts.values()) == {1}
 
 
-async def test_the_clock_lifts_at_the_end_without_any_event(harness: Harness) -> None:
+async def _expiring(harness: Harness, ends: datetime) -> tuple[Subject, list]:  # type: ignore[type-arg]
+    """A tax designation with one measure (mof's) ending at `ends`, applied."""
     subject = Subject(new_uscc())
-    ends = datetime.now(UTC) + timedelta(seconds=6)  # time enough for a loaded machine
     envelopes = run(
         subject,
         issue_command(
@@ -144,6 +144,12 @@ async def test_the_clock_lifts_at_the_end_without_any_event(harness: Harness) ->
     )
     await harness.feed(envelopes)
     await harness.drain()
+    return subject, envelopes
+
+
+async def test_the_clock_lifts_at_the_end_without_any_event(harness: Harness) -> None:
+    ends = datetime.now(UTC) + timedelta(seconds=6)  # time enough for a loaded machine
+    _, envelopes = await _expiring(harness, ends)
     (task,) = await harness.tasks("mof")
     assert (task.state, task.wake_at) == ("executed", ends)
     assert not await harness.advance("mof")  # nothing due yet
@@ -165,16 +171,8 @@ async def test_an_event_and_the_clock_in_one_pass_leave_the_events_mark(
     """A pass whose delivery ends a task that the clock also finds due: the event's
     rows are written before the clock reads `wake_at`, so the clock does not take the
     task up again (found with the pass's writes gathered to its end)."""
-    subject = Subject(new_uscc())
     ends = datetime.now(UTC) + timedelta(seconds=3)
-    envelopes = run(
-        subject,
-        issue_command(
-            subject.subject_id, TAX, "tax", measures=(PROCUREMENT,), effective_until=ends
-        ),
-    )
-    await harness.feed(envelopes)
-    await harness.drain()
+    subject, envelopes = await _expiring(harness, ends)
     await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.2)
     did = envelopes[0].data["designation_id"]
     revoke = RevokeDesignation(
