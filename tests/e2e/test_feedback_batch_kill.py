@@ -88,7 +88,8 @@ def test_a_responder_killed_mid_batched_flush_reports_every_task_once(
         at_kill = asyncio.run(_responder_feedback_rows(url, suffix))
     finally:
         sender.join()
-    stack.services["responder"].start()
+    stack.services["responder"].start(wait=False)
+    stack.services["responder"].wait_ready(timeout_s=240)  # catching up, on a loaded machine
 
     done, _ = pipeline.wait_done(url, suffix, timeout_s=600)
     assert done.done, done
