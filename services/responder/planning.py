@@ -1,6 +1,7 @@
 """Pure: what one lifecycle event (or the clock) does to a department's tasks of one
-designation — each task's next state and row values, and the feedback to report.
-No I/O: the writer (execution.py) applies the plan in the pass's transaction."""
+designation — each task's next state and row values, and the feedback to report
+(one item per transition; `Plan.feedback` puts them in one message). No I/O: the
+writer (execution.py) applies the plan in the pass's transaction."""
 
 from __future__ import annotations
 
@@ -10,30 +11,56 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from services.responder.feedback import task_feedback
+from services.responder.feedback import reported
 from services.responder.hosting import Hosting
 from services.responder.taskbook import Known, new_task
 from services.responder.transitions import OPEN, TaskState, note_for, phase_of, step, wake_at
 from shared.adapters.outbox import OutboxMessage
 from shared.domain.envelope import Envelope
+from shared.domain.feedback_events import ReportedMeasure
 from shared.domain.fold_state import DesignationRecord
 
 CLOCK = "clock"
 """`last_event_type` of a task the clock alone re-evaluated."""
 
-Emitted = tuple[str, OutboxMessage]
-"""(feedback kind or `dead_letter`, the outbox message)."""
+
+@dataclass(frozen=True)
+class Emitted:
+    kinds: tuple[str, ...]
+    """The feedback kinds the message reports (one per item), or (`dead_letter`,)."""
+    message: OutboxMessage
 
 
 @dataclass
 class Plan:
+    subject_id: str
+    designation_id: UUID
+    department: str
+    cause: Envelope | None
     inserts: list[dict[str, Any]] = field(default_factory=list)
     """Rows of the new tasks."""
     updates: list[tuple[UUID, dict[str, Any]]] = field(default_factory=list)
     """(task id, the columns to set) of existing tasks."""
     known: dict[str, Known] = field(default_factory=dict)
     """Per measure, the task as the plan leaves it."""
-    emitted: list[Emitted] = field(default_factory=list)
+    reports: list[ReportedMeasure] = field(default_factory=list)
+    """The transitions to report, in measure order (a measure may report two:
+    resumed, then executed)."""
+
+    def feedback(self, suffix: str = "") -> list[Emitted]:
+        """The reports as outbox messages: none, one single event, or one
+        `measures_reported` event with an item per transition (same cause)."""
+        if not self.reports:
+            return []
+        message = reported(
+            self.reports,
+            subject_id=self.subject_id,
+            designation_id=self.designation_id,
+            department=self.department,
+            cause=self.cause,
+            suffix=suffix,
+        )
+        return [Emitted(tuple(r.outcome for r in self.reports), message)]
 
 
 def plan(
@@ -45,13 +72,12 @@ def plan(
     as_of: datetime,
     cause: Envelope | None,
     now: datetime,
-    suffix: str = "",
 ) -> Plan:
     """Bring the department's tasks of `record` to what the fold says at `as_of`
     (`cause`: the lifecycle event applied; None when the clock alone re-evaluates).
-    One feedback event per transition, in measure order."""
-    out = Plan()
+    One report per transition, in measure order."""
     designation_id = record.designation_id
+    out = Plan(record.data.subject_id, designation_id, department, cause)
     specs = {t.measure: t for t in record.data.tasks if t.department == department}
     for measure in sorted(specs.keys() | existing.keys()):
         row = existing.get(measure)
@@ -85,19 +111,11 @@ def plan(
         else:
             out.updates.append((row.task_id, values))
             out.known[measure] = Known(row.task_id, mode, values["state"], values["resume_to"])
-        out.emitted.extend(
-            (
-                kind,
-                task_feedback(
-                    kind,
-                    subject_id=record.data.subject_id,
-                    designation_id=designation_id,
-                    measure=measure,
-                    department=department,
-                    note=note_for(kind, record, department, measure, as_of, mode),
-                    cause=cause,
-                    suffix=suffix,
-                ),
+        out.reports.extend(
+            ReportedMeasure(
+                measure=measure,
+                outcome=kind,
+                note=note_for(kind, record, department, measure, as_of, mode),
             )
             for kind in nxt.reports
         )

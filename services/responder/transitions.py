@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.responder.settings import ExecutionMode
+from shared.domain.feedback_events import Outcome
 from shared.domain.fold_state import DesignationRecord, DesignationState
 
 
@@ -44,7 +45,7 @@ OPEN = frozenset({TaskState.PENDING, TaskState.EXECUTED, TaskState.SUSPENDED})
 class Step:
     state: TaskState
     resume_to: TaskState | None
-    reports: tuple[str, ...]
+    reports: tuple[Outcome, ...]
     """Feedback kinds to report, in order (`executed`, `suspended`, `resumed`, `lifted`)."""
 
 

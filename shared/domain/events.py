@@ -28,6 +28,7 @@ from shared.domain.event_base import (
     TaskSpec,
 )
 from shared.domain.feedback_events import (
+    BATCHED_FEEDBACK_EVENTS,
     FEEDBACK_EVENTS,
     FeedbackEvent,
     MeasureExecuted,
@@ -35,7 +36,9 @@ from shared.domain.feedback_events import (
     MeasureLifted,
     MeasureNotApplicable,
     MeasureResumed,
+    MeasuresReported,
     MeasureSuspended,
+    ReportedMeasure,
     SubjectIntercepted,
 )
 from shared.domain.lifecycle_events import (
@@ -59,6 +62,7 @@ from shared.domain.upcasting import MissingUpcaster, upcast
 from shared.domain.wire import PoisonMessage, parse_event
 
 __all__ = [
+    "BATCHED_FEEDBACK_EVENTS",
     "EVENT_TYPES",
     "FEEDBACK_EVENTS",
     "LIFECYCLE_EVENTS",
@@ -83,6 +87,7 @@ __all__ = [
     "MeasureNotApplicable",
     "MeasureResumed",
     "MeasureSuspended",
+    "MeasuresReported",
     "ObjectionFiled",
     "ObjectionOutcome",
     "ObjectionReminder",
@@ -94,6 +99,7 @@ __all__ = [
     "ReminderStage",
     "RepairGranted",
     "RepairRefused",
+    "ReportedMeasure",
     "SubjectIntercepted",
     "TaskSpec",
     "UnknownEventType",
@@ -104,7 +110,7 @@ __all__ = [
 ]
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    model.TYPE: model for model in (*LIFECYCLE_EVENTS, *FEEDBACK_EVENTS)
+    model.TYPE: model for model in (*LIFECYCLE_EVENTS, *FEEDBACK_EVENTS, *BATCHED_FEEDBACK_EVENTS)
 }
 """The registry: event type → the model of its current version."""
 

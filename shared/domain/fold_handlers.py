@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from functools import singledispatch
+from uuid import UUID
 
 from shared.domain.envelope import Envelope
 from shared.domain.event_base import DomainEvent, FieldChange
@@ -20,8 +22,10 @@ from shared.domain.feedback_events import (
     MeasureLifted,
     MeasureNotApplicable,
     MeasureResumed,
+    MeasuresReported,
     MeasureSuspended,
     SubjectIntercepted,
+    item_event_id,
 )
 from shared.domain.fold_state import (
     Amendment,
@@ -252,19 +256,37 @@ _REPORTED: dict[type[FeedbackEvent], TaskState] = {
 
 @apply.register
 def _feedback(event: FeedbackEvent, state: SubjectState, envelope: Envelope) -> SubjectState:
+    return _report(state, event, envelope.id, envelope.time)
+
+
+@apply.register
+def _measures_reported(
+    event: MeasuresReported, state: SubjectState, envelope: Envelope
+) -> SubjectState:
+    """Item by item, exactly as the single events the items stand for."""
+    for index, single in enumerate(event.singles()):
+        state = _report(state, single, item_event_id(envelope.id, index), envelope.time)
+    return state
+
+
+def _report(
+    state: SubjectState, event: FeedbackEvent, event_id: UUID, at: datetime
+) -> SubjectState:
     key = (event.designation_id, event.measure, event.department)
-    return state.with_feedback(key, _reported(state.task_feedback(key), event, envelope))
+    return state.with_feedback(key, _reported(state.task_feedback(key), event, event_id, at))
 
 
-def _reported(current: TaskFeedback, event: FeedbackEvent, envelope: Envelope) -> TaskFeedback:
+def _reported(
+    current: TaskFeedback, event: FeedbackEvent, event_id: UUID, at: datetime
+) -> TaskFeedback:
     if isinstance(event, SubjectIntercepted):
         last = current.last_intercepted_at
         return replace(
             current,
             interceptions=current.interceptions + 1,
-            last_intercepted_at=envelope.time if last is None else max(last, envelope.time),
+            last_intercepted_at=at if last is None else max(last, at),
         )
-    entry = FeedbackEntry(envelope.id, event.TYPE.rsplit(".", 1)[1], envelope.time, event.note)
+    entry = FeedbackEntry(event_id, event.TYPE.rsplit(".", 1)[1], at, event.note)
     history = (*current.history, entry)
     if isinstance(event, MeasureResumed):  # back to what it was before the suspension
         return replace(current, state=current.before_suspension, history=history)

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.kafka_perf import consumer_perf, producer_perf, tools_resolved
 from bench.servers import peak_rss_mb
 from shared.adapters import kafka_admin
 from shared.adapters.kafka_clients import make_consumer, make_producer
-from shared.adapters.settings import LOCAL_DIR, PROJECT_ROOT
 from shared.adapters.topics import TopicSpec
 from tests.bench.report import record
 from tests.support.infra import Infra, unique
@@ -35,59 +32,6 @@ pytestmark = pytest.mark.bench
 
 SIZES = tuple(int(s) for s in os.environ.get("JSB_BENCH_KAFKA_RECORDS", "20000,200000").split(","))
 RECORD_BYTES = 700
-LIBS = Path(os.environ.get("JSB_LOCAL_DIR", LOCAL_DIR)) / "kafka" / "libs"
-
-
-def _java(main: str, *args: str) -> tuple[str, float]:
-    """Run a Kafka tool; its output and its peak RSS (MB, from GNU time)."""
-    log4j = PROJECT_ROOT / "deploy" / "kafka" / "log4j2.yaml"
-    cmd = ["/usr/bin/time", "-f", "maxrss_kb=%M", "java", "-Xmx512m", "-cp", f"{LIBS}/*"]
-    cmd += [f"-Dlog4j2.configurationFile={log4j}", main, *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True)
-    rss = re.search(r"maxrss_kb=(\d+)", out.stderr)
-    return out.stdout, int(rss.group(1)) / 1024 if rss else 0.0
-
-
-def _producer_perf(bootstrap: str, topic: str, n: int) -> dict[str, Any]:
-    out, rss = _java(
-        "org.apache.kafka.tools.ProducerPerformance",
-        *("--topic", topic, "--num-records", str(n), "--record-size", str(RECORD_BYTES)),
-        *("--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}"),
-        *("acks=all", "enable.idempotence=true", "linger.ms=5"),
-    )
-    last = [line for line in out.splitlines() if "records sent" in line][-1]
-    m = re.search(r"([\d.]+) records/sec.*?([\d.]+) ms avg latency.*?([\d.]+) ms max", last)
-    assert m is not None, out
-    p99 = re.search(r"([\d.]+) ms 99th", last)
-    return {
-        "records_per_s": float(m.group(1)),
-        "avg_latency_ms": float(m.group(2)),
-        "p99_latency_ms": float(p99.group(1)) if p99 else None,
-        "peak_rss_mb": round(rss, 1),
-    }
-
-
-def _consumer_perf(bootstrap: str, topic: str, n: int) -> dict[str, Any]:
-    out, rss = _java(
-        "org.apache.kafka.tools.ConsumerPerformance",
-        *("--bootstrap-server", bootstrap, "--topic", topic, "--messages", str(n)),
-        *("--group", unique("perf"), "--timeout", "60000"),
-    )
-    # start.time, end.time, MB, MB.sec, nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms,
-    # fetch.MB.sec, fetch.nMsg.sec (fetch.*: without the group join, as measured below)
-    rows = [
-        [v.strip() for v in line.split(",")]
-        for line in out.splitlines()
-        if re.match(r"^\d{4}-\d\d-\d\d \S+, \d{4}-", line)
-    ]
-    assert rows, out
-    values = rows[-1]
-    return {
-        "records_per_s": float(values[9]),
-        "records_per_s_with_group_join": float(values[5]),
-        "records": int(float(values[4])),
-        "peak_rss_mb": round(rss, 1),
-    }
 
 
 async def _aiokafka_produce(bootstrap: str, topic: str, n: int) -> float:
@@ -126,7 +70,7 @@ async def _aiokafka_consume(bootstrap: str, topic: str, n: int) -> float:
 
 
 def test_python_clients_against_kafkas_own_performance_tools(infra: Infra) -> None:
-    if not (LIBS / f"kafka-tools-{_kafka_version()}.jar").exists():
+    if not tools_resolved():
         pytest.fail("kafka-tools not resolved: run deploy/scripts/kafka.sh jars")
     results: dict[str, Any] = {"record_bytes": RECORD_BYTES, "sizes": {}}
     for n in SIZES:
@@ -136,8 +80,8 @@ def test_python_clients_against_kafkas_own_performance_tools(infra: Infra) -> No
                 infra.kafka, 3, (TopicSpec(ours_topic, {}), TopicSpec(java_topic, {}))
             )
         )
-        java_p = _producer_perf(infra.kafka, java_topic, n)
-        java_c = _consumer_perf(infra.kafka, java_topic, n)
+        java_p = producer_perf(infra.kafka, java_topic, n, RECORD_BYTES)
+        java_c = consumer_perf(infra.kafka, java_topic, n)
         ours_p = asyncio.run(_aiokafka_produce(infra.kafka, ours_topic, n))
         ours_c = asyncio.run(_aiokafka_consume(infra.kafka, ours_topic, n))
         results["sizes"][str(n)] = {
@@ -150,10 +94,3 @@ def test_python_clients_against_kafkas_own_performance_tools(infra: Infra) -> No
             "python_peak_rss_mb": round(peak_rss_mb(os.getpid()), 1),
         }
     record("kafka", results)
-
-
-def _kafka_version() -> str:
-    pom = (PROJECT_ROOT / "deploy" / "kafka" / "pom.xml").read_text()
-    m = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom)
-    assert m is not None
-    return m.group(1)

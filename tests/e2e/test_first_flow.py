@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from shared.domain.catalogue.index import default_index
+from tests.support.feedback_items import reports
 from tests.support.poll import until
 from tests.support.stack import Stack
 from tests.support.subjects import new_uscc
@@ -63,7 +64,10 @@ def designate_and_follow(stack: Stack) -> Flow:
         events: list[dict[str, Any]] = r.json()["events"]
         return events
 
-    events = until(history, lambda ev: len(ev) >= 1 + len(tasks), timeout_s=60)
+    def reported(ev: list[dict[str, Any]]) -> int:  # single events and batch items
+        return sum(1 for e in ev for _ in reports(e["type"], e["event"]["data"]))
+
+    events = until(history, lambda ev: reported(ev) >= len(tasks), timeout_s=60)
     return Flow(subject, created, tasks, events)
 
 
@@ -84,13 +88,15 @@ def test_designation_flows_to_responder_and_ledger(stack: Stack) -> None:
 
     types = [e["type"] for e in events]
     assert types.count("jsb.designation.issued") == 1
-    assert types.count("jsb.feedback.executed") == len(tasks)
-    reported = {
-        (e["event"]["data"]["measure"], e["event"]["data"]["department"])
+    # One report per task, whether single or an item of a batch (measures_reported)
+    executed = [
+        (data["measure"], data["department"])
         for e in events
-        if e["type"] == "jsb.feedback.executed"
-    }
-    assert reported == tasks
+        for kind, data in reports(e["type"], e["event"]["data"])
+        if kind == "executed"
+    ]
+    assert len(executed) == len(tasks)
+    assert set(executed) == tasks
     # Positions and the per-subject hash chain are there for auditors.
     assert [e["stream_version"] for e in events] == list(range(1, len(events) + 1))
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))

@@ -133,9 +133,9 @@ async def test_two_instances_of_one_department_apply_each_event_once(
     assert set(counts.values()) == {1}
 
 
-async def test_the_clock_lifts_at_the_end_without_any_event(harness: Harness) -> None:
+async def _expiring(harness: Harness, ends: datetime) -> tuple[Subject, list]:  # type: ignore[type-arg]
+    """A tax designation with one measure (mof's) ending at `ends`, applied."""
     subject = Subject(new_uscc())
-    ends = datetime.now(UTC) + timedelta(seconds=6)  # time enough for a loaded machine
     envelopes = run(
         subject,
         issue_command(
@@ -144,6 +144,12 @@ async def test_the_clock_lifts_at_the_end_without_any_event(harness: Harness) ->
     )
     await harness.feed(envelopes)
     await harness.drain()
+    return subject, envelopes
+
+
+async def test_the_clock_lifts_at_the_end_without_any_event(harness: Harness) -> None:
+    ends = datetime.now(UTC) + timedelta(seconds=6)  # time enough for a loaded machine
+    _, envelopes = await _expiring(harness, ends)
     (task,) = await harness.tasks("mof")
     assert (task.state, task.wake_at) == ("executed", ends)
     assert not await harness.advance("mof")  # nothing due yet
@@ -157,6 +163,31 @@ async def test_the_clock_lifts_at_the_end_without_any_event(harness: Harness) ->
     assert counts[(str(envelopes[0].data["designation_id"]), PROCUREMENT, "mof", "lifted")] == 1
     await harness.drain()
     assert await harness.feedback() == counts
+
+
+async def test_an_event_and_the_clock_in_one_pass_leave_the_events_mark(
+    harness: Harness,
+) -> None:
+    """A pass whose delivery ends a task that the clock also finds due: the event's
+    rows are written before the clock reads `wake_at`, so the clock does not take the
+    task up again (found with the pass's writes gathered to its end)."""
+    ends = datetime.now(UTC) + timedelta(seconds=3)
+    subject, envelopes = await _expiring(harness, ends)
+    await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.2)
+    did = envelopes[0].data["designation_id"]
+    revoke = RevokeDesignation(
+        department="tax", at=ends - timedelta(seconds=1), designation_id=did, reason="wrong"
+    )
+    await harness.feed(run(subject, revoke))
+    await harness.advance("mof")  # the revocation and the due clock, in one pass
+    (task,) = await harness.tasks("mof")
+    assert (task.state, task.wake_at, task.last_event_type) == (
+        "lifted",
+        None,
+        "jsb.designation.revoked",
+    )
+    counts = await harness.feedback()
+    assert counts[(str(did), PROCUREMENT, "mof", "lifted")] == 1
 
 
 async def test_objection_suspends_pending_and_executed_tasks_and_rejection_resumes(

@@ -22,7 +22,9 @@ from tests.support.stack import Stack, start_stack
 
 
 @contextmanager
-def own_stack(infra: Infra, workdir: Path, **env: str) -> Iterator[Stack]:
+def own_stack(
+    infra: Infra, workdir: Path, ready_timeout_s: float = 60.0, **env: str
+) -> Iterator[Stack]:
     from shared.cli.stack_cmd import department_codes
 
     topic_suffix = "." + unique("load")
@@ -34,7 +36,7 @@ def own_stack(infra: Infra, workdir: Path, **env: str) -> Iterator[Stack]:
     )
     upgrade_all(url=infra.admin_url, schema_suffix=schema_suffix, role=infra.service_role)
     tokens = {n: secrets.token_urlsafe(16) for n in [*department_codes(), AUDITOR, OPS]}
-    running = start_stack(infra, topic_suffix, schema_suffix, tokens, workdir, env)
+    running = start_stack(infra, topic_suffix, schema_suffix, tokens, workdir, env, ready_timeout_s)
     try:
         yield running
     finally:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from shared.domain.catalogue.index import default_index
+from tests.support.feedback_items import reports
 from tests.support.initiator_bodies import stated_facts
 from tests.support.poll import until
 from tests.support.stack import Stack
@@ -75,9 +76,7 @@ def history(stack: Stack, subject_id: str) -> list[dict[str, Any]]:
 def feedback_counts(events: list[dict[str, Any]]) -> Counter[FeedbackKey]:
     counts: Counter[FeedbackKey] = Counter()
     for e in events:
-        if e["type"].startswith("jsb.feedback."):
-            data = e["event"]["data"]
-            kind = e["type"].rsplit(".", 1)[1]
+        for kind, data in reports(e["type"], e["event"]["data"]):
             counts[(data["designation_id"], data["measure"], data["department"], kind)] += 1
     return counts
 

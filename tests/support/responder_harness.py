@@ -23,6 +23,7 @@ from shared.adapters.topics import DEADLETTER, DESIGNATIONS, FEEDBACK
 from shared.domain.catalogue.index import default_index
 from shared.domain.commands import IssueDesignation, SubjectRef
 from shared.domain.envelope import Envelope
+from tests.support.feedback_items import reports
 from tests.support.initiator_bodies import stated_facts
 from tests.unit.domain_fixtures import Subject
 
@@ -123,9 +124,9 @@ class Harness:
         for row in await self.outbox():
             if row.topic == FEEDBACK + self.suffix:
                 env = json.loads(row.value)
-                data = env["data"]
-                kind = env["type"].rsplit(".", 1)[1]
-                counts[(data["designation_id"], data["measure"], data["department"], kind)] += 1
+                for kind, data in reports(env["type"], env["data"]):
+                    key = (data["designation_id"], data["measure"], data["department"], kind)
+                    counts[key] += 1
         return counts
 
     async def dead_letters(self) -> list[Any]:

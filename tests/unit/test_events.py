@@ -57,6 +57,7 @@ CONTRACT_TYPES = {
     "jsb.feedback.resumed",
     "jsb.feedback.lifted",
     "jsb.feedback.intercepted",
+    "jsb.feedback.measures_reported",
 }
 
 
@@ -95,6 +96,7 @@ def sample(model: type[DomainEvent]) -> DomainEvent:
         "measure": "procurement.tender",
         "department": "ggzy",
         "check_id": uuid4(),
+        "items": [{"measure": "procurement.tender", "outcome": "executed"}],
     }
     required = {name: values[name] for name, f in model.model_fields.items() if f.is_required()}
     if "opens_on" in required:

@@ -59,7 +59,8 @@ def test_a_new_auto_task_is_executed_and_reported_once() -> None:
     assert row["task_id"] == task_id(record.designation_id, PROCUREMENT, "mof")
     assert (row["state"], row["mode"], row["last_event_type"]) == ("executed", "auto", cause.type)
     assert row["last_event_id"] == cause.id
-    assert [k for k, _ in todo.emitted] == ["executed"] * len(measures)
+    assert [r.outcome for r in todo.reports] == ["executed"] * len(measures)
+    assert [r.measure for r in todo.reports] == measures
     assert todo.known[PROCUREMENT].state == "executed"
 
 
@@ -69,7 +70,7 @@ def test_a_manual_task_waits_in_the_inbox_and_reports_nothing() -> None:
     todo = plan(record, "mof", {}, hosting, as_of=NOW, cause=cause, now=NOW)
     row = next(r for r in todo.inserts if r["measure"] == PROCUREMENT)
     assert (row["state"], row["mode"]) == ("pending", "manual")
-    assert PROCUREMENT not in {m.data["measure"] for _, m in _decoded(todo.emitted)}
+    assert PROCUREMENT not in {r.measure for r in todo.reports}
 
 
 def test_a_designation_taking_effect_later_is_applied_now_and_wakes_at_its_start() -> None:
@@ -102,16 +103,17 @@ def test_a_revocation_lifts_executed_tasks_and_the_clock_is_named_as_the_cause()
     assert {values["state"] for _, values in todo.updates} == {"lifted"}
     assert {values["last_event_type"] for _, values in todo.updates} == {CLOCK}
     assert all("last_event_id" not in values for _, values in todo.updates)
-    assert {k for k, _ in todo.emitted} == {"lifted"}
+    assert {r.outcome for r in todo.reports} == {"lifted"}
     # Applied again, nothing changes and nothing more is reported.
     again = plan(revoked, "mof", todo.known, _hosting(), as_of=later, cause=None, now=later)
-    assert again.emitted == []
+    assert again.reports == []
 
 
 def test_a_department_without_tasks_plans_nothing() -> None:
     _, record, cause = _issued()
     todo = plan(record, "nobody", {}, _hosting(), as_of=NOW, cause=cause, now=NOW)
-    assert (todo.inserts, todo.updates, todo.emitted) == ([], [], [])
+    assert (todo.inserts, todo.updates, todo.reports) == ([], [], [])
+    assert todo.feedback() == []
 
 
 def test_existing_tasks_keep_their_mode() -> None:
@@ -123,5 +125,33 @@ def test_existing_tasks_keep_their_mode() -> None:
     assert todo.known[PROCUREMENT].mode == "manual"
 
 
-def _decoded(emitted: list[tuple[str, Any]]) -> list[tuple[str, Envelope]]:
-    return [(k, Envelope.model_validate_json(m.value)) for k, m in emitted]
+def test_a_plans_transitions_travel_in_one_event_with_an_item_each() -> None:
+    _, record, cause = _issued()
+    todo = plan(record, "mof", {}, _hosting(), as_of=NOW, cause=cause, now=NOW)
+    assert len(todo.reports) > 1
+    (emitted,) = todo.feedback(".t")
+    assert emitted.kinds == tuple(r.outcome for r in todo.reports)
+    env = Envelope.from_json_bytes(emitted.message.value)
+    assert (emitted.message.topic, emitted.message.key) == (
+        "jsb.feedback.v1.t",
+        record.data.subject_id,
+    )
+    assert (env.type, env.causationid) == ("jsb.feedback.measures_reported", str(cause.id))
+    assert env.data["department"] == "mof"
+    assert env.data["designation_id"] == str(record.designation_id)
+    items = [(i["measure"], i["outcome"]) for i in env.data["items"]]
+    assert items == [(r.measure, r.outcome) for r in todo.reports]
+    assert len({m for m, _ in items}) == len(items)  # one item per measure
+
+
+def test_a_lone_transition_stays_a_single_event() -> None:
+    _, record, cause = _issued()
+    hosting = _hosting(default_mode="manual", execution_modes={PROCUREMENT: "auto"})
+    todo = plan(record, "mof", {}, hosting, as_of=NOW, cause=cause, now=NOW)
+    (emitted,) = todo.feedback()
+    env = Envelope.from_json_bytes(emitted.message.value)
+    assert (emitted.kinds, env.type, env.data["measure"]) == (
+        ("executed",),
+        "jsb.feedback.executed",
+        PROCUREMENT,
+    )

@@ -42,7 +42,7 @@ def test_asyncapi_describes_the_four_topics_keyed_by_subject() -> None:
         "jsb.deadletter.v1",
     }
     feedback = doc["channels"]["jsb.feedback.v1"]["subscribe"]["message"]["oneOf"]
-    assert len(feedback) == 7
+    assert len(feedback) == 8  # seven single reports and the batch
     for message in doc["components"]["messages"].values():
         assert message["bindings"]["kafka"]["key"]["type"] == "string"
     ref = doc["components"]["messages"]["jsb.designation.issued.v1"]["payload"]["$ref"]
@@ -52,7 +52,7 @@ def test_asyncapi_describes_the_four_topics_keyed_by_subject() -> None:
 def test_export_then_check_and_stale_files(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schemas", "export", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "wrote 24 files" in result.output
+    assert "wrote 25 files" in result.output
     ok = runner.invoke(app, ["schemas", "check", "--out", str(tmp_path)])
     assert ok.exit_code == 0
     assert "up to date" in ok.output
