@@ -77,33 +77,25 @@ async def check(
     settings: ResponderSettings = state.settings
     freshness: Freshness = state.freshness
     index: IndexReadiness = state.index
+    asked = checks.asked(
+        body,
+        department,
+        state.catalogue,
+        as_of=datetime.now(UTC),
+        fresh_as_of=freshness.caught_up_at,
+        suffix=settings.topic_suffix,
+    )
     if idempotency_key is None and index.ready:
-        status, payload = (
-            200,
-            await checks.answer_indexed(
-                state.check_pool,
-                state.check_journal,
-                body,
-                department,
-                state.catalogue,
-                as_of=datetime.now(UTC),
-                fresh_as_of=freshness.caught_up_at,
-                suffix=settings.topic_suffix,
-            ),
+        found = (
+            checks.found_live(index.live, asked)
+            if index.live.loaded
+            else await checks.found_in_table(state.check_pool, asked)
         )
+        status, payload = 200, await checks.journaled(state.check_journal, found, asked)
     else:
 
         async def action(conn: AsyncConnection) -> tuple[int, Any]:
-            answer = await checks.answer(
-                conn,
-                body,
-                department,
-                state.catalogue,
-                as_of=datetime.now(UTC),
-                fresh_as_of=freshness.caught_up_at,
-                suffix=settings.topic_suffix,
-                indexed=index.ready,
-            )
+            answer = await checks.answer_asked(conn, asked, indexed=index.ready)
             return 200, answer.model_dump(mode="json")
 
         status, payload = await run_once(

@@ -75,7 +75,12 @@ class CheckRecord:
     checked_at: datetime
     interceptions: Sequence[OutboxMessage] = ()
 
+    def row_values(self) -> dict[str, Any]:
+        """The `checks` row as Python values."""
+        return {**self.row(), "reasons": orjson.loads(self.reasons_json)}
+
     def row(self) -> dict[str, Any]:
+        """The `checks` row for the group's JSON (the reasons already JSON)."""
         return {
             "check_id": self.check_id,
             "department": self.department,

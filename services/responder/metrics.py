@@ -14,6 +14,7 @@ class ResponderMetrics:
     dead_letters: Counter
     lane_failures: Counter
     data_age: Gauge
+    index_subjects: Gauge
 
     @classmethod
     def on(cls, registry: CollectorRegistry | None = None) -> ResponderMetrics:
@@ -40,6 +41,12 @@ class ResponderMetrics:
             data_age=Gauge(
                 "responder_data_age_seconds",
                 "Seconds since the ingest last knew it had everything the broker had",
+                registry=registry,
+            ),
+            index_subjects=Gauge(
+                "responder_index_subjects",
+                "Restricted subjects in the in-process restriction index when it was loaded "
+                "(-1: not loaded yet; checks read the table meanwhile)",
                 registry=registry,
             ),
         )
