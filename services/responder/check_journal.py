@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,9 +99,16 @@ class CheckRecord:
 class CheckJournal:
     """Writes checks in groups; `record` returns once the check has committed."""
 
-    def __init__(self, pool: asyncpg.Pool, max_group: int = 2000) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        max_group: int = 2000,
+        observe: Callable[[int, float], None] = lambda size, seconds: None,
+    ) -> None:
         self._pool = pool
         self._max_group = max_group
+        self._observe = observe
+        """Told each committed group's size and the seconds its statement took."""
         self._pending: list[tuple[CheckRecord, asyncio.Future[None]]] = []
         self._wakeup = asyncio.Event()
         self._running = False
@@ -153,6 +161,7 @@ class CheckJournal:
                 for m in c.interceptions
             ]
         ).decode()
+        started = time.perf_counter()
         try:
             async with self._pool.acquire() as conn:
                 await conn.execute(_GROUP, checks, outbox)
@@ -164,6 +173,7 @@ class CheckJournal:
             return
         self.groups += 1
         self.written += len(group)
+        self._observe(len(group), time.perf_counter() - started)
         for _, done in group:
             if not done.done():
                 done.set_result(None)
