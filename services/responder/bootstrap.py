@@ -85,7 +85,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             server_settings={"search_path": settings.db_schema},
             reset=_keep_session,
         )
-        journal = CheckJournal(pool, observe=metrics.observe_group)
+        journal = CheckJournal(
+            pool, writers=settings.check_journal_writers, observe=metrics.observe_group
+        )
         app.state.check_pool = pool
         app.state.check_journal = journal
         rt.loops.start("check-journal", journal.run)

@@ -101,3 +101,29 @@ async def test_a_group_that_does_not_commit_answers_none_of_its_checks(infra: In
         await writer
     with pytest.raises(JournalUnavailable):  # not running: refused at once
         await journal.record(_check(2, blocked=False))
+
+
+async def test_several_groups_commit_at_once_and_each_check_is_written_once(
+    pool: asyncpg.Pool,
+) -> None:
+    journal = CheckJournal(pool, writers=2)
+    stop = asyncio.Event()
+    writer = asyncio.create_task(journal.run(stop))
+    await asyncio.sleep(0)
+    checks = [_check(n, blocked=n % 2 == 0) for n in range(300)]
+    await asyncio.gather(*(journal.record(c) for c in checks))
+    later = [_check(n, blocked=True) for n in range(300, 340)]
+    recording = [asyncio.create_task(journal.record(c)) for c in later]
+    await asyncio.sleep(0)
+    stop.set()  # the checks already waiting still commit before it stops
+    await asyncio.gather(*recording)
+    await writer
+    assert journal.written == 340
+    async with pool.acquire() as conn:
+        ids = [r["check_id"] for r in await conn.fetch("SELECT check_id FROM checks")]
+        outbox = await conn.fetch("SELECT key, value FROM outbox")
+    assert sorted(ids) == sorted(c.check_id for c in [*checks, *later])
+    sent = [m for c in [*checks, *later] for m in c.interceptions]
+    assert sorted((r["key"], bytes(r["value"])) for r in outbox) == sorted(
+        (m.key, m.value) for m in sent
+    )
