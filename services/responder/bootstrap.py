@@ -58,7 +58,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ingest = Ingest(hosting, settings.topic_suffix, metrics)
         app.state.ingest = ingest
         metrics.index_subjects.set(-1)
-        index = IndexReadiness(hosting.departments, metrics.index_subjects.set)
+        index = IndexReadiness(
+            hosting.departments, metrics.index_subjects.set, settings.scan_interval_s
+        )
         app.state.index = index
         rt.consume(
             name=CONSUMER,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.responder import store, tables
 from services.responder.live_index import IndexChanges, LiveIndex
+from services.responder.live_index import follow as follow_live
 from services.responder.live_index import load as load_live
 from services.responder.restriction_index import IndexRow, subject_rows
 from shared.domain.fold import fold
@@ -97,7 +98,7 @@ async def refresh(
                 index_elements=["subject_id"], set_={"position": stmt.excluded.position}
             )
         )
-    return IndexChanges(rows=written, position=max((m["position"] for m in marks), default=0))
+    return IndexChanges(rows=written)
 
 
 _STALE = text(
@@ -133,12 +134,18 @@ class IndexReadiness:
     """Where checks read the index: the in-process copy once it is loaded; the table
     after the start-up catch-up; until then they fold, as before the index existed."""
 
-    def __init__(self, departments: frozenset[str], on_loaded: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        departments: frozenset[str],
+        on_loaded: Callable[[int], None],
+        follow_every_s: float = 1.0,
+    ) -> None:
         self.ready = False
         """The table is caught up (checks may read it)."""
         self.live = LiveIndex(departments)
         """The in-process copy (`live.loaded` once it is)."""
         self._on_loaded = on_loaded
+        self._follow_every_s = follow_every_s
         self._buffer: list[IndexChanges] | None = None
 
     def apply(self, changes: IndexChanges) -> None:
@@ -160,6 +167,20 @@ class IndexReadiness:
         departments = self.live.departments
         await _retrying(stop, "restriction index catch-up", self._catch_up(engine, lock_sql))
         await _retrying(stop, "restriction index load", self._load(pool, departments, lock_sql))
+        await self._follow(pool, lock_sql, stop)
+
+    async def _follow(self, pool: asyncpg.Pool, lock_sql: str, stop: asyncio.Event) -> None:
+        """Other instances' index changes, every `follow_every_s` (live_index.py)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._follow_every_s)
+            if stop.is_set():
+                return
+            try:
+                async with pool.acquire() as conn:
+                    await follow_live(conn, self.live, lock_sql)
+            except Exception:  # Postgres away: the next pass catches up
+                log.warning("restriction index: following failed; retrying", exc_info=True)
 
     def _catch_up(self, engine: AsyncEngine, lock_sql: str) -> Callable[[], Awaitable[None]]:
         async def attempt() -> None:

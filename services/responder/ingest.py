@@ -115,7 +115,7 @@ class Ingest:
         # The index is rewritten in the transaction that stores the events: a check
         # never sees an event stored and not indexed (one fold per subject per batch).
         written = await index_store.refresh(conn, changed, self._hosting.departments)
-        self._written = IndexChanges(written.rows, identifiers, written.position)
+        self._written = IndexChanges(written.rows, identifiers)
         await enqueue(conn, tables.outbox, dead)
         self.dead_lettered += len(dead)
         if self._metrics is not None and dead:

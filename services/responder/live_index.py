@@ -18,8 +18,10 @@ Why a copy in memory, and how it stays equal to the table:
 - With several processes (instances sharing the ingest's consumer group), each one's
   ingest sees only its partitions; the others' commits reach this copy through
   `follow`: the subjects whose `indexed_subjects.position` is beyond the highest one
-  applied here are re-read every `scan_interval_s` (positions commit in order: the
-  ingest lock), so another instance's change is seen within that interval.
+  read here are re-read every `scan_interval_s` (positions commit in order: the
+  ingest lock), so another instance's change is seen within that interval. `follow`
+  reads and applies under the ingest lock, so no ingest of this process commits a
+  newer version of a subject between the read and the apply.
 
 Compact by construction: per subject one tuple of its sanction rows for the hosted
 departments (department, measure and list type strings shared), instants as POSIX
@@ -65,8 +67,6 @@ class IndexChanges:
     rows: Mapping[str, Sequence[IndexRow]] = field(default_factory=dict)
     identifiers: Sequence[tuple[str, str]] = ()
     """(identifier, subject id) pairs."""
-    position: int = 0
-    """The highest `indexed_subjects.position` written (0: unknown)."""
 
 
 class LiveIndex:
@@ -79,7 +79,9 @@ class LiveIndex:
         self._words: dict[str, str] = {}
         self.loaded = False
         self.position = 0
-        """The highest `indexed_subjects.position` this copy has applied."""
+        """The highest `indexed_subjects.position` read from the table (by the load or
+        `follow`; not by this process's ingest, so that a lower position another
+        instance committed before it is not skipped)."""
 
     def __len__(self) -> int:
         return len(self._held)
@@ -109,7 +111,6 @@ class LiveIndex:
             self.add_identifier(identifier, subject)
         for subject, rows in changes.rows.items():
             self.replace(subject, [self.hold(r) for r in rows])
-        self.position = max(self.position, changes.position)
 
     def add_identifier(self, identifier: str, subject: str) -> None:
         known = self._subjects.get(identifier, ())
@@ -236,3 +237,37 @@ async def _read(
         async for r in conn.cursor(_ROWS, sorted(departments), prefetch=prefetch):
             add(r[0], Held(word(r[1]), word(r[2]), r[3], word(r[4]), r[5], r[6], r[7]))
         index.position = int(await conn.fetchval(_POSITION))
+
+
+_FOLLOW = """
+SELECT subject_id, position FROM indexed_subjects WHERE position > $1
+ORDER BY position LIMIT $2
+"""
+_FOLLOW_IDENTIFIERS = _IDENTIFIERS + " WHERE subject_id = ANY($1::text[])"
+_FOLLOW_ROWS = _ROWS + " AND subject_id = ANY($2::text[])"
+
+
+async def follow(
+    conn: asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any],
+    index: LiveIndex,
+    lock_sql: str,
+    batch: int = 5000,
+) -> int:
+    """Re-read the subjects indexed beyond `index.position` (by any instance) and
+    apply them; returns how many. Nothing to follow costs one indexed query."""
+    if not await conn.fetch(_FOLLOW, index.position, 1):
+        return 0
+    async with conn.transaction():
+        await conn.execute(lock_sql)
+        marks = await conn.fetch(_FOLLOW, index.position, batch)
+        subjects = [m[0] for m in marks]
+        for identifier, subject in await conn.fetch(_FOLLOW_IDENTIFIERS, subjects):
+            index.add_identifier(identifier, subject)
+        held: dict[str, list[Held]] = {s: [] for s in subjects}
+        for r in await conn.fetch(_FOLLOW_ROWS, sorted(index.departments), subjects):
+            held[r[0]].append(index.held(*r[1:]))
+        for subject, rows in held.items():
+            index.replace(subject, rows)
+        if marks:
+            index.position = max(index.position, int(marks[-1][1]))
+    return len(subjects)

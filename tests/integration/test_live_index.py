@@ -15,7 +15,7 @@ import pytest
 
 from services.responder import index_store
 from services.responder.ingest import INGEST_LOCK
-from services.responder.live_index import LiveIndex, load
+from services.responder.live_index import LiveIndex, follow, load
 from shared.adapters.db import make_engine
 from shared.domain.commands import FileObjection, RevokeDesignation
 from shared.domain.envelope import Envelope
@@ -126,10 +126,42 @@ async def test_the_copy_follows_the_ingest_and_equals_a_fresh_load(
 
     # a restart: the copy loaded afresh from the table answers as the one kept current
     fresh = await load(conn, frozenset({MOF}), INGEST_LOCK)
-    assert (len(fresh), fresh.position) == (len(live), live.position)
+    assert len(fresh) == len(live)
     later = datetime.now(UTC)
     for s in (subject, other):
         for at in (later, until + timedelta(seconds=1)):
             assert fresh.lookup(s.subject_id, MOF, {PROCUREMENT}, at.timestamp()) == live.lookup(
                 s.subject_id, MOF, {PROCUREMENT}, at.timestamp()
             )
+
+
+async def test_a_copy_follows_what_another_instance_indexed(
+    harness: Harness, conn: asyncpg.Connection[Any]
+) -> None:
+    """Two instances: `mine` loaded before the other's ingest committed anything; the
+    other instance's designation, then revocation, reach it through `follow`."""
+    mine = await load(conn, frozenset({MOF}), INGEST_LOCK)
+    other = LiveIndex(frozenset({MOF}))  # the other instance's own copy (unused here)
+    subject = Subject(new_uscc())
+    envelopes = run(subject, issue_command(subject.subject_id, TAX, "tax"))
+    did = UUID(envelopes[0].data["designation_id"])
+    await _feed(harness, other, envelopes)  # ingested by the other instance
+    code = org_code_of_uscc(subject.subject_id)
+    assert mine.lookup(code, MOF, {PROCUREMENT}, datetime.now(UTC).timestamp()).reasons == []
+    assert await follow(conn, mine, INGEST_LOCK) == 1
+    found = mine.lookup(code, MOF, {PROCUREMENT}, datetime.now(UTC).timestamp())
+    assert [(d, m) for _, d, _, m in found.reasons] == [(did, PROCUREMENT)]
+    assert found.subject_ids == [subject.subject_id]
+    assert await follow(conn, mine, INGEST_LOCK) == 0  # nothing new: nothing re-read
+    await _feed(
+        harness,
+        other,
+        run(
+            subject,
+            RevokeDesignation(
+                designation_id=did, reason="wrong", department="tax", at=datetime.now(UTC)
+            ),
+        ),
+    )
+    assert await follow(conn, mine, INGEST_LOCK) == 1
+    assert mine.lookup(code, MOF, {PROCUREMENT}, datetime.now(UTC).timestamp()).reasons == []
