@@ -29,6 +29,7 @@ from services.responder.schemas import (
 from services.responder.settings import ResponderSettings
 from services.responder.tables import idempotency
 from shared.adapters.idempotency import request_fingerprint, run_once
+from shared.domain.errors import InvalidRequest
 from shared.web.auth import Principal
 from shared.web.deps import CurrentPrincipal, EngineDep, IdempotencyKey
 from shared.web.problems import FieldError, ProblemError
@@ -195,11 +196,12 @@ async def restrictions(
             )
         department = _own_department(request, principal)
     elif department is None:
-        raise ProblemError(
-            422,
+        raise InvalidRequest(
             "department_required",
+            "department",
             "name the department whose restrictions to show",
-            errors=[FieldError("department", "missing", "required for auditor and ops")],
+            reason="required for auditor and ops",
+            reason_code="missing",
         )
     else:
         department = _hosted(request, department)

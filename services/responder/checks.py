@@ -28,6 +28,7 @@ from services.responder.restriction_index import Found
 from services.responder.schemas import CheckCreate, CheckPublic, Reason
 from shared.adapters.outbox import enqueue
 from shared.domain.catalogue.index import CatalogueIndex
+from shared.domain.errors import DependencyUnavailable, InvalidRequest
 from shared.domain.fold import enforced_by, fold
 from shared.domain.fold_state import SubjectState
 from shared.domain.identifiers import IdentifierError, parse_identifier
@@ -35,8 +36,8 @@ from shared.domain.vocabulary import Polarity
 from shared.web.problems import FieldError, ProblemError
 
 
-def _unprocessable(field: str, code: str, message: str) -> ProblemError:
-    return ProblemError(422, code, message, errors=[FieldError(field, code, message)])
+def _unprocessable(field: str, code: str, message: str) -> InvalidRequest:
+    return InvalidRequest(code, field, message)
 
 
 def identifier_of(raw: str, field: str = "subject_id") -> str:
@@ -51,6 +52,8 @@ def measures_asked(body: CheckCreate, department: str, catalogue: CatalogueIndex
     """The department's measures the check is about (a measure, or an action's measures)."""
     if (body.measure is None) == (body.action is None):
         message = "give exactly one of `measure` and `action`"
+        # Still the web layer's problem: a refusal naming two fields has no domain
+        # exception yet (shared/domain/errors.py's Refused names one field).
         raise ProblemError(
             422,
             "measure_or_action",
@@ -229,8 +232,8 @@ async def journaled(journal: CheckJournal, found: Found, check: Asked) -> dict[s
     try:
         await journal.record(record)
     except JournalUnavailable as exc:
-        raise ProblemError(
-            503, "store_unavailable", "the check could not be recorded; retry"
+        raise DependencyUnavailable(
+            "store_unavailable", "postgres", "the check could not be recorded; retry"
         ) from exc
     return payload
 

@@ -33,7 +33,7 @@ from services.responder import checks
 from services.responder.freshness import HEADER
 from services.responder.schemas import CheckCreate
 from shared.domain.errors import DomainError
-from shared.web.problems import ProblemError, problem_response
+from shared.web.problems import ProblemError, problem_of, problem_response
 
 PATH = "/v1/checks"
 _JSON = (b"content-type", b"application/json")
@@ -80,8 +80,8 @@ class FastCheck:
             payload = await checks.journaled(
                 state.check_journal, checks.found_live(index.live, asked), asked
             )
-        except ProblemError as problem:
-            await problem_response(problem, PATH)(scope, _no_body, send)
+        except DomainError as refused:
+            await problem_response(problem_of(refused), PATH)(scope, _no_body, send)
             return True
         state.responder_metrics.checks.labels(payload["decision"]).inc()
         content = orjson.dumps(payload)
