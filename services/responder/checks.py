@@ -21,9 +21,9 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.responder import index_store, store, tables
-from services.responder.check_journal import CheckJournal, CheckRecord, JournalUnavailable
+from services.responder.check_journal import CheckRecord, JournalUnavailable
 from services.responder.feedback import interception
-from services.responder.live_index import LiveIndex
+from services.responder.ports import CheckRecorder, RestrictionLookup
 from services.responder.restriction_index import Found
 from services.responder.schemas import CheckCreate, CheckPublic, Reason
 from shared.adapters.outbox import enqueue
@@ -211,7 +211,7 @@ def outcome(found: Found, check: Asked) -> tuple[dict[str, Any], CheckRecord]:
     return {"decision": decision, "reasons": reasons, "check_id": str(check_id)}, record
 
 
-def found_live(live: LiveIndex, check: Asked) -> Found:
+def found_live(live: RestrictionLookup, check: Asked) -> Found:
     """From the in-process copy of the index: no round trip (live_index.py)."""
     return live.lookup(check.identifier, check.department, check.measures, check.as_of.timestamp())
 
@@ -225,7 +225,7 @@ async def found_in_table(pool: asyncpg.Pool, check: Asked) -> Found:
     return found_in_index(rows)
 
 
-async def journaled(journal: CheckJournal, found: Found, check: Asked) -> dict[str, Any]:
+async def journaled(journal: CheckRecorder, found: Found, check: Asked) -> dict[str, Any]:
     """The answer, once recorded by the group commit (answered only once committed:
     see check_journal)."""
     payload, record = outcome(found, check)

@@ -1,6 +1,7 @@
 """The check's plain ASGI fast path: an ordinary check is answered without the FastAPI
 route, from the in-process index and after its record is journaled; anything else
-reaches the route with its body intact (the route answers refusals as before)."""
+reaches the route with its body intact (the route answers refusals as before). On the
+in-memory adapters of the responder's ports (memory.py, live_index.py): no I/O."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import orjson
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from services.responder.check_journal import CheckRecord, JournalUnavailable
 from services.responder.fast_check import FastCheck
 from services.responder.live_index import IndexChanges, LiveIndex
+from services.responder.memory import MemoryCheckJournal
 from services.responder.metrics import ResponderMetrics
 from services.responder.restriction_index import IndexRow
 from shared.domain.catalogue.index import default_index
@@ -26,17 +27,6 @@ from tests.support.subjects import new_uscc
 MEASURE = "travel.restrict_flight"
 TOKEN = "caac-token"
 BLOCKED = new_uscc()
-
-
-@dataclass
-class Journal:
-    records: list[CheckRecord] = field(default_factory=list)
-    fail: bool = False
-
-    async def record(self, check: CheckRecord) -> None:
-        if self.fail:
-            raise JournalUnavailable("down")
-        self.records.append(check)
 
 
 @dataclass
@@ -57,7 +47,7 @@ class Downstream:
         await send({"type": "http.response.body", "body": b"route"})
 
 
-def _owner(journal: Journal, loaded: bool = True) -> Any:
+def _owner(journal: MemoryCheckJournal, loaded: bool = True) -> Any:
     live = LiveIndex(frozenset({"caac"}))
     row = IndexRow(
         department="caac",
@@ -119,7 +109,7 @@ def _body(**fields: str) -> bytes:
 
 
 async def test_an_ordinary_check_is_answered_without_the_route() -> None:
-    journal, route = Journal(), Downstream()
+    journal, route = MemoryCheckJournal(), Downstream()
     fast = FastCheck(route, _owner(journal))
     status, headers, content = await _call(fast, _body(), chunks=3)
     answer = orjson.loads(content)
@@ -128,7 +118,7 @@ async def test_an_ordinary_check_is_answered_without_the_route() -> None:
     assert headers[b"content-type"] == b"application/json"
     assert headers[b"x-data-fresh-as-of"] == b"2026-01-01T00:00:00+00:00"
     # answered once recorded: the record carries the check id and the interception
-    [record] = journal.records
+    [record] = journal.checks
     assert str(record.check_id) == answer["check_id"]
     assert (record.decision, len(record.interceptions)) == ("block", 1)
     status, _, content = await _call(fast, _body(subject_id=new_uscc()))
@@ -155,20 +145,22 @@ async def test_an_ordinary_check_is_answered_without_the_route() -> None:
 async def test_anything_else_reaches_the_route_with_its_body(
     headers: dict[str, str], body: bytes
 ) -> None:
-    journal, route = Journal(), Downstream()
+    journal, route = MemoryCheckJournal(), Downstream()
     status, _, content = await _call(FastCheck(route, _owner(journal)), body, headers, chunks=2)
-    assert (status, content, route.bodies, journal.records) == (299, b"route", [body], [])
+    assert (status, content, route.bodies, journal.checks) == (299, b"route", [body], [])
 
 
 async def test_until_the_index_is_loaded_the_route_answers() -> None:
-    journal, route = Journal(), Downstream()
+    journal, route = MemoryCheckJournal(), Downstream()
     status, _, _ = await _call(FastCheck(route, _owner(journal, loaded=False)), _body())
     assert (status, route.bodies) == (299, [_body()])
 
 
 async def test_a_check_not_recorded_is_a_503_problem_and_no_answer() -> None:
     route = Downstream()
-    status, headers, content = await _call(FastCheck(route, _owner(Journal(fail=True))), _body())
+    status, headers, content = await _call(
+        FastCheck(route, _owner(MemoryCheckJournal(down=True))), _body()
+    )
     problem = orjson.loads(content)
     assert (status, problem["type"], route.bodies) == (503, "urn:jsb:problem:store_unavailable", [])
     assert headers[b"content-type"] == b"application/problem+json"
