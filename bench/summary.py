@@ -38,8 +38,9 @@ def _checks(r: dict[str, Any]) -> list[str]:
         "",
         "| subjects | baseline req/s | responder req/s | **ratio** | p50 / p99 at max (ms) "
         "| p50 / p99 at half rate (ms) | baseline p99 at half (ms) | CPU ms/check "
-        "| responder peak RSS (MB) | baseline RSS (MB) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| responder peak RSS (MB) | baseline RSS (MB) | group commit ms (checks/group) "
+        "| index load (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size, s in r["sizes"].items():
         b, o = s["baseline"], s["responder"]
@@ -51,7 +52,8 @@ def _checks(r: dict[str, Any]) -> list[str]:
             f"({_fmt(o['half']['requests_per_s'])} req/s) "
             f"| {b['half']['p99_ms']:.1f} | {o['server_cpu_ms_per_request']:.3f} "
             f"(baseline {b['server_cpu_ms_per_request']:.3f}) "
-            f"| {o['peak_rss_mb']:.0f} | {b['peak_rss_mb']:.0f} |"
+            f"| {o['peak_rss_mb']:.0f} | {b['peak_rss_mb']:.0f} | {_group(o)} "
+            f"| {s.get('index_load_seconds', '–')} |"
         )
     growth = r.get("latency_large_over_small")
     if growth:
@@ -61,6 +63,11 @@ def _checks(r: dict[str, Any]) -> list[str]:
             f"p99 at half rate {growth['p99_half_rate']}×, max rate {growth['max_rate']}×.",
         ]
     return out
+
+
+def _group(o: dict[str, Any]) -> str:
+    g = o.get("group_commit")
+    return "–" if g is None else f"{g['mean_ms']:.2f} ({g['mean_checks']:.1f})"
 
 
 def _kafka(r: dict[str, Any]) -> list[str]:

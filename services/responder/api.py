@@ -29,6 +29,7 @@ from services.responder.schemas import (
 from services.responder.settings import ResponderSettings
 from services.responder.tables import idempotency
 from shared.adapters.idempotency import request_fingerprint, run_once
+from shared.domain.errors import InvalidRequest
 from shared.web.auth import Principal
 from shared.web.deps import CurrentPrincipal, EngineDep, IdempotencyKey
 from shared.web.problems import FieldError, ProblemError
@@ -77,33 +78,25 @@ async def check(
     settings: ResponderSettings = state.settings
     freshness: Freshness = state.freshness
     index: IndexReadiness = state.index
+    asked = checks.asked(
+        body,
+        department,
+        state.catalogue,
+        as_of=datetime.now(UTC),
+        fresh_as_of=freshness.caught_up_at,
+        suffix=settings.topic_suffix,
+    )
     if idempotency_key is None and index.ready:
-        status, payload = (
-            200,
-            await checks.answer_indexed(
-                state.check_pool,
-                state.check_journal,
-                body,
-                department,
-                state.catalogue,
-                as_of=datetime.now(UTC),
-                fresh_as_of=freshness.caught_up_at,
-                suffix=settings.topic_suffix,
-            ),
+        found = (
+            checks.found_live(index.live, asked)
+            if index.live.loaded
+            else await checks.found_in_table(state.check_pool, asked)
         )
+        status, payload = 200, await checks.journaled(state.check_journal, found, asked)
     else:
 
         async def action(conn: AsyncConnection) -> tuple[int, Any]:
-            answer = await checks.answer(
-                conn,
-                body,
-                department,
-                state.catalogue,
-                as_of=datetime.now(UTC),
-                fresh_as_of=freshness.caught_up_at,
-                suffix=settings.topic_suffix,
-                indexed=index.ready,
-            )
+            answer = await checks.answer_asked(conn, asked, indexed=index.ready)
             return 200, answer.model_dump(mode="json")
 
         status, payload = await run_once(
@@ -203,11 +196,12 @@ async def restrictions(
             )
         department = _own_department(request, principal)
     elif department is None:
-        raise ProblemError(
-            422,
+        raise InvalidRequest(
             "department_required",
+            "department",
             "name the department whose restrictions to show",
-            errors=[FieldError("department", "missing", "required for auditor and ops")],
+            reason="required for auditor and ops",
+            reason_code="missing",
         )
     else:
         department = _hosted(request, department)

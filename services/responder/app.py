@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from services.responder.api import router
 from services.responder.bootstrap import lifespan
+from services.responder.fast_check import FastCheck
 from services.responder.settings import ResponderSettings
 from shared.web.service_app import create_service_app
 
@@ -18,6 +20,9 @@ def create_app(settings: ResponderSettings | None = None) -> FastAPI:
         description="A responding department's execution, interception and feedback.",
     )
     app.include_router(router)
+    # Innermost of the app's own middlewares (inside the one measuring requests):
+    # `add_middleware` would put it outermost.
+    app.user_middleware.append(Middleware(FastCheck, owner=app))
     return app
 
 

@@ -57,6 +57,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.lanes = lanes
         ingest = Ingest(hosting, settings.topic_suffix, metrics)
         app.state.ingest = ingest
+        metrics.index_subjects.set(-1)
+        index = IndexReadiness(
+            hosting.departments, metrics.index_subjects.set, settings.scan_interval_s
+        )
+        app.state.index = index
         rt.consume(
             name=CONSUMER,
             group_id=settings.group_id,
@@ -64,14 +69,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             offsets=tables.consumer_offsets,
             handler=ingest,
             consumer_factory=functools.partial(
-                IngestConsumer, ingest=ingest, freshness=freshness, wake=lanes.wake
+                IngestConsumer,
+                ingest=ingest,
+                freshness=freshness,
+                wake=lanes.wake,
+                on_index=index.apply,
             ),
-        )
-        index = IndexReadiness()
-        app.state.index = index
-        rt.loops.start(
-            "index-catch-up",
-            functools.partial(index.run, rt.engine, hosting.departments, INGEST_LOCK),
         )
         # Checks read the index and write through the group commit on plain asyncpg
         # connections: one round trip per lookup with asyncpg's prepared-statement cache,
@@ -84,10 +87,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             server_settings={"search_path": settings.db_schema},
             reset=_keep_session,
         )
-        journal = CheckJournal(pool)
+        journal = CheckJournal(
+            pool, writers=settings.check_journal_writers, observe=metrics.observe_group
+        )
         app.state.check_pool = pool
         app.state.check_journal = journal
         rt.loops.start("check-journal", journal.run)
+        rt.loops.start(
+            "restriction-index", functools.partial(index.run, rt.engine, pool, INGEST_LOCK)
+        )
         rt.loops.start("lanes", lanes.run)
         rt.loops.start("data-age", functools.partial(_data_age, freshness, metrics))
         try:

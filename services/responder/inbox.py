@@ -20,7 +20,7 @@ from services.responder.feedback import task_feedback
 from services.responder.schemas import FeedbackCreate
 from services.responder.transitions import TaskState
 from shared.adapters.outbox import enqueue
-from shared.web.problems import ProblemError
+from shared.domain.errors import Conflict, NotFound
 
 T = tables.tasks
 
@@ -48,7 +48,7 @@ async def task_of(conn: AsyncConnection, department: str, task_id: UUID, *, lock
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
     if row is None or row.department != department:
-        raise ProblemError(404, "task_not_found", f"no task {task_id} in {department}'s inbox")
+        raise NotFound("task_not_found", "task_id", f"no task {task_id} in {department}'s inbox")
     return row
 
 
@@ -58,9 +58,9 @@ async def answer(
     """Record the officer's outcome of a pending task and report it (same transaction)."""
     row = await task_of(conn, department, task_id, lock=True)
     if row.state != TaskState.PENDING.value:
-        raise ProblemError(
-            409,
+        raise Conflict(
             "task_not_pending",
+            "task_id",
             f"task {task_id} is {row.state}: only a pending task takes an answer",
         )
     outcome = TaskState(body.outcome)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.responder import store, tables
-from services.responder.restriction_index import subject_rows
+from services.responder.live_index import IndexChanges, LiveIndex
+from services.responder.live_index import follow as follow_live
+from services.responder.live_index import load as load_live
+from services.responder.restriction_index import IndexRow, subject_rows
 from shared.domain.fold import fold
 from shared.domain.wire import PoisonMessage
 
@@ -60,13 +63,15 @@ async def lookup_in(
 
 async def refresh(
     conn: AsyncConnection, subjects: Iterable[str], departments: frozenset[str]
-) -> None:
+) -> IndexChanges:
     """Recompute the index rows of `subjects` from their stored events (the caller
-    holds the ingest lock, so no newer event of theirs can commit meanwhile)."""
+    holds the ingest lock, so no newer event of theirs can commit meanwhile); returns
+    what was written, for the in-process copy once the transaction has committed."""
     wanted = sorted(set(subjects))
     if not wanted:
-        return
+        return IndexChanges()
     history = await store.subject_events(conn, wanted)
+    written: dict[str, list[IndexRow]] = {}
     rows: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
     done: list[str] = []
@@ -77,7 +82,8 @@ async def refresh(
         except (PoisonMessage, ValueError):  # checks of it would fail the same way
             log.exception("subject's stored events do not fold; its index is left as it was")
             continue
-        rows.extend(asdict(r) for r in subject_rows(state, departments))
+        written[subject] = subject_rows(state, departments)
+        rows.extend(asdict(r) for r in written[subject])
         last = max((e.position or 0 for e in events), default=0)
         marks.append({"subject_id": subject, "position": last})
         done.append(subject)
@@ -92,6 +98,7 @@ async def refresh(
                 index_elements=["subject_id"], set_={"position": stmt.excluded.position}
             )
         )
+    return IndexChanges(rows=written)
 
 
 _STALE = text(
@@ -124,30 +131,94 @@ async def catch_up(
 
 
 class IndexReadiness:
-    """Whether checks may read the index (after the start-up catch-up); until then
-    they fold, as before the index existed."""
+    """Where checks read the index: the in-process copy once it is loaded; the table
+    after the start-up catch-up; until then they fold, as before the index existed."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        departments: frozenset[str],
+        on_loaded: Callable[[int], None],
+        follow_every_s: float = 1.0,
+    ) -> None:
         self.ready = False
+        """The table is caught up (checks may read it)."""
+        self.live = LiveIndex(departments)
+        """The in-process copy (`live.loaded` once it is)."""
+        self._on_loaded = on_loaded
+        self._follow_every_s = follow_every_s
+        self._buffer: list[IndexChanges] | None = None
+
+    def apply(self, changes: IndexChanges) -> None:
+        """What a committed ingest transaction wrote. While the copy is being loaded it
+        is kept and applied after the load (replaying a change the load already saw
+        replaces a subject's rows by the same rows)."""
+        if self._buffer is not None:
+            self._buffer.append(changes)
+        elif self.live.loaded:
+            self.live.apply(changes)
 
     async def run(
         self,
         engine: AsyncEngine,
-        departments: frozenset[str],
+        pool: asyncpg.Pool,
         lock_sql: str,
         stop: asyncio.Event,
     ) -> None:
-        delay = 0.5
+        departments = self.live.departments
+        await _retrying(stop, "restriction index catch-up", self._catch_up(engine, lock_sql))
+        await _retrying(stop, "restriction index load", self._load(pool, departments, lock_sql))
+        await self._follow(pool, lock_sql, stop)
+
+    async def _follow(self, pool: asyncpg.Pool, lock_sql: str, stop: asyncio.Event) -> None:
+        """Other instances' index changes, every `follow_every_s` (live_index.py)."""
         while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._follow_every_s)
+            if stop.is_set():
+                return
             try:
-                n = await catch_up(engine, departments, lock_sql)
-            except Exception:  # Postgres away at start: checks fold meanwhile
-                log.warning("restriction index catch-up failed; retrying", exc_info=True)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                delay = min(delay * 2, 30.0)
-                continue
+                async with pool.acquire() as conn:
+                    await follow_live(conn, self.live, lock_sql)
+            except Exception:  # Postgres away: the next pass catches up
+                log.warning("restriction index: following failed; retrying", exc_info=True)
+
+    def _catch_up(self, engine: AsyncEngine, lock_sql: str) -> Callable[[], Awaitable[None]]:
+        async def attempt() -> None:
+            n = await catch_up(engine, self.live.departments, lock_sql)
             if n:
                 log.info("restriction index: %d subjects indexed at start-up", n)
             self.ready = True
+
+        return attempt
+
+    def _load(
+        self, pool: asyncpg.Pool, departments: frozenset[str], lock_sql: str
+    ) -> Callable[[], Awaitable[None]]:
+        async def attempt() -> None:
+            self._buffer = []
+            try:
+                async with pool.acquire() as conn:
+                    live = await load_live(conn, departments, lock_sql)
+                for changes in self._buffer:
+                    live.apply(changes)
+            finally:
+                self._buffer = None
+            self.live = live
+            self._on_loaded(len(live))
+            log.info("restriction index: %d restricted subjects held in memory", len(live))
+
+        return attempt
+
+
+async def _retrying(stop: asyncio.Event, what: str, attempt: Callable[[], Awaitable[None]]) -> None:
+    """Until it succeeds (Postgres away at start: the previous way of checking serves)."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await attempt()
             return
+        except Exception:
+            log.warning("%s failed; retrying", what, exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 30.0)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.responder import index_store, tables
 from services.responder.hosting import Hosting
+from services.responder.live_index import IndexChanges
 from services.responder.metrics import ResponderMetrics
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import OutboxMessage, enqueue
@@ -80,12 +81,21 @@ class Ingest:
         """Departments given deliveries since the last `take_touched()`."""
         self.stored = 0
         self.dead_lettered = 0
+        self._written = IndexChanges()
+        """What the last batch wrote to the restriction index (for the in-process copy,
+        once that batch's transaction has committed: see live_index.py)."""
+
+    def take_written(self) -> IndexChanges:
+        written, self._written = self._written, IndexChanges()
+        return written
 
     def take_touched(self) -> set[str]:
         touched, self.touched = self.touched, set()
         return touched
 
     async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
+        self._written = IndexChanges()
+        identifiers: list[tuple[str, str]] = []
         await conn.execute(text(INGEST_LOCK))
         concerned: dict[UUID, set[str] | None] = {}
         dead: list[OutboxMessage] = []
@@ -99,12 +109,13 @@ class Ingest:
                 log.warning("dead-lettering %s[%s]@%s: %s", r.topic, r.partition, r.offset, exc)
                 dead.append(dead_letter(r, exc.reason, CONSUMER, self._suffix))
                 continue
-            departments = await self._concerned(conn, envelope, event, concerned)
+            departments = await self._concerned(conn, envelope, event, concerned, identifiers)
             if departments is not None and await self._store(conn, r, envelope, event, departments):
                 changed.add(envelope.subject)
         # The index is rewritten in the transaction that stores the events: a check
         # never sees an event stored and not indexed (one fold per subject per batch).
-        await index_store.refresh(conn, changed, self._hosting.departments)
+        written = await index_store.refresh(conn, changed, self._hosting.departments)
+        self._written = IndexChanges(written.rows, identifiers)
         await enqueue(conn, tables.outbox, dead)
         self.dead_lettered += len(dead)
         if self._metrics is not None and dead:
@@ -116,6 +127,7 @@ class Ingest:
         envelope: Envelope,
         event: LifecycleEvent,
         known: dict[UUID, set[str] | None],
+        identifiers: list[tuple[str, str]],
     ) -> set[str] | None:
         """The hosted departments the event concerns; None: the event is not kept."""
         did = event.designation_id
@@ -125,7 +137,7 @@ class Ingest:
             if not departments and not cross_check:
                 known[did] = None
                 return None
-            await self._keep(conn, event, departments)
+            identifiers.extend(await self._keep(conn, event, departments))
             known[did] = departments
             return departments
         if did not in known:
@@ -142,7 +154,7 @@ class Ingest:
 
     async def _keep(
         self, conn: AsyncConnection, event: DesignationIssued, departments: set[str]
-    ) -> None:
+    ) -> list[tuple[str, str]]:
         d, i = tables.designations, tables.subject_identifiers
         await conn.execute(
             pg_insert(d)
@@ -155,6 +167,7 @@ class Ingest:
         )
         rows = [{"identifier": v, "subject_id": event.subject_id} for v in identifiers_of(event)]
         await conn.execute(pg_insert(i).values(rows).on_conflict_do_nothing())
+        return [(r["identifier"], r["subject_id"]) for r in rows]
 
     async def _widen(
         self, conn: AsyncConnection, event: DesignationAmended, current: set[str]

@@ -12,13 +12,15 @@ from aiokafka.errors import KafkaError
 
 from services.responder.freshness import Freshness
 from services.responder.ingest import Ingest
+from services.responder.live_index import IndexChanges
 from shared.adapters.consumer import TransactionalConsumer
 
 
 class IngestConsumer(TransactionalConsumer):
-    """The transactional consumer, plus two things only the ingest needs after a batch
-    has committed: waking the departments it gave work to, and noting how fresh the
-    local store is (everything the broker had, by when)."""
+    """The transactional consumer, plus what only the ingest needs after a batch has
+    committed: the in-process copy of the restriction index updated, the departments
+    it gave work to woken, and how fresh the local store is (everything the broker
+    had, by when) noted."""
 
     def __init__(
         self,
@@ -26,15 +28,24 @@ class IngestConsumer(TransactionalConsumer):
         ingest: Ingest,
         freshness: Freshness,
         wake: Callable[[set[str]], None],
+        on_index: Callable[[IndexChanges], None] = lambda _: None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._ingest = ingest
         self._freshness = freshness
         self._wake = wake
+        self._on_index = on_index
 
     async def poll_once(self) -> int:
-        n = await super().poll_once()
+        try:
+            n = await super().poll_once()
+        except BaseException:
+            self._ingest.take_written()  # rolled back: nothing of it reaches the copy
+            raise
+        # Committed: the in-process copy of the index learns what the batch wrote
+        # (live_index.py says why only now).
+        self._on_index(self._ingest.take_written())
         touched = self._ingest.take_touched()
         if touched:
             self._wake(touched)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,14 @@ class ResponderMetrics:
     dead_letters: Counter
     lane_failures: Counter
     data_age: Gauge
+    index_subjects: Gauge
+    check_group_seconds: Histogram
+    check_group_size: Histogram
+
+    def observe_group(self, size: int, seconds: float) -> None:
+        """One group commit of the check journal."""
+        self.check_group_size.observe(size)
+        self.check_group_seconds.observe(seconds)
 
     @classmethod
     def on(cls, registry: CollectorRegistry | None = None) -> ResponderMetrics:
@@ -40,6 +48,24 @@ class ResponderMetrics:
             data_age=Gauge(
                 "responder_data_age_seconds",
                 "Seconds since the ingest last knew it had everything the broker had",
+                registry=registry,
+            ),
+            index_subjects=Gauge(
+                "responder_index_subjects",
+                "Restricted subjects in the in-process restriction index when it was loaded "
+                "(-1: not loaded yet; checks read the table meanwhile)",
+                registry=registry,
+            ),
+            check_group_seconds=Histogram(
+                "responder_check_group_seconds",
+                "Time to commit one group of checks (one statement, its own transaction)",
+                buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+                registry=registry,
+            ),
+            check_group_size=Histogram(
+                "responder_check_group_size",
+                "Checks committed together by one group commit",
+                buckets=(1, 2, 4, 8, 16, 32, 64, 128, 512, 2000),
                 registry=registry,
             ),
         )

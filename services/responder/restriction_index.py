@@ -41,6 +41,15 @@ class IndexRow:
     """The fold's order (designations as issued, tasks as listed): the order of reasons."""
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a check found: the subjects known by the identifier, and the sanctions in
+    force behind a block as (subject, designation, list type, measure), in fold order."""
+
+    subject_ids: list[str]
+    reasons: list[tuple[str, UUID, str, str]]
+
+
 def _instants(record: DesignationRecord) -> list[datetime]:
     """Where the clock alone may change what the designation enforces."""
     found = {FAR_PAST, record.data.effective_from}

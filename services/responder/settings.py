@@ -38,7 +38,10 @@ class ResponderSettings(ServiceSettings):
     """How often the lanes look for work nobody announced: due clock transitions
     (expiry, end of a measure's own duration) and events another instance ingested."""
     check_pool_size: int = 4
-    """Postgres connections of the check path (index lookups and the group commit)."""
+    """Postgres connections of the check path (the group commits, the in-process
+    index's load, index lookups while it loads)."""
+    check_journal_writers: int = 3
+    """Groups of checks committing at the same time (check_journal.py says why)."""
     freshness_persist_s: float = 5.0
     """How often the ingest's "caught up at" instant is written down for restarts."""
 

@@ -90,6 +90,7 @@ subject_identifiers = Table(
     metadata,
     Column("identifier", Text, primary_key=True),
     Column("subject_id", Text, primary_key=True),
+    Index("subject_identifiers_subject", "subject_id"),
 )
 
 # Each hosted department's progress: the last delivery position it applied. Its row
@@ -185,4 +186,6 @@ indexed_subjects = Table(
     metadata,
     Column("subject_id", Text, primary_key=True),
     Column("position", BigInteger, nullable=False),
+    # Another instance's index changes are found by position (live_index.follow).
+    Index("indexed_subjects_position", "position"),
 )

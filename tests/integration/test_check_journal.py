@@ -5,7 +5,8 @@ byte for byte; a group that cannot commit answers none of its checks."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -17,6 +18,7 @@ import pytest
 from services.responder.bootstrap import asyncpg_dsn
 from services.responder.check_journal import CheckJournal, CheckRecord, JournalUnavailable
 from shared.adapters.outbox import OutboxMessage
+from tests.contracts.check_recorder import CheckRecorderContract, Stored
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -84,20 +86,79 @@ async def test_concurrent_checks_commit_in_groups_each_once(pool: asyncpg.Pool) 
     assert all(orjson.loads(r["headers"]) == {"h": "v"} for r in outbox)
 
 
-async def test_a_group_that_does_not_commit_answers_none_of_its_checks(infra: Infra) -> None:
-    async with asyncpg.create_pool(
+def _broken_pool(infra: Infra) -> asyncpg.Pool:
+    """A pool whose every statement fails (its schema does not exist)."""
+    return asyncpg.create_pool(
         asyncpg_dsn(infra.database_url),
         min_size=1,
         max_size=1,
         server_settings={"search_path": "no_such_schema"},
-    ) as broken:
-        journal = CheckJournal(broken)
-        stop = asyncio.Event()
-        writer = asyncio.create_task(journal.run(stop))
-        await asyncio.sleep(0)
-        with pytest.raises(JournalUnavailable):
-            await journal.record(_check(1, blocked=True))
+    )
+
+
+@asynccontextmanager
+async def _running(journal: CheckJournal) -> AsyncIterator[CheckJournal]:
+    stop = asyncio.Event()
+    writer = asyncio.create_task(journal.run(stop))
+    await asyncio.sleep(0)
+    try:
+        yield journal
+    finally:
         stop.set()
         await writer
+
+
+async def test_a_group_that_does_not_commit_answers_none_of_its_checks(infra: Infra) -> None:
+    async with _broken_pool(infra) as broken, _running(CheckJournal(broken)) as journal:
+        with pytest.raises(JournalUnavailable):
+            await journal.record(_check(1, blocked=True))
     with pytest.raises(JournalUnavailable):  # not running: refused at once
         await journal.record(_check(2, blocked=False))
+
+
+async def test_several_groups_commit_at_once_and_each_check_is_written_once(
+    pool: asyncpg.Pool,
+) -> None:
+    journal = CheckJournal(pool, writers=2)
+    stop = asyncio.Event()
+    writer = asyncio.create_task(journal.run(stop))
+    await asyncio.sleep(0)
+    checks = [_check(n, blocked=n % 2 == 0) for n in range(300)]
+    await asyncio.gather(*(journal.record(c) for c in checks))
+    later = [_check(n, blocked=True) for n in range(300, 340)]
+    recording = [asyncio.create_task(journal.record(c)) for c in later]
+    await asyncio.sleep(0)
+    stop.set()  # the checks already waiting still commit before it stops
+    await asyncio.gather(*recording)
+    await writer
+    assert journal.written == 340
+    async with pool.acquire() as conn:
+        ids = [r["check_id"] for r in await conn.fetch("SELECT check_id FROM checks")]
+        outbox = await conn.fetch("SELECT key, value FROM outbox")
+    assert sorted(ids) == sorted(c.check_id for c in [*checks, *later])
+    sent = [m for c in [*checks, *later] for m in c.interceptions]
+    assert sorted((r["key"], bytes(r["value"])) for r in outbox) == sorted(
+        (m.key, m.value) for m in sent
+    )
+
+
+class TestPostgresCheckJournal(CheckRecorderContract):
+    @pytest.fixture
+    async def recorder(self, pool: asyncpg.Pool) -> AsyncIterator[CheckJournal]:
+        async with _running(CheckJournal(pool, writers=2)) as journal:
+            yield journal
+
+    @pytest.fixture
+    def stored(self, pool: asyncpg.Pool) -> Callable[[], Awaitable[Stored]]:
+        async def read() -> Stored:
+            async with pool.acquire() as conn:
+                ids = [r["check_id"] for r in await conn.fetch("SELECT check_id FROM checks")]
+                rows = await conn.fetch("SELECT key, value FROM outbox")
+            return ids, [(r["key"], bytes(r["value"])) for r in rows]
+
+        return read
+
+    @pytest.fixture
+    async def broken(self, infra: Infra) -> AsyncIterator[CheckJournal]:
+        async with _broken_pool(infra) as bad, _running(CheckJournal(bad)) as journal:
+            yield journal

@@ -21,9 +21,10 @@ from shared.adapters.kafka_clients import make_producer
 from shared.adapters.topics import DESIGNATIONS
 from shared.domain.catalogue.index import default_index
 from shared.domain.commands import FileObjection
+from shared.domain.errors import DomainError
 from shared.domain.events import RaisedBy
 from shared.domain.identifiers import org_code_of_uscc
-from shared.web.problems import ProblemError
+from shared.web.problems import problem_of
 from tests.support.infra import Infra, unique
 from tests.support.responder_harness import Harness, hosting, issue_command, run
 from tests.support.subjects import new_uscc
@@ -159,17 +160,17 @@ async def test_an_officer_answer_and_a_suspension_take_turns(harness: Harness) -
     assert counts[(str(did), PROCUREMENT, "mof", "executed")] == 1
     assert counts[(str(did), PROCUREMENT, "mof", "suspended")] == 1
     async with harness.engine.begin() as conn:
-        with pytest.raises(ProblemError) as closed:
+        with pytest.raises(DomainError) as closed:
             await inbox.answer(
                 conn, "mof", task.task_id, FeedbackCreate(outcome="failed"), harness.suffix
             )
-    assert closed.value.status == 409
+    assert problem_of(closed.value).status == 409
     async with harness.engine.begin() as conn:
-        with pytest.raises(ProblemError) as elsewhere:
+        with pytest.raises(DomainError) as elsewhere:
             await inbox.answer(
                 conn, "tax", task.task_id, FeedbackCreate(outcome="failed"), harness.suffix
             )
-    assert elsewhere.value.status == 404
+    assert problem_of(elsewhere.value).status == 404
 
 
 async def test_the_ingest_consumer_reads_kafka_and_says_how_fresh_the_store_is(

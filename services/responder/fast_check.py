@@ -1,0 +1,153 @@
+"""`POST /v1/checks` without the framework around it, for the common case.
+
+Why: the profile of the check (docs/benchmarks.md) spent ~30 % of the event loop in
+FastAPI's request handling around the endpoint (request object, dependency solving,
+body parsing and validation, response building) — more than the check itself. This
+plain ASGI middleware answers a check when everything about it is ordinary: a known
+department's bearer token, no `Idempotency-Key`, a JSON body that `CheckCreate`
+accepts, an identifier and measures the check accepts, and the in-process index
+loaded. The same functions as the FastAPI route decide and record the answer
+(`checks.asked`, `checks.found_live`, `checks.journaled`), so the answer is the same.
+
+Anything else — a missing or unknown token, a bad body, a refused identifier or
+measure, an idempotent call, the index still loading — goes, with its body replayed,
+to the FastAPI route, which answers it as before (the same problem documents naming
+each bad field). The route stays declared, so the OpenAPI document still describes it.
+
+It sits inside the request-measuring middleware (the correlation id, the log line and
+the HTTP metrics stay), and sets the route on the scope for their route label.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from pydantic import ValidationError
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.responder import checks
+from services.responder.freshness import HEADER
+from services.responder.schemas import CheckCreate
+from shared.domain.errors import DomainError
+from shared.web.problems import ProblemError, problem_of, problem_response
+
+PATH = "/v1/checks"
+_JSON = (b"content-type", b"application/json")
+
+
+class FastCheck:
+    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
+        self.app = app
+        self._owner = owner
+        self._route: BaseRoute | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, complete = await _read_body(receive)
+        if complete and await self._answer(scope, body, send):
+            return
+        await self.app(scope, _replay(body, receive, complete), send)
+
+    async def _answer(self, scope: Scope, body: bytes, send: Send) -> bool:
+        """Answer the check if it is ordinary; False (nothing sent) otherwise."""
+        state = self._owner.state
+        index = getattr(state, "index", None)
+        if index is None or not index.live.loaded:
+            return False
+        department = _department(scope, state)
+        if department is None:
+            return False
+        fresh = state.freshness.caught_up_at
+        try:
+            asked = checks.asked(
+                CheckCreate.model_validate_json(body),
+                department,
+                state.catalogue,
+                as_of=datetime.now(UTC),
+                fresh_as_of=fresh,
+                suffix=state.settings.topic_suffix,
+            )
+        except (ValidationError, ProblemError, DomainError):
+            return False
+        scope["route"] = self._check_route()
+        try:
+            payload = await checks.journaled(
+                state.check_journal, checks.found_live(index.live, asked), asked
+            )
+        except DomainError as refused:
+            await problem_response(problem_of(refused), PATH)(scope, _no_body, send)
+            return True
+        state.responder_metrics.checks.labels(payload["decision"]).inc()
+        content = orjson.dumps(payload)
+        headers = [_JSON, (b"content-length", str(len(content)).encode())]
+        if fresh is not None:
+            headers.append((HEADER.lower().encode(), fresh.isoformat().encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+        return True
+
+    def _check_route(self) -> BaseRoute | None:
+        if self._route is None:
+            self._route = next(
+                (r for r in self._owner.routes if getattr(r, "path", None) == PATH), None
+            )
+        return self._route
+
+
+def _department(scope: Scope, state: Any) -> str | None:
+    """The caller's department if the call is ordinary: a known department's bearer
+    token with the responder role, a department this process hosts, no
+    Idempotency-Key, a JSON body. None: let the FastAPI route decide."""
+    authorization = b""
+    json_body = False
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value
+        elif name == b"idempotency-key":
+            return None
+        elif name == b"content-type":
+            json_body = value.split(b";", 1)[0].strip().lower() == b"application/json"
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    if not json_body or scheme.lower() != "bearer" or not token.strip():
+        return None
+    principal = state.tokens.principal(token.strip())
+    if principal is None or principal.department is None or "responder" not in principal.roles:
+        return None
+    department: str = principal.department
+    return department if department in state.hosting.departments else None
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole body; False if the client went away first."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+def _replay(body: bytes, receive: Receive, complete: bool) -> Receive:
+    """The body already read, then whatever the server says next."""
+    pending: list[Message] = [
+        {"type": "http.request", "body": body, "more_body": False}
+        if complete
+        else {"type": "http.disconnect"}
+    ]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

@@ -1,0 +1,273 @@
+"""The restriction index in the process's memory: what a check reads, with no database
+round trip (the table `restriction_index` stays the source of truth).
+
+Why a copy in memory, and how it stays equal to the table:
+
+- At start-up it is loaded from `subject_identifiers` and `restriction_index` in one
+  transaction that holds the ingest's lock (INGEST_LOCK), so no ingest batch commits
+  while the copy is read: the copy is the table as of one commit.
+- The ingest runs in this process. After each of its transactions has committed, it
+  applies what that transaction wrote (the subjects' new interval rows and
+  identifiers) to this copy (IngestConsumer.poll_once): a check never answers from
+  something that did not commit. Between the commit and the copy's update (the same
+  event-loop turn's continuation) a check answers as the table did just before.
+- Expiry by the clock needs no update: the rows are intervals (restriction_index.py),
+  and a check compares them with its own instant.
+- On a restart the copy is rebuilt from the table; until it is loaded, checks read the
+  table (index_store.lookup), as before this copy existed.
+- With several processes (instances sharing the ingest's consumer group), each one's
+  ingest sees only its partitions; the others' commits reach this copy through
+  `follow`: the subjects whose `indexed_subjects.position` is beyond the highest one
+  read here are re-read every `scan_interval_s` (positions commit in order: the
+  ingest lock), so another instance's change is seen within that interval. `follow`
+  reads and applies under the ingest lock, so no ingest of this process commits a
+  newer version of a subject between the read and the apply.
+
+Compact by construction: per subject one tuple of its sanction rows for the hosted
+departments (department, measure and list type strings shared), instants as POSIX
+seconds (floats), identifiers mapping to a tuple of subject ids (measured:
+docs/benchmarks.md, "Check API").
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.responder.restriction_index import Found, IndexRow
+
+
+@dataclass(slots=True)
+class Held:
+    """One interval of one sanction measure a hosted department enforces (not frozen:
+    a frozen dataclass's __init__ costs 6x more, and a million are built at start-up;
+    never changed once built)."""
+
+    department: str
+    measure: str
+    designation_id: UUID
+    list_type: str
+    active_from: float
+    active_until: float
+    """POSIX seconds; `math.inf`: until an event changes it."""
+    ordinal: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChanges:
+    """What one committed ingest transaction (or one follow pass) wrote to the index:
+    the subjects' whole new rows (replacing theirs), and new identifiers."""
+
+    rows: Mapping[str, Sequence[IndexRow]] = field(default_factory=dict)
+    identifiers: Sequence[tuple[str, str]] = ()
+    """(identifier, subject id) pairs."""
+
+
+class LiveIndex:
+    """Identifier → subjects, subject → the intervals its hosted departments enforce."""
+
+    def __init__(self, departments: frozenset[str]) -> None:
+        self.departments = departments
+        self._subjects: dict[str, tuple[str, ...]] = {}
+        self._held: dict[str, tuple[Held, ...]] = {}
+        self._words: dict[str, str] = {}
+        self.loaded = False
+        self.position = 0
+        """The highest `indexed_subjects.position` read from the table (by the load or
+        `follow`; not by this process's ingest, so that a lower position another
+        instance committed before it is not skipped)."""
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def lookup(
+        self, identifier: str, department: str, measures: Collection[str], at: float
+    ) -> Found:
+        """What `index_store.LOOKUP` answers, from memory: the subjects known by the
+        identifier (sorted) and the rows in force at `at`, in the fold's order."""
+        subjects = self._subjects.get(identifier, ())
+        reasons: dict[tuple[UUID, str], tuple[str, UUID, str, str]] = {}
+        for subject in subjects:
+            for h in self._held.get(subject, ()):
+                if (
+                    h.department == department
+                    and h.measure in measures
+                    and h.active_from <= at < h.active_until
+                ):
+                    key = (h.designation_id, h.measure)
+                    if key not in reasons:
+                        reasons[key] = (subject, h.designation_id, h.list_type, h.measure)
+        return Found(list(subjects), list(reasons.values()))
+
+    def apply(self, changes: IndexChanges) -> None:
+        """Apply what a committed transaction wrote (idempotent: whole rows replace)."""
+        for identifier, subject in changes.identifiers:
+            self.add_identifier(identifier, subject)
+        for subject, rows in changes.rows.items():
+            self.replace(subject, [self.hold(r) for r in rows])
+
+    def add_identifier(self, identifier: str, subject: str) -> None:
+        known = self._subjects.get(identifier, ())
+        if not known and identifier == subject:  # most subjects: their own identifier
+            self._subjects[identifier] = (identifier,)
+            return
+        if subject in known:
+            return
+        # Most subjects are their own identifier: one string object for both.
+        subject = identifier if subject == identifier else self._subject(subject)
+        self._subjects[identifier] = tuple(sorted((*known, subject)))
+
+    def replace(self, subject: str, rows: Iterable[Held]) -> None:
+        kept = tuple(sorted((h for h in rows if h.department in self.departments), key=_ordinal))
+        if kept:
+            self._held[self._subject(subject)] = kept
+        else:
+            self._held.pop(subject, None)
+
+    def add_loaded(self, subject: str, h: Held) -> None:
+        """One row read at start-up (any order: a subject's rows are kept sorted)."""
+        known = self._held.get(subject)
+        if known is None:
+            self._held[self._subject(subject)] = (h,)
+        else:
+            self._held[subject] = tuple(sorted((*known, h), key=_ordinal))
+
+    def _subject(self, subject: str) -> str:
+        """The string object already held for this subject id, if any."""
+        for known in self._subjects.get(subject, ()):
+            if known == subject:
+                return known
+        return subject
+
+    def word(self, value: str) -> str:
+        """One string object per department, measure and list type (they repeat)."""
+        return self._words.setdefault(value, value)
+
+    def hold(self, row: IndexRow) -> Held:
+        return self.held(
+            row.department,
+            row.measure,
+            row.designation_id,
+            row.list_type,
+            row.active_from.timestamp(),
+            math.inf if row.active_until is None else row.active_until.timestamp(),
+            row.ordinal,
+        )
+
+    def held(
+        self,
+        department: str,
+        measure: str,
+        designation_id: UUID,
+        list_type: str,
+        active_from: float,
+        active_until: float,
+        ordinal: int,
+    ) -> Held:
+        return Held(
+            self.word(department),
+            self.word(measure),
+            designation_id,
+            self.word(list_type),
+            active_from,
+            active_until,
+            ordinal,
+        )
+
+
+def _ordinal(h: Held) -> int:
+    return h.ordinal
+
+
+_IDENTIFIERS = "SELECT identifier, subject_id FROM subject_identifiers"
+_ROWS = """
+SELECT subject_id, department, measure, designation_id, list_type,
+       extract(epoch FROM active_from)::float8 AS active_from,
+       coalesce(extract(epoch FROM active_until)::float8, 'Infinity'::float8) AS active_until,
+       ordinal
+FROM restriction_index WHERE department = ANY($1::text[])
+"""
+_POSITION = "SELECT coalesce(max(position), 0) FROM indexed_subjects"
+
+
+async def load(
+    conn: asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any],
+    departments: frozenset[str],
+    lock_sql: str,
+    prefetch: int = 20_000,
+) -> LiveIndex:
+    """A copy of the table as of one commit (the ingest's lock held while reading).
+
+    Why the garbage collector is paused, then the heap frozen: a million subjects are
+    millions of objects the cyclic collector would traverse on every full collection —
+    measured 1.5-1.8 s each with 1,000,000 subjects, a stall of the event loop that
+    every check waiting meanwhile pays — and several such collections are triggered
+    while the copy is built. Nothing in the copy forms a cycle (refcounting frees what
+    a change replaces), so the objects alive after the load are moved out of the
+    collector's sight (`gc.freeze`)."""
+    index = LiveIndex(departments)
+    gc.disable()
+    try:
+        await _read(conn, index, departments, lock_sql, prefetch)
+    finally:
+        gc.enable()
+    gc.freeze()
+    index.loaded = True
+    return index
+
+
+async def _read(
+    conn: asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any],
+    index: LiveIndex,
+    departments: frozenset[str],
+    lock_sql: str,
+    prefetch: int,
+) -> None:
+    async with conn.transaction(readonly=False):
+        await conn.execute(lock_sql)
+        async for r in conn.cursor(_IDENTIFIERS, prefetch=prefetch):
+            index.add_identifier(r[0], r[1])
+        word, add = index.word, index.add_loaded  # a million rows: no attribute lookups
+        async for r in conn.cursor(_ROWS, sorted(departments), prefetch=prefetch):
+            add(r[0], Held(word(r[1]), word(r[2]), r[3], word(r[4]), r[5], r[6], r[7]))
+        index.position = int(await conn.fetchval(_POSITION))
+
+
+_FOLLOW = """
+SELECT subject_id, position FROM indexed_subjects WHERE position > $1
+ORDER BY position LIMIT $2
+"""
+_FOLLOW_IDENTIFIERS = _IDENTIFIERS + " WHERE subject_id = ANY($1::text[])"
+_FOLLOW_ROWS = _ROWS + " AND subject_id = ANY($2::text[])"
+
+
+async def follow(
+    conn: asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any],
+    index: LiveIndex,
+    lock_sql: str,
+    batch: int = 5000,
+) -> int:
+    """Re-read the subjects indexed beyond `index.position` (by any instance) and
+    apply them; returns how many. Nothing to follow costs one indexed query."""
+    if not await conn.fetch(_FOLLOW, index.position, 1):
+        return 0
+    async with conn.transaction():
+        await conn.execute(lock_sql)
+        marks = await conn.fetch(_FOLLOW, index.position, batch)
+        subjects = [m[0] for m in marks]
+        for identifier, subject in await conn.fetch(_FOLLOW_IDENTIFIERS, subjects):
+            index.add_identifier(identifier, subject)
+        held: dict[str, list[Held]] = {s: [] for s in subjects}
+        for r in await conn.fetch(_FOLLOW_ROWS, sorted(index.departments), subjects):
+            held[r[0]].append(index.held(*r[1:]))
+        for subject, rows in held.items():
+            index.replace(subject, rows)
+        if marks:
+            index.position = max(index.position, int(marks[-1][1]))
+    return len(subjects)

@@ -1,0 +1,167 @@
+"""The check's plain ASGI fast path: an ordinary check is answered without the FastAPI
+route, from the in-process index and after its record is journaled; anything else
+reaches the route with its body intact (the route answers refusals as before). On the
+in-memory adapters of the responder's ports (memory.py, live_index.py): no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+from uuid import uuid4
+
+import orjson
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from services.responder.fast_check import FastCheck
+from services.responder.live_index import IndexChanges, LiveIndex
+from services.responder.memory import MemoryCheckJournal
+from services.responder.metrics import ResponderMetrics
+from services.responder.restriction_index import IndexRow
+from shared.domain.catalogue.index import default_index
+from shared.web.auth import TokenRegistry
+from tests.support.subjects import new_uscc
+
+MEASURE = "travel.restrict_flight"
+TOKEN = "caac-token"
+BLOCKED = new_uscc()
+
+
+@dataclass
+class Downstream:
+    """The FastAPI app behind the fast path: what reached it, and with which body."""
+
+    bodies: list[bytes] = field(default_factory=list)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.bodies.append(body)
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b"route"})
+
+
+def _owner(journal: MemoryCheckJournal, loaded: bool = True) -> Any:
+    live = LiveIndex(frozenset({"caac"}))
+    row = IndexRow(
+        department="caac",
+        subject_id=BLOCKED,
+        measure=MEASURE,
+        designation_id=uuid4(),
+        list_type="court.dishonest-debtor",
+        active_from=datetime.now(UTC) - timedelta(days=1),
+        active_until=None,
+        ordinal=0,
+    )
+    live.apply(IndexChanges(rows={BLOCKED: [row]}, identifiers=[(BLOCKED, BLOCKED)]))
+    live.loaded = loaded
+    state = SimpleNamespace(
+        index=SimpleNamespace(live=live),
+        tokens=TokenRegistry({"caac": TOKEN, "rail": "rail-token", "auditor": "aud"}),
+        hosting=SimpleNamespace(departments=frozenset({"caac"})),
+        catalogue=default_index(),
+        freshness=SimpleNamespace(caught_up_at=datetime(2026, 1, 1, tzinfo=UTC)),
+        settings=SimpleNamespace(topic_suffix=".t"),
+        check_journal=journal,
+        responder_metrics=ResponderMetrics.on(),
+    )
+    return SimpleNamespace(state=state, routes=[SimpleNamespace(path="/v1/checks")])
+
+
+async def _call(
+    fast: FastCheck, body: bytes, headers: dict[str, str] | None = None, chunks: int = 1
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    given = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    given.update(headers or {})
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/checks",
+        "headers": [(k.encode(), v.encode()) for k, v in given.items() if v],
+    }
+    size = max(1, len(body) // chunks + 1)
+    parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
+    messages: list[Message] = [
+        {"type": "http.request", "body": p, "more_body": n < len(parts) - 1}
+        for n, p in enumerate(parts)
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await fast(scope, receive, send)
+    start = sent[0]
+    return start["status"], dict(start["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def _body(**fields: str) -> bytes:
+    return orjson.dumps({"subject_id": BLOCKED, "measure": MEASURE, **fields})
+
+
+async def test_an_ordinary_check_is_answered_without_the_route() -> None:
+    journal, route = MemoryCheckJournal(), Downstream()
+    fast = FastCheck(route, _owner(journal))
+    status, headers, content = await _call(fast, _body(), chunks=3)
+    answer = orjson.loads(content)
+    assert (status, answer["decision"], route.bodies) == (200, "block", [])
+    assert [r["measure"] for r in answer["reasons"]] == [MEASURE]
+    assert headers[b"content-type"] == b"application/json"
+    assert headers[b"x-data-fresh-as-of"] == b"2026-01-01T00:00:00+00:00"
+    # answered once recorded: the record carries the check id and the interception
+    [record] = journal.checks
+    assert str(record.check_id) == answer["check_id"]
+    assert (record.decision, len(record.interceptions)) == ("block", 1)
+    status, _, content = await _call(fast, _body(subject_id=new_uscc()))
+    assert (status, orjson.loads(content)["decision"]) == (200, "allow")
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"authorization": ""}, _body()),
+        ({"authorization": "Bearer nobody"}, _body()),
+        ({"authorization": "Bearer aud"}, _body()),  # not a department
+        ({"authorization": "Bearer rail-token"}, _body()),  # not hosted here
+        ({"idempotency-key": "k1"}, _body()),
+        ({"content-type": "text/plain"}, _body()),
+        ({}, b"{not json"),
+        ({}, _body(extra="field")),
+        ({}, _body(subject_id="91350100M000100Y4X")),  # bad check digit
+        ({}, _body(measure="no.such_measure")),
+        ({}, _body(action="book_flight")),  # both measure and action
+        ({}, orjson.dumps({"subject_id": BLOCKED, "action": "bid_public_tender"})),  # not caac's
+    ],
+)
+async def test_anything_else_reaches_the_route_with_its_body(
+    headers: dict[str, str], body: bytes
+) -> None:
+    journal, route = MemoryCheckJournal(), Downstream()
+    status, _, content = await _call(FastCheck(route, _owner(journal)), body, headers, chunks=2)
+    assert (status, content, route.bodies, journal.checks) == (299, b"route", [body], [])
+
+
+async def test_until_the_index_is_loaded_the_route_answers() -> None:
+    journal, route = MemoryCheckJournal(), Downstream()
+    status, _, _ = await _call(FastCheck(route, _owner(journal, loaded=False)), _body())
+    assert (status, route.bodies) == (299, [_body()])
+
+
+async def test_a_check_not_recorded_is_a_503_problem_and_no_answer() -> None:
+    route = Downstream()
+    status, headers, content = await _call(
+        FastCheck(route, _owner(MemoryCheckJournal(down=True))), _body()
+    )
+    problem = orjson.loads(content)
+    assert (status, problem["type"], route.bodies) == (503, "urn:jsb:problem:store_unavailable", [])
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert "decision" not in problem

@@ -1,0 +1,101 @@
+"""The in-process copy of the restriction index answers as the fold does, at every
+instant of every lifecycle scenario of the index's own test; and what a committed
+ingest batch wrote replaces a subject's rows in it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from services.responder.live_index import IndexChanges, LiveIndex
+from services.responder.restriction_index import IndexRow, subject_rows
+from tests.unit.domain_fixtures import Subject, resident_id
+from tests.unit.test_restriction_index import SCENARIOS, _fold_answer, _probes
+
+
+def _live(departments: frozenset[str], subject: str, rows: list[IndexRow]) -> LiveIndex:
+    live = LiveIndex(departments)
+    live.apply(IndexChanges(rows={subject: rows}, identifiers=[(subject, subject)]))
+    return live
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_the_copy_answers_as_the_fold_at_every_instant(name: str) -> None:
+    subject = Subject(resident_id() if "court" in name else None)
+    SCENARIOS[name](subject)
+    state = subject.refold()
+    assert state.subject_id is not None
+    departments = frozenset(t.department for r in state.designations.values() for t in r.data.tasks)
+    rows = subject_rows(state, departments)
+    live = _live(departments, state.subject_id, rows)
+    every = {t.measure for r in state.designations.values() for t in r.data.tasks}
+    for t in _probes(rows, state):
+        for department in departments:
+            found = live.lookup(state.subject_id, department, every, t.timestamp())
+            assert found.subject_ids == [state.subject_id]
+            assert {(d, m) for _, d, _, m in found.reasons} == _fold_answer(state, department, t), (
+                name,
+                department,
+                t,
+            )
+
+
+def _row(subject: str, measure: str, ordinal: int, **times: datetime | None) -> IndexRow:
+    now = datetime.now(UTC)
+    return IndexRow(
+        department="caac",
+        subject_id=subject,
+        measure=measure,
+        designation_id=uuid4(),
+        list_type="court.dishonest-debtor",
+        active_from=times.get("active_from") or now - timedelta(days=1),
+        active_until=times.get("active_until"),
+        ordinal=ordinal,
+    )
+
+
+def test_changes_replace_a_subjects_rows_and_identifiers_accumulate() -> None:
+    live = LiveIndex(frozenset({"caac"}))
+    now = datetime.now(UTC).timestamp()
+    first, second = _row("S1", "m.a", 1000), _row("S1", "m.b", 1)
+    live.apply(
+        IndexChanges(
+            rows={"S1": [first, second, replace(first, department="rail")]},
+            identifiers=[("S1", "S1"), ("OLD1", "S1")],
+        )
+    )
+    found = live.lookup("OLD1", "caac", {"m.a", "m.b"}, now)
+    # the fold's order (ordinal), another department's row not held
+    assert [m for *_, m in found.reasons] == ["m.b", "m.a"]
+    assert (found.subject_ids, len(live)) == (["S1"], 1)
+    assert live.lookup("S1", "rail", {"m.a"}, now).reasons == []
+    # a second subject under the same identifier: both, sorted
+    live.apply(IndexChanges(rows={"S0": [_row("S0", "m.a", 0)]}, identifiers=[("OLD1", "S0")]))
+    assert live.lookup("OLD1", "caac", {"m.a"}, now).subject_ids == ["S0", "S1"]
+    # a later batch replaces the subject's rows whole (revoked: none left)
+    live.apply(IndexChanges(rows={"S1": []}))
+    assert live.lookup("S1", "caac", {"m.a", "m.b"}, now).reasons == []
+    assert len(live) == 1
+    assert live.position == 0  # only read from the table (load, follow)
+    # an unknown identifier: nobody, nothing
+    assert live.lookup("nobody", "caac", {"m.a"}, now).subject_ids == []
+
+
+def test_an_interval_holds_from_its_start_until_just_before_its_end() -> None:
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    end = start + timedelta(days=30)
+    live = _live(frozenset({"caac"}), "S", [_row("S", "m", 0, active_from=start, active_until=end)])
+
+    def blocks(t: datetime) -> bool:
+        return bool(live.lookup("S", "caac", {"m"}, t.timestamp()).reasons)
+
+    tick = timedelta(microseconds=1)
+    assert [blocks(start - tick), blocks(start), blocks(end - tick), blocks(end)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
