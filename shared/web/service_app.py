@@ -30,6 +30,7 @@ from shared.adapters.observability import (
 )
 from shared.adapters.settings import ServiceSettings
 from shared.web.auth import TokenRegistry
+from shared.web.body_guard import JsonBodyGuard
 from shared.web.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -73,6 +74,7 @@ def create_service_app(
     # A plain ASGI middleware: `@app.middleware("http")` (BaseHTTPMiddleware) runs each
     # request in a task group with memory streams, which cost more CPU than a check
     # itself (docs/benchmarks.md).
+    app.add_middleware(JsonBodyGuard)  # inside _Measure: its refusals are measured too
     app.add_middleware(_Measure, requests=requests, latency=latency, backbone=backbone)
 
     @app.get("/healthz", tags=["ops"])
