@@ -60,7 +60,9 @@ def create_service_app(
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
-        app.state.tokens = TokenRegistry.from_file(settings.tokens_file)
+        app.state.tokens = TokenRegistry.from_file(
+            settings.token_hashes_file or settings.tokens_file
+        )
         async with lifespan(app):
             yield
 
