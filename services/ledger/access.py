@@ -25,6 +25,7 @@ from typing import Any
 
 from shared.domain.identifiers import mask_personal_numbers, sees_in_clear
 from shared.domain.status_view import SubjectStatus
+from shared.web.access_matrix import SERVICE_ROUTES, Route, Rule, guarded, public
 from shared.web.auth import Principal
 
 
@@ -93,3 +94,29 @@ def status_for(principal: Principal, status: SubjectStatus) -> dict[str, Any]:
     designators = {str(d.designation_id): d.designated_by for d in status.designations}
     shown_doc: dict[str, Any] = shown(principal, doc, designators)
     return shown_doc
+
+
+ACCESS: Mapping[Route, Rule] = {
+    **SERVICE_ROUTES,
+    # every token reads; a department sees what concerns it (the restricted flag always)
+    ("GET", "/v1/subjects/{subject_id}/status"): guarded(),
+    ("GET", "/v1/subjects/{subject_id}/history"): guarded(),
+    ("GET", "/v1/subjects/{subject_id}/history/verify"): guarded(),
+    ("GET", "/v1/subjects/{subject_id}/timeline"): guarded(),
+    # a designation that does not concern the department does not exist for it
+    ("GET", "/v1/designations/{designation_id}"): guarded(other=404),
+    ("GET", "/v1/changes"): guarded(),
+    ("GET", "/v1/public/lists/{list_type}"): public(),
+    ("GET", "/v1/stats/departments"): guarded(),
+    ("GET", "/v1/stats/overview"): guarded(),
+    ("GET", "/v1/stats/tiles"): guarded(),
+    ("GET", "/v1/stats/designations/daily"): guarded(),
+    ("GET", "/v1/stats/interceptions/daily"): guarded(),
+    ("GET", "/v1/stats/departments/{department}/overdue"): guarded(),
+    ("GET", "/v1/stats/stream"): guarded(),
+    # the dashboard's page and assets hold no data: its calls carry the token
+    ("GET", "/dashboard"): public(),
+    ("GET", "/dashboard/"): public(),
+    ("GET", "/dashboard/assets/{name}"): public(),
+}
+"""The ledger's authorization matrix (shared/web/access_matrix)."""
