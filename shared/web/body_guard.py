@@ -10,6 +10,8 @@ Every service app runs this ASGI middleware (`create_service_app`):
 - a JSON body with a key twice in one object (which value would count?) is answered
   422 naming the key; one nested deeper than `MAX_JSON_DEPTH` is answered 422, never
   a `RecursionError`;
+- U+0000 in a JSON string, a path or a query is answered 422 naming where: no field
+  takes it, and PostgreSQL cannot store it in text (it was a 500);
 
 The body is checked as it is received: the handler's own `request.body()` raises the
 refusal (a Starlette `HTTPException`, so FastAPI passes it to the app's problem
@@ -93,7 +95,39 @@ def refusal(body: bytes) -> ProblemError | None:
         return None
     if isinstance(value, dict | list) and _deeper_than(value, MAX_JSON_DEPTH):
         return _too_deep()
+    if b"\\u0000" in body:  # JSON's only spelling of U+0000 (a raw NUL is not JSON)
+        where = _nul_at(value)
+        if where is not None:
+            return _nul(where)
     return None
+
+
+def _nul_at(value: Any) -> str | None:
+    """The dotted path of the first string (or key) holding U+0000, if any."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "body"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                inner = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    return inner
+                stack.append((child, inner))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}.{i}" if path else str(i)) for i, child in enumerate(item))
+    return None
+
+
+def _nul(where: str) -> ProblemError:
+    return ProblemError(
+        422,
+        "nul_character",
+        f"{where} holds the character U+0000, which no field takes",
+        [FieldError(where, "nul_character", "U+0000 is not allowed")],
+    )
 
 
 def is_json(content_type: str) -> bool:
@@ -144,7 +178,14 @@ class JsonBodyGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in _NO_BODY_METHODS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+            where = "path" if "\x00" in scope["path"] else "query"
+            await problem_response(_nul(where), None)(scope, receive, send)
+            return
+        if scope["method"] in _NO_BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

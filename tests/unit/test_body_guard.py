@@ -178,3 +178,19 @@ def json_bytes(value: Any) -> bytes:
     import json
 
     return json.dumps(value).encode()
+
+
+async def test_a_nul_character_is_named_not_a_500(
+    client: httpx.AsyncClient, handled: list[Any]
+) -> None:
+    # PostgreSQL cannot store U+0000 in text: it was a 500 on POST /v1/designations
+    body = b'{"name": "a", "extra": {"ids": ["ok", "x\\u0000"]}}'
+    r = await client.post("/items", content=body, headers={"content-type": "application/json"})
+    doc = _problem(r, 422, "nul_character")
+    assert doc["errors"][0]["field"] == "extra.ids.1"
+    r = await client.post("/items", params={"q": "a\x00"}, json={"name": "a"})
+    assert _problem(r, 422, "nul_character")["errors"][0]["field"] == "query"
+    r = await client.get("/healthz/%00")
+    assert _problem(r, 422, "nul_character")["errors"][0]["field"] == "path"
+    assert handled == []
+    assert refusal(b'{"a": "\\\\u0000 is only spelled"}') is None  # an escaped backslash
