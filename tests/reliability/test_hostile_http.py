@@ -24,6 +24,7 @@ from shared.web.auth import AUDITOR, OPS
 from shared.web.limits import MAX_BODY_BYTES
 from tests.reliability.sec_stack import World, world  # noqa: F401
 from tests.support import initiator_bodies as bodies
+from tests.support.ledger_harness import _partitions
 from tests.support.subjects import new_resident_id, new_uscc
 
 pytestmark = pytest.mark.e2e
@@ -482,6 +483,26 @@ def table(w: World) -> list[Bad]:
             as_=AUDITOR,
             params={"days": "100000"},
         ),
+        Bad(
+            "changes after 2^70",
+            led,
+            "GET",
+            "/v1/changes",
+            422,
+            "after",
+            as_=AUDITOR,
+            params={"after": str(2**70)},
+        ),
+        Bad(
+            "public list from offset 2^70",
+            led,
+            "GET",
+            f"/v1/public/lists/{bodies.TAX}",
+            422,
+            "offset",
+            as_=AUDITOR,
+            params={"offset": str(2**70)},
+        ),
         # -- notifier --
         subscribe("subscription to ftp", "url", {"name": "x", "url": "ftp://example.com/hook"}),
         subscribe(
@@ -514,6 +535,26 @@ def table(w: World) -> list[Bad]:
             as_=OPS,
             params={"month": "2026-13"},
         ),
+        # found by schemathesis: ids past PostgreSQL's bigint were a 500
+        Bad(
+            "retry of delivery 2^70",
+            n,
+            "POST",
+            f"/v1/deliveries/{2**70}/retry",
+            422,
+            "delivery_id",
+            as_=OPS,
+        ),
+        Bad(
+            "deliveries after 2^70",
+            n,
+            "GET",
+            "/v1/deliveries",
+            422,
+            "after",
+            as_=OPS,
+            params={"after": str(2**70)},
+        ),
         Bad(
             "retry of delivery abc",
             n,
@@ -530,13 +571,9 @@ async def _end_offsets(w: World) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=w.stack.infra.kafka)
     await consumer.start()
     try:
-        tps = []
-        for t in TOPICS:
-            name = t.name + w.stack.topic_suffix
-            tps += [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
-            if not consumer.partitions_for_topic(name):
-                await consumer.topics()
-                tps += [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
+        names = {t.name + w.stack.topic_suffix for t in TOPICS}
+        tps = [TopicPartition(n, p) for n in names for p in await _partitions(consumer, n)]
+        assert {tp.topic for tp in tps} == names, "a topic of the stack has no partitions"
         ends = await consumer.end_offsets(tps)
         return {f"{tp.topic}[{tp.partition}]": o for tp, o in ends.items()}
     finally:
