@@ -31,6 +31,7 @@ from shared.adapters.observability import (
 from shared.adapters.settings import ServiceSettings
 from shared.web.auth import TokenRegistry
 from shared.web.body_guard import JsonBodyGuard
+from shared.web.openapi_problems import document_problems
 from shared.web.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -72,6 +73,7 @@ def create_service_app(
     app.state.backbone_metrics = backbone = BackboneMetrics(registry)
     app.state.readiness = {}
     install_problem_handlers(app)
+    document_problems(app)
 
     # A plain ASGI middleware: `@app.middleware("http")` (BaseHTTPMiddleware) runs each
     # request in a task group with memory streams, which cost more CPU than a check

@@ -194,3 +194,13 @@ async def test_a_nul_character_is_named_not_a_500(
     assert _problem(r, 422, "nul_character")["errors"][0]["field"] == "path"
     assert handled == []
     assert refusal(b'{"a": "\\\\u0000 is only spelled"}') is None  # an escaped backslash
+
+
+@pytest.mark.parametrize("service", ["initiator", "responder", "ledger", "notifier"])
+def test_every_service_app_runs_the_guard(service: str) -> None:
+    import importlib
+
+    from shared.web.body_guard import JsonBodyGuard
+
+    app = importlib.import_module(f"services.{service}.app").app
+    assert JsonBodyGuard in [m.cls for m in app.user_middleware]
