@@ -204,3 +204,21 @@ def test_every_service_app_runs_the_guard(service: str) -> None:
 
     app = importlib.import_module(f"services.{service}.app").app
     assert JsonBodyGuard in [m.cls for m in app.user_middleware]
+
+
+def test_a_realistic_batch_of_10000_passes_the_guard() -> None:
+    import json
+
+    from shared.web.body_guard import body_limit
+    from shared.web.limits import MAX_BATCH_ITEMS
+    from tests.support.initiator_bodies import court_debtor, designation
+
+    person = {"id": "11010519491231002X", "name": "张三", "role": "legal_representative"}
+    items = [
+        court_debtor(i) if i % 2 else designation(related_persons=[person])
+        for i in range(MAX_BATCH_ITEMS)
+    ]
+    body = json.dumps({"designations": items}).encode()  # ASCII-escaped: the larger form
+    assert MAX_BODY_BYTES < len(body) < body_limit("POST", "/v1/designations/batch")
+    assert body_limit("POST", "/v1/designations") == MAX_BODY_BYTES
+    assert refusal(body) is None
