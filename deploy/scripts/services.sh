@@ -12,6 +12,8 @@ port_of() {
 
 start() {
   set -a; source "$LOCAL/stack.env"; set +a
+  # The services keep only the tokens' hashes (stack-env.sh writes them).
+  export JSB_TOKEN_HASHES_FILE="${JSB_TOKEN_HASHES_FILE:-$LOCAL/token-hashes.json}"
   cd "$ROOT"
   # A few measures are executed by hand, as in real departments (their tasks wait in
   # the manual inbox; `jsb demo` leaves some of them overdue).

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Writes .local/stack.env (what clients and tests need to reach the stack) and
-# .local/tokens.json (local bearer tokens; existing tokens are kept).
+# .local/tokens.json (local bearer tokens, plaintext for local clients and tests;
+# existing tokens are kept) and .local/token-hashes.json (what the services read: the
+# tokens' SHA-256 hashes, with expiry and revocation; services.sh points the services
+# at it, stack.env does not, so the tests' own stacks keep their own token files).
 source "$(dirname "$0")/common.sh"
 url() { local var="JSB_${1^^}_PORT"; echo "http://127.0.0.1:${!var:-$2}"; }
 cat >"$LOCAL/stack.env" <<ENV
@@ -20,5 +23,6 @@ ENV
 127.0.0.1:$PG_PORT:jsb:jsb_admin:jsb_admin
 PGPASS
 )
-"$VENV/bin/jsb" stack tokens --out "$LOCAL/tokens.json" >/dev/null
-log "wrote $LOCAL/stack.env and $LOCAL/tokens.json"
+"$VENV/bin/jsb" stack tokens --out "$LOCAL/tokens.json" \
+  --hashes-out "$LOCAL/token-hashes.json" >/dev/null
+log "wrote $LOCAL/stack.env, $LOCAL/tokens.json and $LOCAL/token-hashes.json"

@@ -28,6 +28,7 @@ from shared.domain.fold import visible
 from shared.domain.status_view import render_status
 from shared.web.auth import Principal
 from shared.web.deps import CurrentPrincipal, EngineDep
+from shared.web.limits import MAX_ROW_ID
 
 STATIC = Path(__file__).parent / "dashboard" / "static"
 ASSETS = {
@@ -184,7 +185,9 @@ def _feed_filter(principal: Principal) -> Any:
 async def stats_stream(
     principal: CurrentPrincipal,
     engine: EngineDep,
-    after: Annotated[int | None, Query(ge=0, description="Last position seen")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ROW_ID, description="Last position seen")
+    ] = None,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Server-sent events: `append` for every event the ledger appends after `after`

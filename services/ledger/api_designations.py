@@ -65,5 +65,5 @@ async def designation(
         as_of=status.as_of.isoformat(),
         known_at=None if status.known_at is None else status.known_at.isoformat(),
     )
-    shown_doc: dict[str, Any] = shown(principal, doc)
+    shown_doc: dict[str, Any] = shown(principal, doc, {str(designation_id): view.designated_by})
     return shown_doc

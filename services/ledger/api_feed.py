@@ -12,6 +12,7 @@ from services.ledger import store, tables
 from services.ledger.access import shown
 from services.ledger.api_subjects import public_event
 from shared.web.deps import CurrentPrincipal, EngineDep
+from shared.web.limits import MAX_ROW_ID
 
 router = APIRouter(tags=["changes"])
 
@@ -29,7 +30,9 @@ def _concerning(department: str) -> ColumnElement[bool]:
 async def changes(
     principal: CurrentPrincipal,
     engine: EngineDep,
-    after: Annotated[int, Query(ge=0, description="Last position already seen.")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ROW_ID, description="Last position already seen.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
     """Events after `after` in position order; continue with `next_after`.

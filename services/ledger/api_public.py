@@ -13,6 +13,7 @@ from shared.domain.catalogue.index import default_index
 from shared.domain.envelope import utc_now
 from shared.domain.errors import NotFound
 from shared.web.deps import EngineDep
+from shared.web.limits import MAX_ROW_ID
 
 router = APIRouter(tags=["public"])
 
@@ -27,7 +28,7 @@ async def public_list(
     list_type: str,
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> dict[str, Any]:
     """Entries in force now on a published list: persons masked; repaired, revoked,
     expired, exited, superseded and not-yet-effective entries absent."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 
 from services.ledger import store
-from services.ledger.access import concerns, shown, status_for
+from services.ledger.access import concerns, designators_in, shown, status_for
 from services.ledger.lookup import resolve_subject
 from services.ledger.ports import EventStore
 from services.ledger.replay import fold_recorded, recorded_events
@@ -96,7 +96,9 @@ async def history(
     if principal.department is not None:
         events = _concerning(principal, subject, events)
     doc: dict[str, Any] = shown(
-        principal, {"subject_id": subject, "events": [public_event(e) for e in events]}
+        principal,
+        {"subject_id": subject, "events": [public_event(e) for e in events]},
+        designators_in(e.payload for e in events),
     )
     return doc
 

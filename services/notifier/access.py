@@ -5,10 +5,19 @@ shown in clear to auditors only (shared.domain.identifiers.display)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends
 
+from shared.web.access_matrix import (
+    SERVICE_ROUTES,
+    Route,
+    Rule,
+    guarded,
+    ops_only,
+    ops_or_auditor,
+)
 from shared.web.auth import AUDITOR, OPS, Principal
 from shared.web.deps import CurrentPrincipal
 from shared.web.problems import ProblemError
@@ -25,3 +34,22 @@ def _needs(*roles: str) -> object:
 
 OpsPrincipal = Annotated[Principal, _needs(OPS)]
 OpsOrAuditor = Annotated[Principal, _needs(OPS, AUDITOR)]
+
+
+ACCESS: Mapping[Route, Rule] = {
+    **SERVICE_ROUTES,
+    ("POST", "/v1/subscriptions"): ops_only(),
+    ("GET", "/v1/subscriptions"): ops_only(),
+    ("GET", "/v1/subscriptions/{subscription_id}"): ops_only(),
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): ops_only(),
+    ("POST", "/v1/subscriptions/{subscription_id}/secret/rotate"): ops_only(),
+    ("POST", "/v1/subscriptions/{subscription_id}/enable"): ops_only(),
+    ("POST", "/v1/subscriptions/{subscription_id}/recover"): ops_only(),
+    ("GET", "/v1/deliveries"): ops_or_auditor(),
+    ("POST", "/v1/deliveries/{delivery_id}/retry"): ops_only(),
+    # every token; a department sees its own notices
+    ("GET", "/v1/notices"): guarded(),
+    ("GET", "/v1/stream"): guarded(),
+    ("GET", "/v1/reports/monthly"): ops_or_auditor(),
+}
+"""The notifier's authorization matrix (shared/web/access_matrix)."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from services.notifier import delivery_queue, tables
@@ -15,6 +15,7 @@ from shared.domain.errors import NotFound
 from shared.domain.identifiers import display
 from shared.web.auth import Principal
 from shared.web.deps import EngineDep
+from shared.web.limits import MAX_ROW_ID
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 
@@ -35,7 +36,7 @@ async def find(
     subscription: UUID | None = None,
     state: State | None = None,
     subject_id: str | None = None,
-    after: int = Query(0, ge=0, description="deliveries with a greater id"),
+    after: int = Query(0, ge=0, le=MAX_ROW_ID, description="deliveries with a greater id"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[DeliveryPublic]:
     """Deliveries by subscription, state and subject, in id order."""
@@ -53,7 +54,11 @@ async def find(
 
 
 @router.post("/{delivery_id}/retry", response_model=DeliveryPublic)
-async def retry(delivery_id: int, engine: EngineDep, principal: OpsPrincipal) -> DeliveryPublic:
+async def retry(
+    delivery_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
+    engine: EngineDep,
+    principal: OpsPrincipal,
+) -> DeliveryPublic:
     """Send it again now (same webhook-id), whatever its state."""
     async with engine.begin() as conn:
         row = await delivery_queue.retry(conn, delivery_id)

@@ -9,6 +9,7 @@ from services.notifier.ports import NoticeQuery
 from services.notifier.schemas import NoticePublic
 from shared.domain.identifiers import display
 from shared.web.deps import CurrentPrincipal, EngineDep
+from shared.web.limits import MAX_ROW_ID
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 
@@ -20,7 +21,7 @@ async def find(
     subject_id: str | None = None,
     department: str | None = None,
     kind: str | None = None,
-    after: int = Query(0, ge=0, description="notices with a greater id"),
+    after: int = Query(0, ge=0, le=MAX_ROW_ID, description="notices with a greater id"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[NoticePublic]:
     """Notices by subject, department and kind; a department sees its own, ops and

@@ -22,6 +22,7 @@ from services.notifier.filters import Filters, passes
 from services.notifier.settings import NotifierSettings
 from shared.domain.identifiers import mask_personal_numbers
 from shared.web.deps import CurrentPrincipal, EngineDep
+from shared.web.limits import MAX_ROW_ID
 
 router = APIRouter(prefix="/v1", tags=["stream"])
 
@@ -37,7 +38,7 @@ async def stream(
     subject_kind: Literal["organization", "person"] | None = None,
     event_types: list[str] | None = Query(None),
     subject_id: str | None = None,
-    after: int | None = Query(None, ge=0, description="start after this position"),
+    after: int | None = Query(None, ge=0, le=MAX_ROW_ID, description="start after this position"),
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
 ) -> EventSourceResponse:
     """Server-sent events of status changes; resumable with Last-Event-ID."""

@@ -85,6 +85,12 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # uvicorn's loggers have their own plain handler: a 500's traceback (Starlette hands
+    # it to the server after the problem is sent) carried identity numbers in clear.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        server_log = logging.getLogger(name)
+        server_log.handlers[:] = []
+        server_log.propagate = True
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
     structlog.configure(
         processors=[

@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(DEFAULT_KAFKA, alias="KAFKA_BOOTSTRAP_SERVERS")
     database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     tokens_file: Path = Field(LOCAL_DIR / "tokens.json", alias="JSB_TOKENS_FILE")
+    token_hashes_file: Path | None = Field(None, alias="JSB_TOKEN_HASHES_FILE")
+    """The services' token file: SHA-256 hashes, expiry, revocation (shared/web/tokens.py);
+    unset, the services hash the plaintext `tokens_file` (local development) in memory."""
     log_level: str = Field("INFO", alias="JSB_LOG_LEVEL")
     db_schema: str = "public"
     """The Postgres schema of this service's tables (tests point it at a fresh one)."""

@@ -443,6 +443,16 @@ def display(value: str, in_clear: bool) -> str:
     return value if in_clear else mask(value)
 
 
+def sees_in_clear(*, privileged: bool, department: str | None, designated_by: str | None) -> bool:
+    """Whether a caller sees the identity numbers of a designation in clear.
+
+    Masking protects third parties: the department that designated the subject (it
+    supplied the numbers) and callers with the right to see identity numbers (auditors)
+    see them in full; every other caller, including a department that only executes a
+    measure of the designation, sees the masked form."""
+    return privileged or (department is not None and department == designated_by)
+
+
 # Shapes a personal number can have inside free JSON (GB 11643 resident id; mainland
 # passports): `mask` then decides, so organisation codes that look alike stay in clear.
 _PERSONAL_SHAPE = re.compile(r"[0-9]{17}[0-9Xx]|[A-Z]{1,2}[0-9]{7,8}")

@@ -1,21 +1,23 @@
 """Bearer tokens → principals.
 
 A token belongs to one department (or to the auditor / ops desks) and carries
-roles. Locally the tokens come from `.local/tokens.json` (`{"<department>":
-"<token>", "auditor": "...", "ops": "..."}`), written by `make up`; in production
-the same mapping comes from the identity provider.
+roles. A service keeps only the tokens' SHA-256 hashes, with their expiry and
+revocation (shared/web/tokens.py): from `JSB_TOKEN_HASHES_FILE` (`make up` writes
+`.local/token-hashes.json`), else hashed in memory from the plaintext
+`.local/tokens.json` (`{"<department>": "<token>", "auditor": "...", "ops": "..."}`)
+that local clients and tests read. In production the hashed file comes from the
+identity provider. No token, an unknown, expired or revoked one: 401.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request
 
 from shared.web.problems import ProblemError
+from shared.web.tokens import Refusal, TokenTable, entries_of
 
 AUDITOR = "auditor"
 OPS = "ops"
@@ -39,22 +41,25 @@ class Principal:
 
 
 class TokenRegistry:
-    def __init__(self, tokens: dict[str, str]) -> None:
-        self._by_token = {tok: name for name, tok in tokens.items()}
+    def __init__(self, tokens: TokenTable | dict[str, str]) -> None:
+        """A table of hashed tokens, or plaintext `{name: token}` (hashed here)."""
+        self._table = tokens if isinstance(tokens, TokenTable) else TokenTable(entries_of(tokens))
 
     @classmethod
     def from_file(cls, path: Path) -> TokenRegistry:
-        if not path.exists():
-            return cls({})
-        data = json.loads(path.read_text())
-        return cls({str(k): str(v) for k, v in data.items()})
+        return cls(TokenTable.from_file(path))
+
+    def check(self, token: str) -> Principal | Refusal:
+        found = self._table.lookup(token)
+        if isinstance(found, Refusal):
+            return found
+        name = found.name
+        roles = frozenset({name}) if name in (AUDITOR, OPS) else DEPARTMENT_ROLES
+        return Principal(name=name, roles=roles)
 
     def principal(self, token: str) -> Principal | None:
-        for known, name in self._by_token.items():
-            if hmac.compare_digest(known, token):
-                roles = frozenset({name}) if name in (AUDITOR, OPS) else DEPARTMENT_ROLES
-                return Principal(name=name, roles=roles)
-        return None
+        found = self.check(token)
+        return None if isinstance(found, Refusal) else found
 
 
 def _unauthorized(detail: str) -> ProblemError:
@@ -74,7 +79,7 @@ async def authenticate(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("a bearer token is required")
     registry: TokenRegistry = request.app.state.tokens
-    principal = registry.principal(token.strip())
-    if principal is None:
-        raise _unauthorized("unknown token")
-    return principal
+    found = registry.check(token.strip())
+    if isinstance(found, Refusal):
+        raise _unauthorized(found.value)
+    return found

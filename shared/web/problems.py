@@ -170,6 +170,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        carried = getattr(exc, "problem", None)
+        if isinstance(carried, ProblemError):  # body_guard.BodyRefused
+            return problem_response(carried, request.url.path)
         problem = ProblemError(
             status=exc.status_code,
             code=HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"),

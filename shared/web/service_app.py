@@ -30,6 +30,8 @@ from shared.adapters.observability import (
 )
 from shared.adapters.settings import ServiceSettings
 from shared.web.auth import TokenRegistry
+from shared.web.body_guard import JsonBodyGuard
+from shared.web.openapi_problems import document_problems
 from shared.web.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -59,7 +61,9 @@ def create_service_app(
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
-        app.state.tokens = TokenRegistry.from_file(settings.tokens_file)
+        app.state.tokens = TokenRegistry.from_file(
+            settings.token_hashes_file or settings.tokens_file
+        )
         async with lifespan(app):
             yield
 
@@ -69,10 +73,12 @@ def create_service_app(
     app.state.backbone_metrics = backbone = BackboneMetrics(registry)
     app.state.readiness = {}
     install_problem_handlers(app)
+    document_problems(app)
 
     # A plain ASGI middleware: `@app.middleware("http")` (BaseHTTPMiddleware) runs each
     # request in a task group with memory streams, which cost more CPU than a check
     # itself (docs/benchmarks.md).
+    app.add_middleware(JsonBodyGuard)  # inside _Measure: its refusals are measured too
     app.add_middleware(_Measure, requests=requests, latency=latency, backbone=backbone)
 
     @app.get("/healthz", tags=["ops"])

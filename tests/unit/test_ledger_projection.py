@@ -133,8 +133,14 @@ def test_departments_see_what_concerns_them_and_masked_persons() -> None:
         court.data["designation_id"]
     }
     assert as_court["restricted"] is True
-    assert person not in json.dumps(as_court)
-    assert as_court["subject_id"].startswith(person[:6])
+    # the court designated the subject (it supplied the number): in clear for it
+    # (issue 13, part 7: the domain's sees_in_clear, as in the initiator)
+    assert as_court["subject_id"] == person
+    # a department that only executes the court's measures: masked
+    agencies = status_for(dept("credit_agencies"), status)
+    assert [d["list_type"] for d in agencies["designations"]] == ["court.dishonest-debtor"]
+    assert person not in json.dumps(agencies)
+    assert agencies["subject_id"].startswith(person[:6])
     nobody = status_for(dept("no_such_department"), status)
     assert nobody["designations"] == []
     assert nobody["measures_in_force"] == []
