@@ -9,6 +9,10 @@ accepts, an identifier and measures the check accepts, and the in-process index
 loaded. The same functions as the FastAPI route decide and record the answer
 (`checks.asked`, `checks.found_live`, `checks.journaled`), so the answer is the same.
 
+A body the app's guard refuses (`shared/web/body_guard.py`: duplicate keys, nesting too
+deep, U+0000, over the size limit while chunked) is refused as it is read, here as in
+the route: answered with the guard's problem document.
+
 Anything else — a missing or unknown token, a bad body, a refused identifier or
 measure, an idempotent call, the index still loading — goes, with its body replayed,
 to the FastAPI route, which answers it as before (the same problem documents naming
@@ -33,6 +37,7 @@ from services.responder import checks
 from services.responder.freshness import HEADER
 from services.responder.schemas import CheckCreate
 from shared.domain.errors import DomainError
+from shared.web.body_guard import BodyRefused
 from shared.web.problems import ProblemError, problem_of, problem_response
 
 PATH = "/v1/checks"
@@ -49,7 +54,11 @@ class FastCheck:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        body, complete = await _read_body(receive)
+        try:
+            body, complete = await _read_body(receive)
+        except BodyRefused as refused:  # the body guard outside refused it while we read
+            await problem_response(refused.problem, PATH)(scope, _no_body, send)
+            return
         if complete and await self._answer(scope, body, send):
             return
         await self.app(scope, _replay(body, receive, complete), send)

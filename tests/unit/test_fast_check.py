@@ -22,6 +22,7 @@ from services.responder.metrics import ResponderMetrics
 from services.responder.restriction_index import IndexRow
 from shared.domain.catalogue.index import default_index
 from shared.web.auth import TokenRegistry
+from shared.web.body_guard import JsonBodyGuard
 from tests.support.subjects import new_uscc
 
 MEASURE = "travel.restrict_flight"
@@ -83,6 +84,7 @@ async def _call(
         "type": "http",
         "method": "POST",
         "path": "/v1/checks",
+        "query_string": b"",
         "headers": [(k.encode(), v.encode()) for k, v in given.items() if v],
     }
     size = max(1, len(body) // chunks + 1)
@@ -165,3 +167,31 @@ async def test_a_check_not_recorded_is_a_503_problem_and_no_answer() -> None:
     assert (status, problem["type"], route.bodies) == (503, "urn:jsb:problem:store_unavailable", [])
     assert headers[b"content-type"] == b"application/problem+json"
     assert "decision" not in problem
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (
+            b'{"subject_id": "' + BLOCKED.encode() + b'", "subject_id": "x", "measure": "m"}',
+            "duplicate_key",
+        ),
+        (b"[" * 10_000 + b"]" * 10_000, "nesting_too_deep"),
+    ],
+)
+async def test_a_body_the_guard_refuses_is_its_problem_not_a_500(body: bytes, code: str) -> None:
+    """Behind the body guard (as every service app runs it), a body the guard refuses
+    while the fast path reads it is answered with the guard's problem document (it
+    escaped the fast path as an exception: a 500, found by tests/reliability)."""
+    journal, route = MemoryCheckJournal(), Downstream()
+    guarded = JsonBodyGuard(FastCheck(route, _owner(journal)))
+    length = {"content-length": str(len(body))}
+    status, headers, content = await _call(guarded, body, length, chunks=2)  # type: ignore[arg-type]
+    problem = orjson.loads(content)
+    assert (status, problem["type"], route.bodies, journal.checks) == (
+        422,
+        f"urn:jsb:problem:{code}",
+        [],
+        [],
+    )
+    assert headers[b"content-type"] == b"application/problem+json"
