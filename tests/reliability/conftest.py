@@ -1,0 +1,17 @@
+"""The reliability suite's stack: the four services as processes on topics and
+schemas of their own (the notifier allowed to deliver to loopback receivers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.infra import Infra
+from tests.support.notifier_stack import notifier_stack
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from notifier_stack(infra, tmp_path_factory)
