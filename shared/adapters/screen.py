@@ -24,6 +24,14 @@ from shared.domain.wire import PoisonMessage, parse_event
 from shared.ports import OutboxMessage
 
 
+def refuse_nul(raw: bytes) -> None:
+    """Raise PoisonMessage for a value with a NUL character (\\u0000): valid JSON, but
+    neither JSONB nor text can hold it, so storing it would fail the batch on every
+    retry and stop the consumer for good."""
+    if b"\\u0000" in raw:
+        raise PoisonMessage("a NUL character (\\u0000) cannot be stored")
+
+
 def too_large(record: ConsumerRecord) -> str | None:
     size = len(record.value or b"")
     if size <= MAX_EVENT_BYTES:
@@ -46,9 +54,8 @@ def wrong_key(record: ConsumerRecord) -> str | None:
 
 def _valid(raw: bytes) -> bool:
     """A well-formed event of a known type and schema (the rare mismatched key only)."""
-    if b"\\u0000" in raw:
-        return False
     try:
+        refuse_nul(raw)
         envelope = parse_event(raw)
         if envelope.type != StatusChanged.TYPE:
             decode(envelope)
