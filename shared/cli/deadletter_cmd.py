@@ -59,7 +59,7 @@ def as_document(d: DeadLetter) -> dict[str, Any]:
             "consumer": h.get(dl.CONSUMER),
             "consumer_group": h.get(dl.GROUP),
         },
-        "key": mask(d.key) if d.key else d.key,
+        "key": _PERSONAL_IN_TEXT.sub(lambda m: mask(m.group()), d.key),
         "size": len(d.value),
         "value": masked_value(d.value),
     }
