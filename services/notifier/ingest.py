@@ -75,6 +75,7 @@ class Ingest:
                 refuse_nul(record.value)
                 if envelope.type != StatusChanged.TYPE:
                     raise ValueError(f"unexpected type {envelope.type}")
+                StatusChanged.model_validate(envelope.data)  # a wrong schema is poison
                 decoded.append((envelope, record.value.decode()))
             except (ValidationError, ValueError) as exc:
                 dead.append(dead_letter(record, str(exc)[:500], CONSUMER, self.suffix))
