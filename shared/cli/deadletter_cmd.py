@@ -101,7 +101,7 @@ def _table(docs: list[dict[str, Any]]) -> str:
                 o["consumer_group"] or "-",
                 str(doc["size"]),
                 doc["key"] or "-",
-                doc["reason"][:80],
+                " ".join(doc["reason"].split())[:80],  # one line per dead letter
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
