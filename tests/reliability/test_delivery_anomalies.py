@@ -7,6 +7,7 @@ identical to those of the clean run before."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,12 +59,14 @@ def settled(stack: Stack, subjects: list[str], designations: dict[str, Any], at:
     """The snapshot once every consumer has caught up and two reads agree."""
     until(lambda: lag(stack), lambda ls: bool(ls) and all(v == 0 for v in ls.values()), 180)
     previous = snapshot(stack, subjects, designations, at)
-    while True:
-        asyncio.run(asyncio.sleep(3))
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        time.sleep(3)
         now = snapshot(stack, subjects, designations, at)
         if now == previous:
             return now
         previous = now
+    raise AssertionError("the statuses and tasks did not settle in 180 s")
 
 
 def reset_offsets(stack: Stack) -> None:

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from uuid import uuid4
 
 import pytest
+from typer.testing import CliRunner
 
-from shared.adapters.settings import PROJECT_ROOT
 from shared.adapters.topics import DESIGNATIONS, FEEDBACK, MAX_EVENT_BYTES, STATUS
+from shared.cli.main import app
 from shared.domain.envelope import Envelope
 from tests.support.ledger_events import Script, feedback
 from tests.support.ledger_harness import read_topic
@@ -55,20 +53,11 @@ def big(subject: str) -> bytes:
 
 
 def jsb(*args: str, stack: Stack) -> str:
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": stack.infra.kafka,
-        "JSB_TOPIC_SUFFIX": stack.topic_suffix,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    """`jsb …` in this process (the command's own code; a fresh interpreter spends a
+    minute importing on the loaded shared machine)."""
+    env = {"KAFKA_BOOTSTRAP_SERVERS": stack.infra.kafka, "JSB_TOPIC_SUFFIX": stack.topic_suffix}
+    done = CliRunner().invoke(app, list(args), env=env)
+    assert done.exit_code == 0, (done.output, done.exception)
     return done.stdout
 
 
