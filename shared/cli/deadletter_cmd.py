@@ -16,15 +16,15 @@ import typer
 from shared.adapters import deadletter as dl
 from shared.adapters.deadletter_log import DeadLetter, read_all, replay, select
 from shared.adapters.settings import DEFAULT_KAFKA
-from shared.domain.identifiers import mask, mask_personal_numbers
+from shared.domain.identifiers import mask
 
 app = typer.Typer(no_args_is_help=True)
 
 _PERSONAL_IN_TEXT = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[A-Z]{1,2}[0-9]{7,8})(?![0-9])"
 )
-"""A personal number's shape inside unparseable text (mask_personal_numbers does the
-same for JSON values; `mask` decides)."""
+"""A personal number's shape inside text (as shared.domain.identifiers matches whole
+values; `mask` decides, so organisation codes stay in clear)."""
 
 _PREVIEW = 300
 
@@ -37,13 +37,26 @@ Until = typer.Option(None, help="Dead-lettered before (ISO 8601).")
 
 
 def masked_value(value: bytes) -> Any:
-    """The record's value for display: JSON with identity numbers masked, else a
-    masked text preview of its start."""
+    """The record's value for display: JSON with every identity number in it masked
+    (in free text too: a note may quote one), else a masked preview of its start."""
     try:
-        return mask_personal_numbers(orjson.loads(value))
+        return _masked(orjson.loads(value))
     except orjson.JSONDecodeError:
-        text = value[:_PREVIEW].decode(errors="replace")
-        return _PERSONAL_IN_TEXT.sub(lambda m: mask(m.group()), text)
+        return _masked_text(value[:_PREVIEW].decode(errors="replace"))
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return _masked_text(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _masked_text(text: str) -> str:
+    return _PERSONAL_IN_TEXT.sub(lambda m: mask(m.group()), text)
 
 
 def as_document(d: DeadLetter) -> dict[str, Any]:
@@ -59,7 +72,7 @@ def as_document(d: DeadLetter) -> dict[str, Any]:
             "consumer": h.get(dl.CONSUMER),
             "consumer_group": h.get(dl.GROUP),
         },
-        "key": _PERSONAL_IN_TEXT.sub(lambda m: mask(m.group()), d.key),
+        "key": _masked_text(d.key),
         "size": len(d.value),
         "value": masked_value(d.value),
     }

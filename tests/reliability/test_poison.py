@@ -171,7 +171,7 @@ def test_deadletter_list_masks_and_replay_applies_once(stack: Stack) -> None:
         source="/x",
         subject=person,
         time=issued.time,
-        data={"subject_id": person},
+        data={"subject_id": person, "note": f"持证人 {person}，护照 E12345678"},
     )
     produce_raw(
         stack,
@@ -198,6 +198,7 @@ def test_deadletter_list_masks_and_replay_applies_once(stack: Stack) -> None:
         group_of(stack, "responder"),
     }
     assert all(d["value"]["subject"] != person for d in mine)
+    assert "E12345678" not in json.dumps(listed, ensure_ascii=False)
     only_keys = json.loads(
         jsb("deadletter", "list", "--format", "json", "--reason", "WRONG KEY", stack=stack)
     )
