@@ -52,7 +52,8 @@ def run(stack: Stack, seconds: float) -> None:
     print(f"\nchaos seed {seed} ({seconds:.0f} s)")
     receiver = Receiver()
     with receiving(receiver):
-        receiver.secrets.append(subscribe(stack, receiver.url)["secret"])
+        subscription = subscribe(stack, receiver.url)
+        receiver.secrets.append(subscription["secret"])
         load = Load(stack)
         loader = threading.Thread(target=load.run, args=(seconds + 30,), daemon=True)
         loader.start()
@@ -90,8 +91,8 @@ def run(stack: Stack, seconds: float) -> None:
             assert set(fb.values()) == {1}, fb
 
         # Every status change delivered to the subscriber (once in effect).
-        def delivered() -> list[dict[str, object]]:
-            return deliveries(stack)
+        def delivered() -> list[dict[str, object]]:  # to this test's subscriber
+            return [d for d in deliveries(stack) if d["subscription_id"] == subscription["id"]]
 
         rows = until(
             delivered,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from uuid import uuid4
 
 import pytest
@@ -215,4 +215,12 @@ def test_deadletter_list_masks_and_replay_applies_once(stack: Stack) -> None:
     later = Script(new_uscc())
     produce_raw(stack, [(DESIGNATIONS, later.subject_id.encode(), later.issue().to_json_bytes())])
     until(lambda: history(stack, later.subject_id), bool, timeout_s=90)
-    assert [e["event_id"] for e in history(stack, s.subject_id)] == [str(issued.id)]
+    events = history(stack, s.subject_id)
+    issues = [e["event_id"] for e in events if e["type"] == "jsb.designation.issued"]
+    assert issues == [str(issued.id)]
+    executed = Counter(
+        (e["event"]["data"]["measure"], e["event"]["data"]["department"])
+        for e in events
+        if e["type"] == "jsb.feedback.executed"
+    )
+    assert set(executed.values()) <= {1}, executed  # its tasks executed once, not 4 times

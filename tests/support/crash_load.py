@@ -43,21 +43,31 @@ class Load:
     checks: list[Check] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _subjects: list[str] = field(default_factory=list)
 
     def run(self, seconds: float) -> None:
-        rng = random.Random(7)
-        tokens = self.stack.tokens
-        court = {"Authorization": f"Bearer {tokens[designator(COURT)]}"}
-        caac = {"Authorization": f"Bearer {tokens[CHECKER]}"}
+        """Designations in this thread, checks in another: a designation waiting for
+        the initiator (or the ledger it consults) to come back does not stop checks."""
         end = time.monotonic() + seconds
+        checker = threading.Thread(target=self._checks, args=(end,), daemon=True)
+        checker.start()
+        court = {"Authorization": f"Bearer {self.stack.tokens[designator(COURT)]}"}
         with httpx.Client(timeout=10) as http:
             while time.monotonic() < end and not self._stop.is_set():
                 started = time.monotonic()
                 self._designate(http, court)
-                for _ in range(3):
-                    if self.designated:
-                        self._check(http, caac, rng.choice(list(self.designated)))
-                    self._check(http, caac, new_resident_id())
+                time.sleep(max(0.0, 1 / self.rate_per_s - (time.monotonic() - started)))
+        checker.join()
+
+    def _checks(self, end: float) -> None:
+        rng = random.Random(7)
+        caac = {"Authorization": f"Bearer {self.stack.tokens[CHECKER]}"}
+        with httpx.Client(timeout=10) as http:
+            while time.monotonic() < end and not self._stop.is_set():
+                started = time.monotonic()
+                if self._subjects:
+                    self._check(http, caac, rng.choice(self._subjects))
+                self._check(http, caac, new_resident_id())
                 time.sleep(max(0.0, 1 / self.rate_per_s - (time.monotonic() - started)))
 
     def _designate(self, http: httpx.Client, headers: dict[str, str]) -> None:
@@ -74,6 +84,7 @@ class Load:
                 continue
             if r.status_code in (200, 201):
                 self.designated[person] = str(r.json()["designation_id"])
+                self._subjects.append(person)  # a list: safe to choose from meanwhile
                 return
             if r.status_code >= 500 or r.status_code == 409:
                 time.sleep(0.5)
