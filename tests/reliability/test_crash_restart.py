@@ -110,6 +110,11 @@ def run(stack: Stack, seconds: float) -> None:
     wrong = [c for c in load.checks if c.decision == "allow" and in_force_then(stack, c)]
     assert not wrong, wrong[:5]
     assert any(c.decision == "block" for c in load.checks)
+    allowed = sum(1 for c in load.checks if c.decision == "allow")
+    print(
+        f"checks: {len(load.checks) - allowed} block, {allowed} allow (each allow compared "
+        f"with the ledger); webhooks accepted: {len(receiver.accepted())}"
+    )
 
 
 def _data(event: dict[str, object]) -> dict[str, object]:
