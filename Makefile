@@ -5,7 +5,7 @@ S := deploy/scripts
 PYTEST_ARGS ?=
 
 .PHONY: up down status test deps infra postgres kafka migrate stack-env services tools \
-        unit lint typecheck bench clean
+        unit lint typecheck bench chaos soak clean
 
 up: infra services ## install everything, run Kafka, Postgres and the four services
 	@set -a; source .local/stack.env; set +a; \
@@ -34,6 +34,14 @@ bench: infra tools ## benchmarks (ratios against a baseline in the same run): be
 	@set -a; source .local/stack.env; set +a; started=$$(date +%s); \
 	.venv/bin/pytest -m bench -p no:randomly -s tests/bench $(PYTEST_ARGS) && \
 	.venv/bin/python -m bench.summary --since $$started
+
+chaos: infra tools ## the long crash and fault runs (docs/reliability.md); JSB_CHAOS_SEED to repeat one
+	@set -a; source .local/stack.env; set +a; \
+	.venv/bin/pytest -m chaos -p no:randomly -s tests/reliability $(PYTEST_ARGS)
+
+soak: infra tools ## 10 minutes of mixed load (JSB_SOAK_SECONDS): no error, no growing lag, RSS < +10 %
+	@set -a; source .local/stack.env; set +a; \
+	.venv/bin/pytest -m soak -p no:randomly -s tests/reliability $(PYTEST_ARGS)
 
 infra: deps postgres kafka stack-env migrate
 

@@ -30,6 +30,7 @@ from services.notifier.notices import Notice, on_changes, watch_items
 from services.notifier.ports import Notices
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import enqueue
+from shared.adapters.screen import refuse_nul
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.china_time import china_date
 from shared.domain.envelope import Envelope
@@ -71,8 +72,10 @@ class Ingest:
         for record in records:
             try:
                 envelope = Envelope.from_json_bytes(record.value)
+                refuse_nul(record.value)
                 if envelope.type != StatusChanged.TYPE:
                     raise ValueError(f"unexpected type {envelope.type}")
+                StatusChanged.model_validate(envelope.data)  # a wrong schema is poison
                 decoded.append((envelope, record.value.decode()))
             except (ValidationError, ValueError) as exc:
                 dead.append(dead_letter(record, str(exc)[:500], CONSUMER, self.suffix))

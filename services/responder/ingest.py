@@ -26,6 +26,7 @@ from services.responder.live_index import IndexChanges
 from services.responder.metrics import ResponderMetrics
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import OutboxMessage, enqueue
+from shared.adapters.screen import refuse_nul
 from shared.domain.envelope import Envelope
 from shared.domain.events import decode_bytes
 from shared.domain.identifiers import IdentifierError, IdKind, org_code_of_uscc, parse_identifier
@@ -103,6 +104,7 @@ class Ingest:
         for r in records:
             try:
                 envelope, event = decode_bytes(r.value)
+                refuse_nul(r.value)
                 if not isinstance(event, LifecycleEvent):
                     raise PoisonMessage(f"{envelope.type} is not a lifecycle event")
             except PoisonMessage as exc:

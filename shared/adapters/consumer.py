@@ -22,8 +22,11 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, selec
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.adapters.deadletter import consuming_in
 from shared.adapters.kafka_clients import make_consumer
 from shared.adapters.observability import PipelineMetrics, event_ids, reset_event_ids
+from shared.adapters.outbox import enqueue
+from shared.adapters.screen import Screen
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +135,11 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 
 class TransactionalConsumer:
     """Consumes `topics` in group `group_id`, applying each batch with `handler`
-    inside the transaction that also stores the offsets under `name`."""
+    inside the transaction that also stores the offsets under `name`.
+
+    With `outbox` (the service's outbox table), records too large to be events or
+    under a key that is not their subject never reach the handler: they are
+    dead-lettered through that outbox in the same transaction (screen.py)."""
 
     def __init__(
         self,
@@ -147,8 +154,12 @@ class TransactionalConsumer:
         max_records: int = 500,
         poll_timeout_ms: int = 200,
         metrics: PipelineMetrics | None = None,
+        outbox: Table | None = None,
+        topic_suffix: str = "",
     ) -> None:
         self.name = name
+        self._outbox = outbox
+        self._screen = Screen(name, topic_suffix)
         self._engine = engine
         self._offsets = offsets
         self._handler = handler
@@ -199,7 +210,8 @@ class TransactionalConsumer:
                 fresh = [r for r in records if r.offset >= stored.get(_tp(r), 0)]
                 offsets = next_offsets(fresh)
                 if fresh:
-                    await self._handler(conn, fresh)
+                    with consuming_in(self._group_id):
+                        await self._apply(conn, fresh)
                     await store_offsets(conn, self._offsets, self.name, offsets)
         except Exception:
             # Nothing of the batch was kept: rewind so the same records come again.
@@ -230,6 +242,24 @@ class TransactionalConsumer:
         except Exception:  # lag reporting only; Postgres holds the truth
             log.warning("%s: Kafka offset commit failed (harmless)", self.name)
         return len(fresh)
+
+    async def _apply(self, conn: AsyncConnection, records: list[ConsumerRecord]) -> None:
+        if self._outbox is None:
+            await self._handler(conn, records)
+            return
+        kept, dead = self._screen.split(records)
+        if dead:
+            for d in dead:
+                log.warning(
+                    "dead-lettering %s[%s]@%s: %s",
+                    d.headers["jsb-source-topic"],
+                    d.headers["jsb-source-partition"],
+                    d.headers["jsb-source-offset"],
+                    d.headers["jsb-reason"],
+                )
+            await enqueue(conn, self._outbox, dead)
+        if kept:
+            await self._handler(conn, kept)
 
     async def _report_lag(self) -> None:
         """Records behind the partitions' high-water marks (for the lag gauge)."""

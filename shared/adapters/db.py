@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
+import asyncpg
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
@@ -45,3 +47,27 @@ class PostgresTransactions(Generic[T]):
     async def begin(self) -> AsyncIterator[T]:
         async with self.engine.begin() as conn:
             yield self.port(conn)
+
+
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable (ConnectionError is one)
+    TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,  # the connection was lost
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up (57xxx)
+    asyncpg.exceptions.InterfaceError,  # "connection is closed"
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached, rather
+    than that a statement failed: the request may succeed once it is back."""
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, _UNREACHABLE):
+            return True
+        if isinstance(found, DBAPIError) and found.connection_invalidated:
+            return True
+        found = found.__cause__ or found.__context__
+    return False

@@ -52,8 +52,11 @@ async def topic_configs(
 async def ensure_topics(
     bootstrap: str, partitions: int, specs: tuple[TopicSpec, ...] = TOPICS
 ) -> list[str]:
-    """Create the missing topics; returns the names created. Existing ones are left alone."""
+    """Create the missing topics and bring the configuration of existing ones to their
+    spec (a limit added later, such as `max.message.bytes`, reaches topics created
+    before it); returns the names created. Partitions are never changed."""
     existing = await cluster_topics(bootstrap)
+    await _converge_configs(bootstrap, [s for s in specs if s.name in existing])
     missing = [s for s in specs if s.name not in existing]
     if not missing:
         return []
@@ -74,6 +77,27 @@ async def ensure_topics(
     finally:
         await admin.close()
     return [s.name for s in missing]
+
+
+async def _converge_configs(bootstrap: str, specs: list[TopicSpec]) -> None:
+    if not specs:
+        return
+    described = await topic_configs(bootstrap, [s.name for s in specs])
+    stale = [
+        s for s in specs if any(described.get(s.name, {}).get(k) != v for k, v in s.configs.items())
+    ]
+    if not stale:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        # AlterConfigs sets a topic's whole dynamic configuration: the spec is all of it
+        await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, s.name, configs=s.configs) for s in stale]
+        )
+        log.info("topic configuration brought to spec: %s", ", ".join(s.name for s in stale))
+    finally:
+        await admin.close()
 
 
 async def wait_until_ready(bootstrap: str, attempts: int = 60, delay_s: float = 0.5) -> None:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.adapters.topics import MAX_RECORD_BYTES
+
+_REQUEST_OVERHEAD = 64 * 1024
+"""A produce request holds a record batch's headers besides the record itself."""
+
 
 def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
     """An idempotent producer: acks from all in-sync replicas, no duplicates on retry."""
@@ -14,6 +19,7 @@ def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
         acks="all",
         linger_ms=5,
         request_timeout_ms=15000,
+        max_request_size=MAX_RECORD_BYTES + _REQUEST_OVERHEAD,
     )
 
 
@@ -34,4 +40,7 @@ def make_consumer(bootstrap: str, group_id: str, client_id: str, *topics: str) -
         max_poll_records=500,
         session_timeout_ms=10000,
         heartbeat_interval_ms=3000,
+        # an oversized record (up to the topics' limit) must reach the consumer to be
+        # dead-lettered, not stall the partition
+        max_partition_fetch_bytes=MAX_RECORD_BYTES + _REQUEST_OVERHEAD,
     )

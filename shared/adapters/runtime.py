@@ -50,6 +50,7 @@ class ServiceRuntime:
         self.producer = make_producer(settings.kafka_bootstrap_servers, client_id)
         self.producer_started = asyncio.Event()
         self.consumers: list[TransactionalConsumer] = []
+        self.outbox: Table | None = None
         self.metrics = PipelineMetrics(app.state.metrics)
 
     @classmethod
@@ -59,6 +60,7 @@ class ServiceRuntime:
     ) -> AsyncIterator[ServiceRuntime]:
         engine = make_engine(settings.database_url, schema=settings.db_schema)
         rt = cls(app, settings, engine, client_id)
+        rt.outbox = outbox
         app.state.engine = engine
         app.state.runtime = rt
         app.state.readiness["postgres"] = lambda: ping(engine)
@@ -133,6 +135,8 @@ class ServiceRuntime:
                 handler=handler,
                 max_records=self.settings.batch_size,
                 metrics=self.metrics,
+                outbox=self.outbox,
+                topic_suffix=self.settings.topic_suffix,
             )
 
         consumer = build()

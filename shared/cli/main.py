@@ -12,6 +12,7 @@ import typer
 from shared.cli import (
     calendar_cmd,
     db_cmd,
+    deadletter_cmd,
     demo_cmd,
     id_cmd,
     import_cmd,
@@ -29,6 +30,7 @@ app.add_typer(id_cmd.app, name="id", help="Check and mask subject identifiers.")
 app.add_typer(calendar_cmd.app, name="calendar", help="Mainland-China working days.")
 app.add_typer(db_cmd.app, name="db", help="Schema migrations.")
 app.add_typer(kafka_cmd.app, name="kafka", help="Broker readiness and topics.")
+app.add_typer(deadletter_cmd.app, name="deadletter", help="Inspect and replay dead letters.")
 app.add_typer(stack_cmd.app, name="stack", help="Files of the local stack.")
 for found in sorted(entry_points(group="jsb.cli"), key=lambda e: e.name):
     group: typer.Typer = found.load()

@@ -30,8 +30,12 @@ ASYNCAPI = "asyncapi.yaml"
 _JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 _TOPICS = {Family.LIFECYCLE: DESIGNATIONS, Family.FEEDBACK: FEEDBACK}
 _DEADLETTER_HEADERS = {
-    "jsb-reason": "why the message could not be applied (unparseable, unknown type, invalid)",
+    "jsb-reason": (
+        "why the message could not be applied (unparseable, unknown type, invalid, "
+        "too large, wrong key)"
+    ),
     "jsb-consumer": "the consumer that gave up on it",
+    "jsb-consumer-group": "that consumer's Kafka consumer group",
     "jsb-source-topic": "topic the message was read from",
     "jsb-source-partition": "its partition",
     "jsb-source-offset": "its offset",

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.adapters.db import database_unreachable
 from shared.domain.errors import (
     CommandRefused,
     ConcurrentChange,
@@ -185,6 +186,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         # The details stay in the log (they may hold personal data); the caller gets
         # a problem document it can parse, and nothing was committed.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if database_unreachable(exc):  # not the request's fault: worth retrying
+            unavailable = ProblemError(
+                status=503,
+                code="database_unavailable",
+                detail="the database cannot be reached; nothing was changed, retry later",
+                headers={"Retry-After": "5"},
+            )
+            return problem_response(unavailable, request.url.path)
         problem = ProblemError(
             status=500, code="internal", detail="internal error; nothing was changed"
         )
