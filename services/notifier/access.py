@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from shared.domain.errors import Forbidden
 from shared.web.access_matrix import (
     SERVICE_ROUTES,
     Route,
@@ -20,13 +21,13 @@ from shared.web.access_matrix import (
 )
 from shared.web.auth import AUDITOR, OPS, Principal
 from shared.web.deps import CurrentPrincipal
-from shared.web.problems import ProblemError
 
 
 def _needs(*roles: str) -> object:
     def check(principal: CurrentPrincipal) -> Principal:
         if not principal.roles & set(roles):
-            raise ProblemError(403, "forbidden", f"this needs the {' or '.join(roles)} token")
+            needed = " or ".join(roles)
+            raise Forbidden("forbidden", "Authorization", f"this needs the {needed} token")
         return principal
 
     return Depends(check)

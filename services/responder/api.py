@@ -29,10 +29,9 @@ from services.responder.schemas import (
 from services.responder.settings import ResponderSettings
 from services.responder.tables import idempotency
 from shared.adapters.idempotency import request_fingerprint, run_once
-from shared.domain.errors import InvalidRequest
+from shared.domain.errors import Forbidden, InvalidRequest
 from shared.web.auth import Principal
 from shared.web.deps import CurrentPrincipal, EngineDep, IdempotencyKey
-from shared.web.problems import FieldError, ProblemError
 
 router = APIRouter(prefix="/v1", tags=["responder"])
 
@@ -42,15 +41,19 @@ TaskStateQuery = Literal["pending", "executed", "not_applicable", "failed", "sus
 def _hosted(request: Request, department: str | None) -> str:
     hosting: Hosting = request.app.state.hosting
     if department is None or department not in hosting.departments:
-        raise ProblemError(
-            403, "department_not_hosted", f"{department} is not a department of this responder"
+        raise Forbidden(
+            "department_not_hosted",
+            "Authorization",
+            f"{department} is not a department of this responder",
         )
     return department
 
 
 def _own_department(request: Request, principal: Principal) -> str:
     if principal.department is None or "responder" not in principal.roles:
-        raise ProblemError(403, "department_required", "only a department's token may act here")
+        raise Forbidden(
+            "department_required", "Authorization", "only a department's token may act here"
+        )
     return _hosted(request, principal.department)
 
 
@@ -188,11 +191,11 @@ async def restrictions(
     """What this department enforces on the subject now, and why (any identifier)."""
     if principal.department is not None:
         if department not in (None, principal.department):
-            raise ProblemError(
-                403,
+            raise Forbidden(
                 "department_not_allowed",
+                "department",
                 "a department sees its own restrictions",
-                errors=[FieldError("department", "department_not_allowed", "omit it")],
+                reason="omit it",
             )
         department = _own_department(request, principal)
     elif department is None:

@@ -33,7 +33,6 @@ from shared.domain.fold import enforced_by, fold
 from shared.domain.fold_state import SubjectState
 from shared.domain.identifiers import IdentifierError, parse_identifier
 from shared.domain.vocabulary import Polarity
-from shared.web.problems import FieldError, ProblemError
 
 
 def _unprocessable(field: str, code: str, message: str) -> InvalidRequest:
@@ -52,17 +51,7 @@ def measures_asked(body: CheckCreate, department: str, catalogue: CatalogueIndex
     """The department's measures the check is about (a measure, or an action's measures)."""
     if (body.measure is None) == (body.action is None):
         message = "give exactly one of `measure` and `action`"
-        # Still the web layer's problem: a refusal naming two fields has no domain
-        # exception yet (shared/domain/errors.py's Refused names one field).
-        raise ProblemError(
-            422,
-            "measure_or_action",
-            message,
-            errors=[
-                FieldError("measure", "measure_or_action", message),
-                FieldError("action", "measure_or_action", message),
-            ],
-        )
+        raise InvalidRequest("measure_or_action", "measure", message, also=("action",))
     if body.measure is not None:
         measure = catalogue.measure(body.measure)
         if measure is None:

@@ -34,8 +34,10 @@ class CommandRefused(DomainError):
 
 class Refused(DomainError):
     """A request refused for a reason outside the command table (rejections.py): the
-    subclass says which kind. `field` names what is wrong; `reason` and
-    `reason_code` say what is wrong with it, when that differs from the whole."""
+    subclass says which kind. `field` names what is wrong (`also`: further fields the
+    same reason concerns, e.g. two fields of which exactly one must be given);
+    `reason` and `reason_code` say what is wrong with it, when that differs from the
+    whole."""
 
     def __init__(
         self,
@@ -45,15 +47,22 @@ class Refused(DomainError):
         *,
         reason: str | None = None,
         reason_code: str | None = None,
+        also: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.code, self.field, self.message = code, field, message
         self.reason = reason or message
         self.reason_code = reason_code or code
+        self.fields = (field, *also)
 
 
 class NotFound(Refused):
     """What the request names does not exist (or is not the caller's to see)."""
+
+
+class Forbidden(Refused):
+    """The caller may not do this (its token's department or role); `field` is the
+    credential, `Authorization`."""
 
 
 class InvalidRequest(Refused):

@@ -25,6 +25,7 @@ from shared.domain.errors import (
     Conflict,
     DependencyUnavailable,
     DomainError,
+    Forbidden,
     IdempotencyKeyReused,
     InvalidRequest,
     NotFound,
@@ -100,7 +101,12 @@ def validation_problem(exc: RequestValidationError) -> ProblemError:
     )
 
 
-_REFUSED_STATUS: dict[type[Refused], int] = {NotFound: 404, Conflict: 409, InvalidRequest: 422}
+_REFUSED_STATUS: dict[type[Refused], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    InvalidRequest: 422,
+}
 
 
 def problem_of(exc: DomainError) -> ProblemError:
@@ -118,7 +124,7 @@ def problem_of(exc: DomainError) -> ProblemError:
                 next(status for kind, status in _REFUSED_STATUS.items() if isinstance(exc, kind)),
                 exc.code,
                 exc.message,
-                [FieldError(exc.field, exc.reason_code, exc.reason)],
+                [FieldError(field, exc.reason_code, exc.reason) for field in exc.fields],
             )
         case DependencyUnavailable():
             after = exc.retry_after_s

@@ -13,6 +13,7 @@ from shared.domain.errors import (
     Conflict,
     DependencyUnavailable,
     DomainError,
+    Forbidden,
     IdempotencyKeyReused,
     InvalidRequest,
     NotFound,
@@ -47,6 +48,7 @@ def test_command_refusals_take_the_status_of_their_most_telling_code() -> None:
         (CommandRefused.because(C.DESIGNATION_NOT_FOUND, "designation_id", "no"), 404, None),
         (NotFound("designation_not_found", "designation_id", "no"), 404, None),
         (Conflict("ambiguous_identifier", "subject_id", "several"), 409, None),
+        (Forbidden("department_required", "Authorization", "a department's token"), 403, None),
         (InvalidRequest("invalid_identifier", "subject_id", "bad", reason_code="check"), 422, None),
         (ConcurrentChange("moved"), 409, "concurrent_change"),
         (
@@ -83,3 +85,13 @@ async def test_one_handler_answers_every_refusal_as_a_problem(
         assert answer.headers["retry-after"] == "5"
     if isinstance(refusal, InvalidRequest):
         assert doc["errors"][0]["code"] == "check"
+
+
+def test_a_refusal_may_name_several_fields_each_in_the_problem() -> None:
+    both = InvalidRequest("measure_or_action", "measure", "give one", also=("action",))
+    problem = problem_of(both)
+    assert (problem.status, problem.code) == (422, "measure_or_action")
+    assert [(e.field, e.code) for e in problem.errors] == [
+        ("measure", "measure_or_action"),
+        ("action", "measure_or_action"),
+    ]
