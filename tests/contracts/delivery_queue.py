@@ -131,7 +131,7 @@ class DeliveryQueueContract:
                 for c in got:
                     assert c.subject_id not in in_flight, "two of one subject in flight"
                     in_flight.add(c.subject_id)
-                await asyncio.sleep(0.01)  # "sending"
+                await asyncio.sleep(0.05)  # "sending", longer than the other claim
                 for c in got:
                     in_flight.discard(c.subject_id)
                     sent.append((c.subject_id, c.position, c.id))
