@@ -17,7 +17,7 @@ from shared.web.auth import Principal
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 
-State = Literal["pending", "delivered", "dead", "cancelled"]
+State = Literal["held", "pending", "delivered", "dead", "cancelled"]
 
 
 def _public(delivery: Delivery, principal: Principal) -> DeliveryPublic:

@@ -3,7 +3,8 @@ attempt's outcome, retry, recover, cancel.
 
 Order per subject per subscriber: a delivery is claimable only when no delivery of
 the same subscription and subject with a lower status-log position is still pending
-(in flight, waiting for its retry, or not yet tried). So a subject's changes reach a
+(in flight, waiting for its retry, or not yet tried); a `held` one (queued while
+its subscription was disabled) is never claimed. So a subject's changes reach a
 subscriber one at a time, in the order the ledger published them, while other
 subjects go ahead. A dead delivery no longer holds the subject back (it is shown in
 `GET /v1/deliveries` and can be retried or recovered).
@@ -81,7 +82,9 @@ class PostgresDeliveryQueue:
 
     async def enqueue(self, deliveries: Sequence[NewDelivery]) -> None:
         if deliveries:
-            rows = [{**asdict(d), "state": "pending"} for d in deliveries]
+            rows = [{**asdict(d), "state": "held" if d.held else "pending"} for d in deliveries]
+            for row in rows:
+                del row["held"]
             await self.conn.execute(
                 pg_insert(tables.deliveries).values(rows).on_conflict_do_nothing()
             )
@@ -104,17 +107,23 @@ class PostgresDeliveryQueue:
         )
 
     async def failed(
-        self, delivery_id: int, *, status: int | None, error: str, retry_in_s: float | None
+        self,
+        delivery_id: int,
+        *,
+        status: int | None,
+        error: str,
+        retry_in_s: float | None,
+        at: datetime | None = None,
     ) -> None:
         await self.conn.execute(
             text(
                 "UPDATE deliveries SET state = CASE WHEN CAST(:retry AS float8) IS NULL"
                 " THEN 'dead' ELSE 'pending' END,"
-                " next_attempt_at = now()"
+                " next_attempt_at = COALESCE(CAST(:at AS timestamptz), now())"
                 " + make_interval(secs => COALESCE(CAST(:retry AS float8), 0)),"
                 " lease_until = NULL, last_status_code = :s, last_error = :e WHERE id = :id"
             ),
-            {"id": delivery_id, "s": status, "e": error[:500], "retry": retry_in_s},
+            {"id": delivery_id, "s": status, "e": error[:500], "retry": retry_in_s, "at": at},
         )
 
     async def retry(self, delivery_id: int) -> Delivery | None:
@@ -161,11 +170,22 @@ class PostgresDeliveryQueue:
             count += result.rowcount
         return count
 
+    async def release(self, subscription_id: UUID, died_since: datetime | None) -> int:
+        result = await self.conn.execute(
+            text(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(),"
+                " lease_until = NULL WHERE subscription_id = :s AND (state = 'held'"
+                " OR (state = 'dead' AND next_attempt_at >= CAST(:died AS timestamptz)))"
+            ),
+            {"s": subscription_id, "died": died_since},
+        )
+        return int(result.rowcount)
+
     async def cancel_pending(self, subscription_id: UUID) -> None:
         await self.conn.execute(
             text(
                 "UPDATE deliveries SET state = 'cancelled' WHERE subscription_id = :s"
-                " AND state = 'pending'"
+                " AND state IN ('pending', 'held')"
             ),
             {"s": subscription_id},
         )

@@ -163,6 +163,7 @@ class Dispatcher:
     async def _record(self, sub: Subscription, c: Claimed, outcome: Outcome) -> None:
         s = self.settings
         retry_in_s: float | None = None
+        at = datetime.now(UTC)  # one clock for the death and the streak (`release`)
         async with self.store.begin() as tx:
             if outcome.verdict is Verdict.DELIVERED:
                 await tx.queue.delivered(c.id, outcome.status_code or 200)
@@ -177,6 +178,7 @@ class Dispatcher:
                     status=outcome.status_code,
                     error=outcome.error or "failed",
                     retry_in_s=retry_in,
+                    at=at,
                 )
                 retry_in_s = retry_in
             await subscriptions.note_outcome(
@@ -185,6 +187,7 @@ class Dispatcher:
                 outcome.verdict is Verdict.DELIVERED,
                 timedelta(seconds=s.disable_after_s),
                 outcome.error or "",
+                at,
             )
         if self.metrics.outcomes is not None:  # counted once the outcome is committed
             self.metrics.outcomes.labels(_fate(outcome, retry_in_s)).inc()

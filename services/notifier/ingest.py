@@ -31,7 +31,7 @@ from services.notifier import tables
 from services.notifier.changes import changes, facets
 from services.notifier.filters import Filters, passes
 from services.notifier.notices import Notice, on_changes, watch_items
-from services.notifier.ports import NewDelivery, Webhooks
+from services.notifier.ports import DISABLED, NewDelivery, Webhooks
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import enqueue
 from shared.domain.catalogue.index import CatalogueIndex
@@ -70,10 +70,12 @@ class Ingest:
             text("SELECT pg_advisory_xact_lock(:c, hashtext(current_schema()))"), {"c": _LOCK}
         )
         tx = self.webhooks(conn)
+        # Locked (shared): an `enable` or `delete` waits for this batch, so a delivery
+        # queued `held` for a disabled subscription is released (or cancelled) by it.
         batch = _Batch(
             [
-                _Sub(s.id, Filters.model_validate(s.filters))
-                for s in await tx.subscriptions.enabled()
+                _Sub(s.id, Filters.model_validate(s.filters), s.state == DISABLED)
+                for s in await tx.subscriptions.listed(lock=True)
             ]
         )
         decoded: list[tuple[Envelope, str]] = []
@@ -104,7 +106,7 @@ class Ingest:
         batch.latest[subject] = data
         batch.touched[subject] = position
         batch.deliveries += [
-            NewDelivery(s.id, position, subject, webhook_id(s.id, envelope.id))
+            NewDelivery(s.id, position, subject, webhook_id(s.id, envelope.id), s.held)
             for s in batch.subscriptions
             if passes(s.filters, facet, subject)
         ]
@@ -152,6 +154,7 @@ class Ingest:
 class _Sub:
     id: UUID
     filters: Filters
+    held: bool
 
 
 @dataclass

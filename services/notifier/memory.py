@@ -159,7 +159,7 @@ class MemorySubscriptions:
     async def get(self, sid: UUID, *, lock: bool = False) -> Subscription | None:
         return self.t.subscriptions.get(sid)
 
-    async def listed(self) -> list[Subscription]:
+    async def listed(self, *, lock: bool = False) -> list[Subscription]:
         subs = [s for s in self.t.subscriptions.values() if s.state != DELETED]
         return sorted(subs, key=lambda s: s.created_at)
 
@@ -212,7 +212,7 @@ class MemoryDeliveryQueue:
         did, now = self.t.next_id(), _now()
         self.t.deliveries[did] = Delivery(
             did, d.subscription_id, d.position, d.subject_id, d.webhook_id,
-            "pending", 0, now, None, None, None, now, None,
+            "held" if d.held else "pending", 0, now, None, None, None, now, None,
         )  # fmt: skip
         return True
 
@@ -281,12 +281,18 @@ class MemoryDeliveryQueue:
         )
 
     async def failed(
-        self, delivery_id: int, *, status: int | None, error: str, retry_in_s: float | None
+        self,
+        delivery_id: int,
+        *,
+        status: int | None,
+        error: str,
+        retry_in_s: float | None,
+        at: datetime | None = None,
     ) -> None:
         self._change(
             delivery_id,
             state="dead" if retry_in_s is None else "pending",
-            next_attempt_at=_now() + timedelta(seconds=retry_in_s or 0),
+            next_attempt_at=(at or _now()) + timedelta(seconds=retry_in_s or 0),
             lease_until=None,
             last_status_code=status,
             last_error=error[:500],
@@ -336,9 +342,24 @@ class MemoryDeliveryQueue:
                 count += 1
         return count
 
+    async def release(self, subscription_id: UUID, died_since: datetime | None) -> int:
+        def freed(d: Delivery) -> bool:
+            return d.state == "held" or (
+                d.state == "dead" and died_since is not None and d.next_attempt_at >= died_since
+            )
+
+        count = 0
+        for d in list(self.t.deliveries.values()):
+            if d.subscription_id == subscription_id and freed(d):
+                self._change(
+                    d.id, state="pending", attempts=0, next_attempt_at=_now(), lease_until=None
+                )
+                count += 1
+        return count
+
     async def cancel_pending(self, subscription_id: UUID) -> None:
         for d in list(self.t.deliveries.values()):
-            if d.subscription_id == subscription_id and d.state == "pending":
+            if d.subscription_id == subscription_id and d.state in ("pending", "held"):
                 self._change(d.id, state="cancelled")
 
     async def find(self, query: DeliveryQuery) -> list[Delivery]:

@@ -96,8 +96,10 @@ class SubscriptionStore(Protocol):
         """Deleted ones too (their state says so). `lock`: hold it until the
         transaction ends, so concurrent outcomes of one endpoint take turns."""
 
-    async def listed(self) -> list[Subscription]:
-        """Every subscription not deleted, oldest first."""
+    async def listed(self, *, lock: bool = False) -> list[Subscription]:
+        """Every subscription not deleted, oldest first. `lock`: shared until the
+        transaction ends, so an `enable` or `delete` of one of them waits for this
+        transaction to commit (and this one waits for theirs)."""
 
     async def enabled(self) -> list[Subscription]: ...
 
@@ -125,6 +127,8 @@ class NewDelivery:
     position: int
     subject_id: str
     webhook_id: str
+    held: bool = False
+    """For a disabled subscription: queued `held` (never claimed) until `release`."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,8 @@ class Delivery:
     subject_id: str
     webhook_id: str
     state: str
-    """`pending`, `delivered`, `dead`, `cancelled`."""
+    """`held` (its subscription is disabled), `pending`, `delivered`, `dead`,
+    `cancelled`."""
     attempts: int
     next_attempt_at: datetime
     lease_until: datetime | None
@@ -179,12 +184,13 @@ class DeliveryQueue(Protocol):
     Order per subject per subscriber: a delivery is claimable only when no delivery
     of the same subscription and subject with a lower position is still pending (in
     flight, waiting for its retry, or not yet tried); a dead or cancelled one no
-    longer holds the subject back. Claiming takes a lease: two claimers never get the
-    same delivery, and one whose sender died is claimable again when the lease ends,
-    with the same webhook id."""
+    longer holds the subject back, and a `held` one is never claimed. Claiming takes a
+    lease: two claimers never get the same delivery, and one whose sender died is
+    claimable again when the lease ends, with the same webhook id."""
 
     async def enqueue(self, deliveries: Sequence[NewDelivery]) -> None:
-        """Pending, due now; one already queued for (subscription, position) is kept."""
+        """Pending, due now (`held` when so marked); one already queued for
+        (subscription, position) is kept."""
 
     async def claim(
         self, subscription_id: UUID, n: int, busy: Sequence[str], lease_s: float
@@ -195,9 +201,17 @@ class DeliveryQueue(Protocol):
     async def delivered(self, delivery_id: int, status: int) -> None: ...
 
     async def failed(
-        self, delivery_id: int, *, status: int | None, error: str, retry_in_s: float | None
+        self,
+        delivery_id: int,
+        *,
+        status: int | None,
+        error: str,
+        retry_in_s: float | None,
+        at: datetime | None = None,
     ) -> None:
-        """Pending again in `retry_in_s`; None: dead (no retry, or attempts exhausted)."""
+        """Pending again in `retry_in_s` after `at`; None: dead (no retry, or attempts
+        exhausted), and `at` is kept as its `next_attempt_at` (when it died, what
+        `release` compares). `at` None: the store's clock now."""
 
     async def retry(self, delivery_id: int) -> Delivery | None:
         """Pending and due now, attempts from zero, whatever its state; None: no such
@@ -216,7 +230,14 @@ class DeliveryQueue(Protocol):
         after `since_time`) that is `wanted` and was never queued or is dead;
         delivered, pending and cancelled ones are left alone. How many were queued."""
 
-    async def cancel_pending(self, subscription_id: UUID) -> None: ...
+    async def release(self, subscription_id: UUID, died_since: datetime | None) -> int:
+        """Every `held` delivery pending and due now; with `died_since`, every dead one
+        that died at or after it (`next_attempt_at`) pending again too, due now, attempts
+        from zero. So the claim's rule sends each subject's changes in position order,
+        the ones that died first. How many were released."""
+
+    async def cancel_pending(self, subscription_id: UUID) -> None:
+        """Every `pending` or `held` one cancelled."""
 
     async def find(self, query: DeliveryQuery) -> list[Delivery]:
         """In id order, ids after `query.after`."""

@@ -51,10 +51,9 @@ class PostgresSubscriptions:
         row = (await self.conn.execute(query.with_for_update() if lock else query)).first()
         return None if row is None else _subscription(row)
 
-    async def listed(self) -> list[Subscription]:
-        rows = await self.conn.execute(
-            select(_t).where(_t.c.state != DELETED).order_by(_t.c.created_at)
-        )
+    async def listed(self, *, lock: bool = False) -> list[Subscription]:
+        query = select(_t).where(_t.c.state != DELETED).order_by(_t.c.created_at)
+        rows = await self.conn.execute(query.with_for_update(read=True) if lock else query)
         return [_subscription(r) for r in rows]
 
     async def enabled(self) -> list[Subscription]:

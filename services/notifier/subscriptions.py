@@ -105,8 +105,16 @@ async def signing_secrets(tx: Webhooks, box: SecretBox, sid: UUID) -> list[str]:
 
 
 async def enable(tx: Webhooks, sid: UUID) -> dict[str, Any]:
+    """Enabled, and in the same transaction its held deliveries (queued while it was
+    disabled) and the ones that died during the failing streak that disabled it
+    pending again: the claim's rule then sends each subject's changes in position
+    order, whenever (or whether) `recover` follows."""
     await _found(tx, sid)
+    sub = await tx.subscriptions.get(sid, lock=True)
+    assert sub is not None
+    streak = sub.failing_since if sub.state == DISABLED else None
     await tx.subscriptions.enable(sid)
+    await tx.queue.release(sid, streak)
     return await get(tx, sid)
 
 
@@ -132,13 +140,16 @@ async def note_outcome(
     ok: bool,
     disable_after: timedelta,
     reason: str = "",
+    at: datetime | None = None,
 ) -> bool:
     """Track an endpoint's failing streak; disable it (and tell ops and its contact)
-    when it has failed without a success for `disable_after`. True when disabled now."""
+    when it has failed without a success for `disable_after`. True when disabled now.
+    `at`: when the attempt failed (the time its delivery was marked with; None: now),
+    so a streak starts no later than the death that started it."""
     if ok:
         await tx.subscriptions.set_failing_since(sid, None)
         return False
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     sub = await tx.subscriptions.get(sid, lock=True)
     if sub is None or sub.state != ENABLED:
         return False

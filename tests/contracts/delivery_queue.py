@@ -249,20 +249,73 @@ class DeliveryQueueContract:
             )
         assert later == 0
 
+    async def test_held_ones_wait_for_release_which_also_frees_the_streaks_dead_in_order(
+        self, webhooks: Transactions[Webhooks]
+    ) -> None:
+        sid, [a, b] = uuid4(), subjects(2)
+        old, died, retrying, *missed = await logged(webhooks, [a, a, a, a, b])
+        await queued(webhooks, sid, [old, died, retrying])
+        async with webhooks.begin() as tx:
+            await tx.queue.enqueue(
+                [NewDelivery(sid, p, s, webhook_id(sid, m), held=True) for s, p, m in missed]
+            )
+        streak = datetime.now(UTC) - timedelta(hours=1)
+        for position, at, retry in (
+            (old[1], streak - timedelta(seconds=1), None),  # died before the streak
+            (died[1], streak, None),  # the death that started it
+            (retrying[1], streak + timedelta(seconds=1), 3600.0),
+        ):
+            [c] = await claim(webhooks, sid)
+            assert c.position == position  # a held one is never claimed
+            async with webhooks.begin() as tx:
+                await tx.queue.failed(c.id, status=503, error="HTTP 503", retry_in_s=retry, at=at)
+        assert await claim(webhooks, sid) == []
+        async with webhooks.begin() as tx:
+            found = await tx.queue.find(DeliveryQuery(subscription_id=sid))
+            assert [d.state for d in found] == ["dead", "dead", "pending", "held", "held"]
+            assert found[1].next_attempt_at == streak  # a dead one keeps when it died
+            assert await tx.queue.release(sid, streak) == 3
+            assert await tx.queue.release(sid, streak) == 0
+            found = await tx.queue.find(DeliveryQuery(subscription_id=sid))
+        assert [(d.state, d.attempts) for d in found] == [
+            ("dead", 1), ("pending", 0), ("pending", 1), ("pending", 0), ("pending", 0),
+        ]  # fmt: skip
+        # a's changes in position order (the one retrying waits behind the freed one)
+        assert [c.position for c in await claim(webhooks, sid)] == [died[1], missed[1][1]]
+        async with webhooks.begin() as tx:
+            assert await tx.queue.release(uuid4(), None) == 0
+
+    async def test_release_without_a_streak_frees_only_the_held(
+        self, webhooks: Transactions[Webhooks]
+    ) -> None:
+        sid, [a, b] = uuid4(), subjects(2)
+        dead, held = await logged(webhooks, [a, b])
+        await queued(webhooks, sid, [dead])
+        [c] = await claim(webhooks, sid)
+        async with webhooks.begin() as tx:
+            await tx.queue.failed(c.id, status=400, error="HTTP 400", retry_in_s=None)
+            await tx.queue.enqueue([NewDelivery(sid, held[1], b, webhook_id(sid, held[2]), True)])
+            assert await tx.queue.release(sid, None) == 1
+            found = await tx.queue.find(DeliveryQuery(subscription_id=sid))
+        assert [d.state for d in found] == ["dead", "pending"]
+
     async def test_cancel_pending_leaves_the_rest(self, webhooks: Transactions[Webhooks]) -> None:
         sid, other, [a, b] = uuid4(), uuid4(), subjects(2)
         changes = await logged(webhooks, [a, b])
         await queued(webhooks, sid, changes)
         await queued(webhooks, other, changes)
         [done, _] = await claim(webhooks, sid)
+        [held] = await logged(webhooks, [b])
         async with webhooks.begin() as tx:
+            await tx.queue.enqueue([NewDelivery(sid, held[1], b, webhook_id(sid, held[2]), True)])
             await tx.queue.delivered(done.id, 200)
             await tx.queue.cancel_pending(sid)
         assert await claim(webhooks, sid) == []
         async with webhooks.begin() as tx:
+            assert await tx.queue.release(sid, None) == 0  # a cancelled held one stays so
             states = [d.state for d in await tx.queue.find(DeliveryQuery(subscription_id=sid))]
             theirs = await tx.queue.find(DeliveryQuery(subscription_id=other, state="pending"))
-        assert states == ["delivered", "cancelled"]
+        assert states == ["delivered", "cancelled", "cancelled"]
         assert len(theirs) == 2
 
     async def test_find_filters_and_pages_in_id_order(

@@ -22,13 +22,14 @@ from services.notifier.app import create_app
 from services.notifier.bootstrap import MemoryPorts, wire_memory
 from services.notifier.dispatcher import DeliveryMetrics, Dispatcher
 from services.notifier.filters import Filters
+from services.notifier.ingest import webhook_id
 from services.notifier.memory import MemoryWebhookStore
 from services.notifier.ports import DeliveryQuery, NewDelivery
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from shared.domain.errors import Conflict, InvalidRequest, NotFound
 from shared.web.auth import TokenRegistry
-from tests.contracts.delivery_queue import logged, queued, subjects
+from tests.contracts.delivery_queue import claim, logged, queued, subjects
 
 BOX = SecretBox(Fernet.generate_key())
 
@@ -193,6 +194,49 @@ async def test_a_disabled_endpoint_gets_no_lane_and_enable_with_recover_sends_th
 
     await dispatch_until(store, httpx.MockTransport(answer), all_recorded)
     assert bodies == ['"0"', '"1"', '"2"']
+
+
+async def test_after_enable_a_subjects_changes_go_out_in_position_order_before_any_recover() -> (
+    None
+):
+    """The cause of the e2e test's misorder: a change that died during the failing
+    streak no longer held its subject back, so the first claim after `enable` (before
+    `recover` could requeue the dead one) sent the subject's newer change first."""
+    store = MemoryWebhookStore()
+    sid, _ = await subscribed(store)
+    [a, b] = subjects(2)
+    changes = await logged(store, [a, a])
+    await queued(store, sid, changes)
+    long_ago = timedelta(0)
+    [first] = await claim(store, sid)  # a's first change: attempts exhausted, dead
+    async with store.begin() as tx:  # as the dispatcher records an outcome: one `at`
+        at = datetime.now(UTC)
+        await tx.queue.failed(first.id, status=503, error="HTTP 503", retry_in_s=None, at=at)
+        await subscriptions.note_outcome(tx, sid, False, long_ago, "HTTP 503", at)
+    [second] = await claim(store, sid)  # a's second change: waits for its retry
+    async with store.begin() as tx:
+        at = datetime.now(UTC)
+        await tx.queue.failed(second.id, status=503, error="HTTP 503", retry_in_s=0, at=at)
+        assert await subscriptions.note_outcome(tx, sid, False, long_ago, "HTTP 503", at)
+    missed = await logged(store, [a, b])  # while disabled: the ingest holds them
+    async with store.begin() as tx:
+        await tx.queue.enqueue(
+            [NewDelivery(sid, p, s, webhook_id(sid, m), held=True) for s, p, m in missed]
+        )
+    assert [s for s, _ in await states(store, sid)] == ["dead", "pending", "held", "held"]
+    async with store.begin() as tx:
+        assert (await subscriptions.enable(tx, sid))["state"] == "enabled"
+    sent = []
+    for _ in range(5):  # the lane's rounds, with no recover in between
+        for c in await claim(store, sid):
+            sent.append(c.position)
+            async with store.begin() as tx:
+                await tx.queue.delivered(c.id, 200)
+    positions = [p for _, p, _ in changes + missed]
+    assert [p for p in sent if p != missed[1][1]] == positions[:3]
+    assert sorted(sent) == positions
+    async with store.begin() as tx:
+        assert await subscriptions.recover(tx, sid, positions[0] - 1, None) == 0
 
 
 async def test_delete_cancels_pending_and_hides_the_subscription() -> None:
