@@ -179,3 +179,41 @@ class SubscriptionStoreContract:
         release.set()
         await asyncio.gather(holder, later)
         assert order == ["first locked", "first done", "second locked"]
+
+    async def test_listed_with_lock_makes_an_enable_wait_and_sees_it_after(
+        self, webhooks: Transactions[Webhooks]
+    ) -> None:
+        """The ingest reads the subscriptions so: an `enable` waits for its batch."""
+        sid = await created(webhooks)
+        async with webhooks.begin() as tx:
+            await tx.subscriptions.disable(sid, datetime.now(UTC), "down")
+        release = asyncio.Event()
+        order: list[str] = []
+
+        async def ingest() -> None:
+            async with webhooks.begin() as tx:
+                [s] = [s for s in await tx.subscriptions.listed(lock=True) if s.id == sid]
+                order.append(f"ingest saw {s.state}")
+                await release.wait()
+                order.append("ingest done")
+
+        async def enable() -> None:
+            async with webhooks.begin() as tx:
+                await tx.subscriptions.get(sid, lock=True)
+                await tx.subscriptions.enable(sid)
+                order.append("enabled")
+
+        async def next_ingest() -> None:
+            async with webhooks.begin() as tx:
+                [s] = [s for s in await tx.subscriptions.listed(lock=True) if s.id == sid]
+                order.append(f"ingest saw {s.state}")
+
+        holder = asyncio.create_task(ingest())
+        await asyncio.sleep(0.1)
+        later = asyncio.create_task(enable())
+        await asyncio.sleep(0.3)
+        assert not later.done()
+        release.set()
+        await asyncio.gather(holder, later)
+        await next_ingest()
+        assert order == ["ingest saw disabled", "ingest done", "enabled", "ingest saw enabled"]

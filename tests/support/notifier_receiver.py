@@ -3,11 +3,14 @@ verify every delivery with the `standardwebhooks` package from PyPI (an independ
 implementation of the specification, not the notifier's code) and record it.
 
 `behaviour(webhook_id, n)` decides each answer: an HTTP status, or `HANG` (never
-answer — the request is held until the server stops)."""
+answer — the request is held until the client gives up or the server stops; its
+`released_at` records when)."""
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +41,12 @@ class Received:
     body: bytes
     answered: int
     verified: bool
+    released_at: float | None = None
+    """A held (`HANG`) request: when the client closed it (None: still open)."""
+
+    def held_at(self, t: float) -> bool:
+        """Whether this request was being held open at time `t`."""
+        return self.answered == HANG and self.at <= t <= (self.released_at or time.time())
 
     @property
     def event(self) -> dict[str, Any]:
@@ -77,14 +86,15 @@ class Receiver:
                     out.append(r)
         return out
 
-    def handle(self, headers: dict[str, str], body: bytes) -> int:
+    def handle(self, headers: dict[str, str], body: bytes) -> Received:
         wid = headers.get("webhook-id", "")
         verified = any(self._verify(s, headers, body) for s in self.secrets)
         n = self.attempts(wid) + 1
         answer = self.behaviour(wid, n) if verified else 401
+        got = Received(time.time(), wid, headers, body, answer, verified)
         with self._lock:
-            self.received.append(Received(time.time(), wid, headers, body, answer, verified))
-        return answer
+            self.received.append(got)
+        return got
 
     @staticmethod
     def _verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -95,17 +105,33 @@ class Receiver:
             return False
 
 
+def _client_closes(conn: socket.socket, stop: threading.Event) -> bool:
+    """Hold `conn` unanswered until its client closes it (True) or `stop` (False)."""
+    deadline = time.monotonic() + 120
+    while not stop.is_set() and time.monotonic() < deadline:
+        readable, _, _ = select.select([conn], [], [], 0.05)
+        if readable:
+            try:
+                if conn.recv(1, socket.MSG_PEEK) == b"":
+                    return True
+            except OSError:
+                return True
+            time.sleep(0.05)
+    return False
+
+
 @contextmanager
 def receiving(receiver: Receiver) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = receiver.handle(headers, body)
-            if answer == HANG:
-                receiver._stop.wait(120)
+            got = receiver.handle(headers, body)
+            if got.answered == HANG:
+                if _client_closes(self.connection, receiver._stop):
+                    got.released_at = time.time()
                 return
-            self.send_response(answer)
+            self.send_response(got.answered)
             self.send_header("content-length", "0")
             self.end_headers()
 
