@@ -43,10 +43,8 @@ class Received:
     verified: bool
     released_at: float | None = None
     """A held (`HANG`) request: when the client closed it (None: still open)."""
-
-    def held_at(self, t: float) -> bool:
-        """Whether this request was being held open at time `t`."""
-        return self.answered == HANG and self.at <= t <= (self.released_at or time.time())
+    noted: int | None = None
+    """What the receiver's `note` said when this request had fully arrived."""
 
     @property
     def event(self) -> dict[str, Any]:
@@ -60,8 +58,18 @@ class Receiver:
     behaviour: Behaviour = field(default_factory=always)
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    note: Callable[[], int] | None = None
+    """Asked as each request has fully arrived (e.g. another receiver's `holding`)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _held: set[socket.socket] = field(default_factory=set)
+
+    def holding(self) -> int:
+        """How many of its `HANG` requests are held open now: connections whose client
+        has not closed them, as the kernel sees it (no close is in flight unnoticed)."""
+        with self._lock:
+            held = list(self._held)
+        return sum(1 for conn in held if _open(conn))
 
     def verifies(self, r: Received, secret: str) -> bool:
         try:
@@ -91,7 +99,8 @@ class Receiver:
         verified = any(self._verify(s, headers, body) for s in self.secrets)
         n = self.attempts(wid) + 1
         answer = self.behaviour(wid, n) if verified else 401
-        got = Received(time.time(), wid, headers, body, answer, verified)
+        noted = self.note() if self.note is not None else None
+        got = Received(time.time(), wid, headers, body, answer, verified, noted=noted)
         with self._lock:
             self.received.append(got)
         return got
@@ -103,6 +112,16 @@ class Receiver:
             return True
         except WebhookVerificationError:
             return False
+
+
+def _open(conn: socket.socket) -> bool:
+    """The client has not closed it: nothing (not even the end) to read yet."""
+    try:
+        return conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
 
 
 def _client_closes(conn: socket.socket, stop: threading.Event) -> bool:
@@ -128,8 +147,14 @@ def receiving(receiver: Receiver) -> Iterator[Receiver]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             got = receiver.handle(headers, body)
             if got.answered == HANG:
-                if _client_closes(self.connection, receiver._stop):
-                    got.released_at = time.time()
+                with receiver._lock:
+                    receiver._held.add(self.connection)
+                try:
+                    if _client_closes(self.connection, receiver._stop):
+                        got.released_at = time.time()
+                finally:
+                    with receiver._lock:
+                        receiver._held.discard(self.connection)
                 return
             self.send_response(got.answered)
             self.send_header("content-length", "0")
