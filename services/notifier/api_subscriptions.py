@@ -1,9 +1,10 @@
 """`/v1/subscriptions`: webhook subscribers (ops token).
 
 The calls that make something new (create, rotate, recover) accept an
-`Idempotency-Key` (shared/adapters/idempotency.py): a retry gets the first answer.
-An answer that carries a signing secret is stored with the secret sealed (the secret
-box), never in clear, and opened again for the reply."""
+`Idempotency-Key` (the `IdempotencyStore` port wired in bootstrap.py): a retry gets
+the first answer. An answer that carries a signing secret is stored with the secret
+sealed (the secret box), never in clear, and opened again for the reply. Everything
+else goes through the `WebhookStore` port (`app.state.webhooks`)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier import subscriptions as subs
-from services.notifier import tables
 from services.notifier.access import OpsPrincipal
+from services.notifier.ports import Webhooks, WebhookStore
 from services.notifier.schemas import (
     Recover,
     Recovered,
@@ -29,20 +29,25 @@ from services.notifier.schemas import (
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from shared.adapters import idempotency
+from shared.ports import IdempotencyStore
 from shared.web.auth import Principal
-from shared.web.deps import EngineDep, IdempotencyKey
+from shared.web.deps import IdempotencyKey
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
-Action = Callable[[AsyncConnection], Awaitable[tuple[int, Any]]]
+Action = Callable[[Webhooks], Awaitable[tuple[int, Any]]]
+
+
+def _store(request: Request) -> WebhookStore:
+    store: WebhookStore = request.app.state.webhooks
+    return store
 
 
 async def _once(
     request: Request, principal: Principal, key: str | None, body: Any, action: Action
 ) -> Any:
-    _, answer = await idempotency.run_once(
-        request.app.state.engine,
-        tables.idempotency,
+    answers: IdempotencyStore[Webhooks] = request.app.state.idempotency
+    _, answer = await answers.run_once(
         principal=principal.name,
         key=key,
         fingerprint=idempotency.request_fingerprint(request.method, request.url.path, body),
@@ -69,8 +74,8 @@ async def create(
         body.name, body.url, body.filters, body.contact, body.rate_limit_per_s
     )
 
-    async def action(conn: AsyncConnection) -> tuple[int, Any]:
-        row, secret = await subs.create(conn, box, new, principal.name)
+    async def action(tx: Webhooks) -> tuple[int, Any]:
+        row, secret = await subs.create(tx, box, new, principal.name)
         created = SubscriptionCreated(**row, secret=box.seal(secret))
         return 201, created.model_dump(mode="json")
 
@@ -79,24 +84,24 @@ async def create(
 
 
 @router.get("", response_model=list[SubscriptionPublic])
-async def list_all(engine: EngineDep, _: OpsPrincipal) -> list[SubscriptionPublic]:
+async def list_all(request: Request, _: OpsPrincipal) -> list[SubscriptionPublic]:
     """Every subscription (secrets never shown)."""
-    async with engine.connect() as conn:
-        return [SubscriptionPublic(**r) for r in await subs.all_(conn)]
+    async with _store(request).begin() as tx:
+        return [SubscriptionPublic(**r) for r in await subs.all_(tx)]
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionPublic)
-async def get_one(subscription_id: UUID, engine: EngineDep, _: OpsPrincipal) -> SubscriptionPublic:
+async def get_one(subscription_id: UUID, request: Request, _: OpsPrincipal) -> SubscriptionPublic:
     """One subscription."""
-    async with engine.connect() as conn:
-        return SubscriptionPublic(**await subs.get(conn, subscription_id))
+    async with _store(request).begin() as tx:
+        return SubscriptionPublic(**await subs.get(tx, subscription_id))
 
 
 @router.delete("/{subscription_id}", status_code=204)
-async def delete(subscription_id: UUID, engine: EngineDep, _: OpsPrincipal) -> Response:
+async def delete(subscription_id: UUID, request: Request, _: OpsPrincipal) -> Response:
     """Stop delivering to it (pending deliveries are cancelled)."""
-    async with engine.begin() as conn:
-        await subs.delete(conn, subscription_id)
+    async with _store(request).begin() as tx:
+        await subs.delete(tx, subscription_id)
     return Response(status_code=204)
 
 
@@ -111,9 +116,9 @@ async def rotate(
     settings: NotifierSettings = request.app.state.settings
     box: SecretBox = request.app.state.secret_box
 
-    async def action(conn: AsyncConnection) -> tuple[int, Any]:
+    async def action(tx: Webhooks) -> tuple[int, Any]:
         secret, until = await subs.rotate(
-            conn, box, subscription_id, timedelta(seconds=settings.secret_overlap_s)
+            tx, box, subscription_id, timedelta(seconds=settings.secret_overlap_s)
         )
         rotated = SecretRotated(secret=box.seal(secret), previous_valid_until=until)
         return 200, rotated.model_dump(mode="json")
@@ -122,10 +127,10 @@ async def rotate(
 
 
 @router.post("/{subscription_id}/enable", response_model=SubscriptionPublic)
-async def enable(subscription_id: UUID, engine: EngineDep, _: OpsPrincipal) -> SubscriptionPublic:
+async def enable(subscription_id: UUID, request: Request, _: OpsPrincipal) -> SubscriptionPublic:
     """Deliver to it again (after it was disabled for failing)."""
-    async with engine.begin() as conn:
-        return SubscriptionPublic(**await subs.enable(conn, subscription_id))
+    async with _store(request).begin() as tx:
+        return SubscriptionPublic(**await subs.enable(tx, subscription_id))
 
 
 @router.post("/{subscription_id}/recover", response_model=Recovered)
@@ -138,8 +143,8 @@ async def recover(
 ) -> Recovered:
     """Re-send, in order, every change it missed since a time or a status-log position."""
 
-    async def action(conn: AsyncConnection) -> tuple[int, Any]:
-        queued = await subs.recover(conn, subscription_id, body.since_position, body.since)
+    async def action(tx: Webhooks) -> tuple[int, Any]:
+        queued = await subs.recover(tx, subscription_id, body.since_position, body.since)
         return 200, {"queued": queued}
 
     return Recovered(**await _once(request, principal, key, body.model_dump(mode="json"), action))

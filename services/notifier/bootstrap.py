@@ -1,40 +1,61 @@
 """Wires the notifier: engine, producer and outbox relay (dead letters; the outbox
-port, shared/ports.py's `Outbox`, on Postgres or `wire_memory` for tests), the status
-consumer (ingest.py), the dispatcher's lanes (dispatcher.py), the reminder loop
-(reminders.py), the secret box and the notice channel. Built in the lifespan."""
+port, shared/ports.py's `Outbox`), the webhook side's ports (ports.py's
+`WebhookStore` and Idempotency-Key answers, on Postgres or `wire_memory` for tests),
+the status consumer (ingest.py), the dispatcher's lanes (dispatcher.py), the
+reminder loop (reminders.py), the secret box and the notice channel. Built in the
+lifespan."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 
 from services.notifier import reminders, tables
 from services.notifier.dispatcher import DeliveryMetrics, Dispatcher
 from services.notifier.ingest import CONSUMER, Ingest
+from services.notifier.memory import MemoryWebhookStore
 from services.notifier.notice_store import PostgresNotices
+from services.notifier.ports import Webhooks, WebhookStore
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
+from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters import topics
 from shared.adapters.db import PostgresTransactions
-from shared.adapters.memory import MemoryOutboxStore
+from shared.adapters.idempotency import PostgresIdempotency
+from shared.adapters.memory import MemoryIdempotency, MemoryOutboxStore
 from shared.adapters.outbox import PostgresOutbox
 from shared.adapters.runtime import ServiceRuntime
 from shared.domain.catalogue.index import default_index
-from shared.ports import Outbox, Transactions
+from shared.ports import IdempotencyStore, Outbox, Transactions
 
 
-def wire(app: FastAPI, outbox: Transactions[Outbox]) -> None:
+def wire(
+    app: FastAPI,
+    outbox: Transactions[Outbox],
+    webhooks: WebhookStore,
+    idempotency: IdempotencyStore[Webhooks],
+) -> None:
     """The one place the notifier's ports are chosen."""
     app.state.outbox = outbox
+    app.state.webhooks = webhooks
+    app.state.idempotency = idempotency
 
 
-def wire_memory(app: FastAPI) -> MemoryOutboxStore:
-    store = MemoryOutboxStore()
-    wire(app, store)
-    return store
+@dataclass(frozen=True)
+class MemoryPorts:
+    outbox: MemoryOutboxStore
+    webhooks: MemoryWebhookStore
+
+
+def wire_memory(app: FastAPI) -> MemoryPorts:
+    """In-memory ports (no Postgres): what the service-layer unit tests run on."""
+    ports = MemoryPorts(MemoryOutboxStore(), MemoryWebhookStore())
+    wire(app, ports.outbox, ports.webhooks, MemoryIdempotency(ports.webhooks.begin))
+    return ports
 
 
 @asynccontextmanager
@@ -45,19 +66,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with ServiceRuntime.open(
         app, settings, client_id="jsb-notifier", outbox=tables.outbox
     ) as rt:
-        wire(app, PostgresTransactions(rt.engine, lambda c: PostgresOutbox(c, tables.outbox)))
+        webhooks = PostgresTransactions(rt.engine, PostgresWebhooks.on)
+        wire(
+            app,
+            PostgresTransactions(rt.engine, lambda c: PostgresOutbox(c, tables.outbox)),
+            webhooks,
+            PostgresIdempotency(rt.engine, tables.idempotency, PostgresWebhooks.on),
+        )
         rt.consume(
             name=CONSUMER,
             group_id=settings.group_id,
             topics=[topics.STATUS + settings.topic_suffix],
             offsets=tables.consumer_offsets,
-            handler=Ingest(default_index(), PostgresNotices, settings.topic_suffix),
+            handler=Ingest(default_index(), PostgresWebhooks.on, settings.topic_suffix),
         )
         dispatcher = Dispatcher(
-            rt.engine,
+            webhooks,
             settings,
             box,
-            PostgresNotices,
             DeliveryMetrics(app.state.metrics, app.state.backbone_metrics.webhook_deliveries),
         )
         app.state.dispatcher = dispatcher

@@ -2,12 +2,16 @@
 per enabled subscription, so a slow or dead endpoint only ever holds its own lane.
 
 Within a lane at most `concurrency` requests are in flight, each for a different
-subject (delivery_queue.claim says why order per subject holds); a token bucket
+subject (the `DeliveryQueue` port, ports.py, says why order per subject holds); a token bucket
 enforces the subscription's rate limit. Each attempt is signed at send time (a fresh
 `webhook-timestamp`, every secret in force: old and new during a rotation) over the
 stored body, which never changes, with the delivery's fixed `webhook-id`. Redirects
 are not followed. The outcome is recorded in one transaction with the endpoint's
 failing streak (and its disabling).
+
+Everything stored goes through the `WebhookStore` port (ports.py): Postgres in the
+service, memory in the unit tests, which also hand the lanes an
+`httpx.MockTransport` in place of the network.
 """
 
 from __future__ import annotations
@@ -16,18 +20,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.notifier import delivery_queue, retry_policy, signing, subscriptions, tables
-from services.notifier.ports import Notices
+from services.notifier import retry_policy, signing, subscriptions
+from services.notifier.ports import Claimed, Subscription, WebhookStore
 from services.notifier.rate_limit import TokenBucket
 from services.notifier.retry_policy import Outcome, Verdict
 from services.notifier.secret_box import SecretBox
@@ -56,14 +57,15 @@ class DeliveryMetrics:
 class Dispatcher:
     def __init__(
         self,
-        engine: AsyncEngine,
+        store: WebhookStore,
         settings: NotifierSettings,
         box: SecretBox,
-        notices: Callable[[AsyncConnection], Notices],
         metrics: DeliveryMetrics,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.engine, self.settings, self.box, self.notices = engine, settings, box, notices
-        self.metrics = metrics
+        """`transport`: the lanes' HTTP transport (None: the network)."""
+        self.store, self.settings, self.box = store, settings, box
+        self.metrics, self.transport = metrics, transport
         self.lanes: dict[UUID, asyncio.Task[None]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -83,13 +85,8 @@ class Dispatcher:
             await asyncio.gather(*self.lanes.values(), return_exceptions=True)
 
     async def _supervise(self) -> None:
-        async with self.engine.connect() as conn:
-            rows = list(
-                await conn.execute(
-                    select(tables.subscriptions).where(tables.subscriptions.c.state == "enabled")
-                )
-            )
-        wanted = {r.id: r for r in rows}
+        async with self.store.begin() as tx:
+            wanted = {s.id: s for s in await tx.subscriptions.enabled()}
         for sid, task in list(self.lanes.items()):
             if sid not in wanted or task.done():
                 task.cancel()
@@ -98,22 +95,25 @@ class Dispatcher:
             if sid not in self.lanes:
                 self.lanes[sid] = asyncio.create_task(self._lane(row), name=f"lane:{sid}")
 
-    async def _lane(self, sub: Any) -> None:
+    async def _lane(self, sub: Subscription) -> None:
         s = self.settings
         bucket = TokenBucket(sub.rate_limit_per_s or s.rate_limit_per_s)
         busy: dict[str, asyncio.Task[None]] = {}
         async with httpx.AsyncClient(
-            follow_redirects=False, timeout=s.request_timeout_s, trust_env=False
+            follow_redirects=False,
+            timeout=s.request_timeout_s,
+            trust_env=False,
+            transport=self.transport,
         ) as client:
             while True:
                 try:
                     free = s.concurrency - len(busy)
                     if free > 0:
-                        async with self.engine.begin() as conn:
-                            claimed = await delivery_queue.claim(
-                                conn, sub.id, free, list(busy), s.request_timeout_s + 5
+                        async with self.store.begin() as tx:
+                            claimed = await tx.queue.claim(
+                                sub.id, free, list(busy), s.request_timeout_s + 5
                             )
-                            secrets = await subscriptions.signing_secrets(conn, self.box, sub.id)
+                            secrets = await subscriptions.signing_secrets(tx, self.box, sub.id)
                         for c in claimed:
                             busy[c.subject_id] = asyncio.create_task(
                                 self._send(client, bucket, sub, c, secrets)
@@ -139,8 +139,8 @@ class Dispatcher:
         self,
         client: httpx.AsyncClient,
         bucket: TokenBucket,
-        sub: Any,
-        c: delivery_queue.Claimed,
+        sub: Subscription,
+        c: Claimed,
         secrets: list[str],
     ) -> None:
         await bucket.take()
@@ -160,33 +160,34 @@ class Dispatcher:
         self.metrics.attempts.labels(outcome.verdict.value).inc()
         await self._record(sub, c, outcome)
 
-    async def _record(self, sub: Any, c: delivery_queue.Claimed, outcome: Outcome) -> None:
+    async def _record(self, sub: Subscription, c: Claimed, outcome: Outcome) -> None:
         s = self.settings
         retry_in_s: float | None = None
-        async with self.engine.begin() as conn:
+        at = datetime.now(UTC)  # one clock for the death and the streak (`release`)
+        async with self.store.begin() as tx:
             if outcome.verdict is Verdict.DELIVERED:
-                await delivery_queue.delivered(conn, c.id, outcome.status_code or 200)
+                await tx.queue.delivered(c.id, outcome.status_code or 200)
             else:
                 retry_in = None
                 if outcome.verdict is Verdict.RETRY and c.attempts < s.max_attempts:
                     retry_in = retry_policy.next_delay_s(
                         outcome, c.attempts, s.backoff_base_s, s.backoff_max_s
                     )
-                await delivery_queue.failed(
-                    conn,
+                await tx.queue.failed(
                     c.id,
                     status=outcome.status_code,
                     error=outcome.error or "failed",
                     retry_in_s=retry_in,
+                    at=at,
                 )
                 retry_in_s = retry_in
             await subscriptions.note_outcome(
-                conn,
-                self.notices(conn),
+                tx,
                 sub.id,
                 outcome.verdict is Verdict.DELIVERED,
                 timedelta(seconds=s.disable_after_s),
                 outcome.error or "",
+                at,
             )
         if self.metrics.outcomes is not None:  # counted once the outcome is committed
             self.metrics.outcomes.labels(_fate(outcome, retry_in_s)).inc()

@@ -6,6 +6,10 @@ status change consumed twice (the ledger re-publishes after a crash with the sam
 message id) is dropped by the unique `message_id`: no delivery is enqueued twice,
 and a delivery's `webhook_id` is derived from (subscription, message id), so even a
 rebuilt queue would carry the same id.
+
+The status log, the subscriptions, the queue and the notices are reached through the
+`Webhooks` port (ports.py) bound to the consumer's connection; the latest statuses,
+watched deadlines and interception counts are this module's own tables.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from services.notifier import tables
 from services.notifier.changes import changes, facets
 from services.notifier.filters import Filters, passes
 from services.notifier.notices import Notice, on_changes, watch_items
-from services.notifier.ports import Notices
+from services.notifier.ports import DISABLED, NewDelivery, Webhooks
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import enqueue
 from shared.adapters.screen import refuse_nul
@@ -52,10 +56,10 @@ class Ingest:
     def __init__(
         self,
         catalogue: CatalogueIndex,
-        notices: Callable[[AsyncConnection], Notices],
+        webhooks: Callable[[AsyncConnection], Webhooks],
         suffix: str,
     ) -> None:
-        self.catalogue, self.notices, self.suffix = catalogue, notices, suffix
+        self.catalogue, self.webhooks, self.suffix = catalogue, webhooks, suffix
 
     async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
         # Why the lock: positions come from an identity column, allocated at insert and
@@ -66,7 +70,15 @@ class Ingest:
         await conn.execute(
             text("SELECT pg_advisory_xact_lock(:c, hashtext(current_schema()))"), {"c": _LOCK}
         )
-        batch = _Batch(await _enabled_subscriptions(conn))
+        tx = self.webhooks(conn)
+        # Locked (shared): an `enable` or `delete` waits for this batch, so a delivery
+        # queued `held` for a disabled subscription is released (or cancelled) by it.
+        batch = _Batch(
+            [
+                _Sub(s.id, Filters.model_validate(s.filters), s.state == DISABLED)
+                for s in await tx.subscriptions.listed(lock=True)
+            ]
+        )
         decoded: list[tuple[Envelope, str]] = []
         dead = []
         for record in records:
@@ -83,34 +95,21 @@ class Ingest:
             await enqueue(conn, tables.outbox, dead)
         batch.latest = await _latest(conn, {e.subject for e, _ in decoded})
         for envelope, body in decoded:
-            await self._apply(conn, batch, envelope, body)
-        await self._finish(conn, batch)
+            await self._apply(tx, batch, envelope, body)
+        await self._finish(conn, tx, batch)
 
-    async def _apply(
-        self, conn: AsyncConnection, batch: _Batch, envelope: Envelope, body: str
-    ) -> None:
+    async def _apply(self, tx: Webhooks, batch: _Batch, envelope: Envelope, body: str) -> None:
         subject, data = envelope.subject, envelope.data
         found = changes(batch.latest.get(subject), data)
         facet = facets(data, found)
-        position = await conn.scalar(
-            pg_insert(tables.status_log)
-            .values(message_id=envelope.id, subject_id=subject, facets=facet, body=body)
-            .on_conflict_do_nothing(index_elements=["message_id"])
-            .returning(tables.status_log.c.position)
-        )
+        position = await tx.status_log.append(envelope.id, subject, facet, body)
         if position is None:
             log.info("status message %s seen before: dropped", envelope.id)
             return
         batch.latest[subject] = data
         batch.touched[subject] = position
         batch.deliveries += [
-            {
-                "subscription_id": s.id,
-                "position": position,
-                "subject_id": subject,
-                "webhook_id": webhook_id(s.id, envelope.id),
-                "state": "pending",
-            }
+            NewDelivery(s.id, position, subject, webhook_id(s.id, envelope.id), s.held)
             for s in batch.subscriptions
             if passes(s.filters, facet, subject)
         ]
@@ -120,13 +119,10 @@ class Ingest:
             if c.type == "jsb.feedback.intercepted":
                 batch.interceptions[(month, c.detail["task"]["measure"])] += c.detail["count"]
 
-    async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:
+    async def _finish(self, conn: AsyncConnection, tx: Webhooks, batch: _Batch) -> None:
         """What only the batch's last status of each subject decides, written once."""
-        if batch.deliveries:
-            await conn.execute(
-                pg_insert(tables.deliveries).values(batch.deliveries).on_conflict_do_nothing()
-            )
-        await self.notices(conn).tell(batch.notices)
+        await tx.queue.enqueue(batch.deliveries)
+        await tx.notices.tell(batch.notices)
         if not batch.touched:
             return
         latest = pg_insert(tables.subject_latest)
@@ -161,6 +157,7 @@ class Ingest:
 class _Sub:
     id: UUID
     filters: Filters
+    held: bool
 
 
 @dataclass
@@ -168,7 +165,7 @@ class _Batch:
     subscriptions: list[_Sub]
     latest: dict[str, Any] = field(default_factory=dict)
     touched: dict[str, int] = field(default_factory=dict)
-    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[NewDelivery] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     interceptions: Counter[tuple[str, str]] = field(default_factory=Counter)
 
@@ -181,12 +178,3 @@ async def _latest(conn: AsyncConnection, subjects: set[str]) -> dict[str, Any]:
         select(t.c.subject_id, t.c.status).where(t.c.subject_id.in_(subjects))
     )
     return {r.subject_id: r.status for r in rows}
-
-
-async def _enabled_subscriptions(conn: AsyncConnection) -> list[_Sub]:
-    rows = await conn.execute(
-        select(tables.subscriptions.c.id, tables.subscriptions.c.filters).where(
-            tables.subscriptions.c.state == "enabled"
-        )
-    )
-    return [_Sub(r.id, Filters.model_validate(r.filters)) for r in rows]

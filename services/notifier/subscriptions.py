@@ -1,37 +1,48 @@
 """Subscriptions: create (the secret shown once), rotate the secret with an overlap,
 delete, enable, disable after failing too long (ops told), recover what was missed.
-Service layer: Postgres in, domain refusals (shared/domain/errors.py) out."""
+Service layer: the `Webhooks` port of one transaction in (ports.py), domain refusals
+(shared/domain/errors.py) out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from services.notifier import delivery_queue, notice_texts, tables, url_rules
+from services.notifier import notice_texts, url_rules
 from services.notifier.filters import Filters, passes
 from services.notifier.ingest import webhook_id
 from services.notifier.notices import OPS, Notice
-from services.notifier.ports import Notices
+from services.notifier.ports import (
+    DELETED,
+    DISABLED,
+    ENABLED,
+    NewSubscription,
+    Subscription,
+    Webhooks,
+)
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from services.notifier.signing import new_secret
 from shared.domain.errors import Conflict, InvalidRequest, NotFound
 
-ENABLED, DISABLED = "enabled", "disabled"
-
-
-@dataclass(frozen=True)
-class NewSubscription:
-    name: str
-    url: str
-    filters: Filters
-    contact: str | None
-    rate_limit_per_s: float | None
+__all__ = [
+    "DISABLED",
+    "ENABLED",
+    "NewSubscription",
+    "all_",
+    "check_url",
+    "create",
+    "delete",
+    "enable",
+    "get",
+    "note_outcome",
+    "public",
+    "recover",
+    "rotate",
+    "signing_secrets",
+]
 
 
 def check_url(settings: NotifierSettings, url: str) -> None:
@@ -44,168 +55,121 @@ def check_url(settings: NotifierSettings, url: str) -> None:
         raise InvalidRequest("url_refused", "url", why)
 
 
-def public(row: Any) -> dict[str, Any]:
-    m = row._mapping
-    return {
-        "id": str(m["id"]),
-        "name": m["name"],
-        "url": m["url"],
-        "filters": m["filters"],
-        "contact": m["contact"],
-        "rate_limit_per_s": m["rate_limit_per_s"],
-        "state": m["state"],
-        "failing_since": m["failing_since"],
-        "disabled_at": m["disabled_at"],
-        "disabled_reason": m["disabled_reason"],
-        "created_at": m["created_at"],
-    }
+def public(sub: Subscription) -> dict[str, Any]:
+    return {**asdict(sub), "id": str(sub.id)}
+
+
+async def _found(tx: Webhooks, sid: UUID) -> Subscription:
+    sub = await tx.subscriptions.get(sid)
+    if sub is None or sub.state == DELETED:
+        raise NotFound("subscription_not_found", "id", "no such subscription")
+    return sub
 
 
 async def create(
-    conn: AsyncConnection, box: SecretBox, new: NewSubscription, by: str
+    tx: Webhooks, box: SecretBox, new: NewSubscription, by: str
 ) -> tuple[dict[str, Any], str]:
-    sid, secret = uuid4(), new_secret()
-    await conn.execute(
-        tables.subscriptions.insert().values(
-            id=sid,
-            name=new.name,
-            url=new.url,
-            filters=new.filters.model_dump(exclude_none=True),
-            contact=new.contact,
-            rate_limit_per_s=new.rate_limit_per_s,
-            state=ENABLED,
-            created_by=by,
-        )
-    )
-    await conn.execute(
-        tables.subscription_secrets.insert().values(subscription_id=sid, encrypted=box.seal(secret))
-    )
-    return await get(conn, sid), secret
+    secret = new_secret()
+    sub = await tx.subscriptions.create(uuid4(), new, by, box.seal(secret))
+    return public(sub), secret
 
 
-async def get(conn: AsyncConnection, sid: UUID) -> dict[str, Any]:
-    row = (
-        await conn.execute(select(tables.subscriptions).where(tables.subscriptions.c.id == sid))
-    ).first()
-    if row is None or row.state == "deleted":
-        raise NotFound("subscription_not_found", "id", "no such subscription")
-    return public(row)
+async def get(tx: Webhooks, sid: UUID) -> dict[str, Any]:
+    return public(await _found(tx, sid))
 
 
-async def all_(conn: AsyncConnection) -> list[dict[str, Any]]:
-    rows = await conn.execute(
-        select(tables.subscriptions)
-        .where(tables.subscriptions.c.state != "deleted")
-        .order_by(tables.subscriptions.c.created_at)
-    )
-    return [public(r) for r in rows]
+async def all_(tx: Webhooks) -> list[dict[str, Any]]:
+    return [public(s) for s in await tx.subscriptions.listed()]
 
 
-async def delete(conn: AsyncConnection, sid: UUID) -> None:
-    await get(conn, sid)
-    await conn.execute(
-        update(tables.subscriptions).where(tables.subscriptions.c.id == sid).values(state="deleted")
-    )
-    await conn.execute(
-        text(
-            "UPDATE deliveries SET state = 'cancelled' WHERE subscription_id = :s"
-            " AND state = 'pending'"
-        ),
-        {"s": sid},
-    )
+async def delete(tx: Webhooks, sid: UUID) -> None:
+    """Deleted, and its pending deliveries cancelled."""
+    await _found(tx, sid)
+    await tx.subscriptions.delete(sid)
+    await tx.queue.cancel_pending(sid)
 
 
 async def rotate(
-    conn: AsyncConnection, box: SecretBox, sid: UUID, overlap: timedelta
+    tx: Webhooks, box: SecretBox, sid: UUID, overlap: timedelta
 ) -> tuple[str, datetime]:
     """A new secret signs from now; the ones before it keep signing until `overlap` ends."""
-    await get(conn, sid)
+    await _found(tx, sid)
     ends = datetime.now(UTC) + overlap
-    s = tables.subscription_secrets
-    await conn.execute(
-        update(s)
-        .where(s.c.subscription_id == sid, (s.c.expires_at.is_(None)) | (s.c.expires_at > ends))
-        .values(expires_at=ends)
-    )
     secret = new_secret()
-    await conn.execute(s.insert().values(subscription_id=sid, encrypted=box.seal(secret)))
+    await tx.subscriptions.rotate_secret(sid, box.seal(secret), ends)
     return secret, ends
 
 
-async def signing_secrets(conn: AsyncConnection, box: SecretBox, sid: UUID) -> list[str]:
-    s = tables.subscription_secrets
-    rows = await conn.execute(
-        select(s.c.encrypted)
-        .where(s.c.subscription_id == sid)
-        .where((s.c.expires_at.is_(None)) | (s.c.expires_at > datetime.now(UTC)))
-        .order_by(s.c.id.desc())
-    )
-    return [box.open(r.encrypted) for r in rows]
+async def signing_secrets(tx: Webhooks, box: SecretBox, sid: UUID) -> list[str]:
+    return [box.open(s) for s in await tx.subscriptions.secrets(sid, datetime.now(UTC))]
 
 
-async def enable(conn: AsyncConnection, sid: UUID) -> dict[str, Any]:
-    await get(conn, sid)
-    await conn.execute(
-        update(tables.subscriptions)
-        .where(tables.subscriptions.c.id == sid)
-        .values(state=ENABLED, failing_since=None, disabled_at=None, disabled_reason=None)
-    )
-    return await get(conn, sid)
+async def enable(tx: Webhooks, sid: UUID) -> dict[str, Any]:
+    """Enabled, and in the same transaction its held deliveries (queued while it was
+    disabled) and the ones that died during the failing streak that disabled it
+    pending again: the claim's rule then sends each subject's changes in position
+    order, whenever (or whether) `recover` follows."""
+    await _found(tx, sid)
+    sub = await tx.subscriptions.get(sid, lock=True)
+    assert sub is not None
+    streak = sub.failing_since if sub.state == DISABLED else None
+    await tx.subscriptions.enable(sid)
+    await tx.queue.release(sid, streak)
+    return await get(tx, sid)
 
 
 async def recover(
-    conn: AsyncConnection, sid: UUID, since_position: int | None, since_time: datetime | None
+    tx: Webhooks, sid: UUID, since_position: int | None, since_time: datetime | None
 ) -> int:
-    sub = await get(conn, sid)
-    if sub["state"] != ENABLED:
+    sub = await _found(tx, sid)
+    if sub.state != ENABLED:
         raise Conflict("subscription_disabled", "id", "enable the subscription before recovering")
-    filters = Filters.model_validate(sub["filters"])
-    return await delivery_queue.recover(
-        conn,
+    filters = Filters.model_validate(sub.filters)
+    return await tx.queue.recover(
         sid,
         lambda facets, subject: passes(filters, facets, subject),
+        webhook_id,
         since_position=since_position,
         since_time=since_time,
-        webhook_id_of=webhook_id,
     )
 
 
 async def note_outcome(
-    conn: AsyncConnection,
-    notices: Notices,
+    tx: Webhooks,
     sid: UUID,
     ok: bool,
     disable_after: timedelta,
     reason: str = "",
+    at: datetime | None = None,
 ) -> bool:
     """Track an endpoint's failing streak; disable it (and tell ops and its contact)
-    when it has failed without a success for `disable_after`. True when disabled now."""
-    t = tables.subscriptions
+    when it has failed without a success for `disable_after`. True when disabled now.
+    `at`: when the attempt failed (the time its delivery was marked with; None: now),
+    so a streak starts no later than the death that started it."""
     if ok:
-        await conn.execute(
-            update(t)
-            .where(t.c.id == sid, t.c.failing_since.is_not(None))
-            .values(failing_since=None)
-        )
+        await tx.subscriptions.set_failing_since(sid, None)
         return False
-    now = datetime.now(UTC)
-    row = (await conn.execute(select(t).where(t.c.id == sid).with_for_update())).first()
-    if row is None or row.state != ENABLED:
+    now = at or datetime.now(UTC)
+    sub = await tx.subscriptions.get(sid, lock=True)
+    if sub is None or sub.state != ENABLED:
         return False
-    if row.failing_since is None:
-        await conn.execute(update(t).where(t.c.id == sid).values(failing_since=now))
+    if sub.failing_since is None:
+        await tx.subscriptions.set_failing_since(sid, now)
         return False
-    if now - row.failing_since < disable_after:
+    if now - sub.failing_since < disable_after:
         return False
-    why = f"failing since {row.failing_since.isoformat()}: {reason}"[:300]
-    await conn.execute(
-        update(t).where(t.c.id == sid).values(state=DISABLED, disabled_at=now, disabled_reason=why)
-    )
-    zh, en = notice_texts.endpoint_disabled(row.name, row.url, why)
-    details = {"subscription_id": str(sid), "url": row.url, "reason": why}
+    why = f"failing since {sub.failing_since.isoformat()}: {reason}"[:300]
+    await tx.subscriptions.disable(sid, now, why)
+    await tx.notices.tell(_disabled_notices(sub, now, why))
+    return True
+
+
+def _disabled_notices(sub: Subscription, now: datetime, why: str) -> list[Notice]:
+    zh, en = notice_texts.endpoint_disabled(sub.name, sub.url, why)
+    details = {"subscription_id": str(sub.id), "url": sub.url, "reason": why}
     told = [
         Notice(
-            f"endpoint_disabled:{sid}:{now.isoformat()}",
+            f"endpoint_disabled:{sub.id}:{now.isoformat()}",
             "endpoint_disabled",
             OPS,
             OPS,
@@ -214,18 +178,17 @@ async def note_outcome(
             details=details,
         )
     ]
-    if row.contact:
+    if sub.contact:
         told.append(
             Notice(
-                f"endpoint_disabled:{sid}:{now.isoformat()}:contact",
+                f"endpoint_disabled:{sub.id}:{now.isoformat()}:contact",
                 "endpoint_disabled",
                 "department",
-                row.contact,
+                sub.contact,
                 zh,
                 en,
-                department=row.contact,
+                department=sub.contact,
                 details=details,
             )
         )
-    await notices.tell(told)
-    return True
+    return told

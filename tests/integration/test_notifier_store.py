@@ -1,7 +1,9 @@
-"""The notifier against the real Postgres: the Notices port's contract suite; ingest
-applies a status message once (a duplicate queues nothing, the webhook-id is fixed
-by subscription and message), dead-letters poison; the queue hands out a subject's
-deliveries one at a time, in order; recovery queues again what was missed."""
+"""The notifier against the real Postgres: the contract suites of its ports (Notices,
+SubscriptionStore, DeliveryQueue, StatusLog); ingest applies a status message once (a
+duplicate queues nothing, the webhook-id is fixed by subscription and message),
+dead-letters poison; the queue hands out a subject's deliveries one at a time, in
+order; recovery queues again what was missed. The in-memory adapters pass the same
+suites in tests/unit/test_notifier_ports.py."""
 
 from __future__ import annotations
 
@@ -16,15 +18,19 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.notifier import delivery_queue, subscriptions, tables
+from services.notifier import subscriptions, tables
 from services.notifier.filters import Filters
 from services.notifier.ingest import Ingest, webhook_id
 from services.notifier.notice_store import PostgresNotices
 from services.notifier.secret_box import SecretBox
+from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters.db import PostgresTransactions, make_engine
 from shared.domain.catalogue.index import default_index
 from shared.domain.envelope import Envelope
+from tests.contracts.delivery_queue import DeliveryQueueContract
 from tests.contracts.notices import NoticesContract
+from tests.contracts.status_log import StatusLogContract
+from tests.contracts.subscription_store import SubscriptionStoreContract
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -41,6 +47,35 @@ class TestPostgresNotices(NoticesContract):
     @pytest.fixture
     def notices(self, engine: AsyncEngine) -> PostgresTransactions[PostgresNotices]:
         return PostgresTransactions(engine, PostgresNotices)
+
+
+@pytest.fixture
+def postgres_webhooks(engine: AsyncEngine) -> PostgresTransactions[PostgresWebhooks]:
+    return PostgresTransactions(engine, PostgresWebhooks.on)
+
+
+class TestPostgresSubscriptions(SubscriptionStoreContract):
+    @pytest.fixture
+    def webhooks(
+        self, postgres_webhooks: PostgresTransactions[PostgresWebhooks]
+    ) -> PostgresTransactions[PostgresWebhooks]:
+        return postgres_webhooks
+
+
+class TestPostgresDeliveryQueue(DeliveryQueueContract):
+    @pytest.fixture
+    def webhooks(
+        self, postgres_webhooks: PostgresTransactions[PostgresWebhooks]
+    ) -> PostgresTransactions[PostgresWebhooks]:
+        return postgres_webhooks
+
+
+class TestPostgresStatusLog(StatusLogContract):
+    @pytest.fixture
+    def webhooks(
+        self, postgres_webhooks: PostgresTransactions[PostgresWebhooks]
+    ) -> PostgresTransactions[PostgresWebhooks]:
+        return postgres_webhooks
 
 
 def _status(subject: str, state: str = "in_force") -> dict[str, Any]:
@@ -98,14 +133,15 @@ async def _count(engine: AsyncEngine, table: Any) -> int:
 
 async def test_ingest_applies_a_status_once_and_fixes_the_webhook_id(engine: AsyncEngine) -> None:
     box = SecretBox(Fernet.generate_key())
-    async with engine.begin() as conn:
+    store = PostgresTransactions(engine, PostgresWebhooks.on)
+    async with store.begin() as tx:
         sub, _ = await subscriptions.create(
-            conn,
+            tx,
             box,
             subscriptions.NewSubscription("s", "https://x.example", Filters(), None, None),
             "ops",
         )
-    ingest = Ingest(default_index(), PostgresNotices, "")
+    ingest = Ingest(default_index(), PostgresWebhooks.on, "")
     first, later = _changed("S1"), _changed("S1", "revoked")
     for _ in range(2):  # the ledger re-publishes after a crash: same message ids
         async with engine.begin() as conn:
@@ -125,25 +161,25 @@ async def test_ingest_applies_a_status_once_and_fixes_the_webhook_id(engine: Asy
     assert kinds == {"listed", "revoked"}
     assert poison == 2  # the poison record was consumed twice (no offsets stored here)
     # the queue: one delivery of a subject at a time, in order
-    async with engine.begin() as conn:
-        [c1] = await delivery_queue.claim(conn, sub_id, 4, [], 30)
+    async with store.begin() as tx:
+        [c1] = await tx.queue.claim(sub_id, 4, [], 30)
     assert c1.webhook_id == rows[0].webhook_id
-    async with engine.begin() as conn:
-        assert await delivery_queue.claim(conn, sub_id, 4, [], 30) == []  # S1's next waits
-        await delivery_queue.delivered(conn, c1.id, 200)
-    async with engine.begin() as conn:
-        [c2] = await delivery_queue.claim(conn, sub_id, 4, [], 30)
+    async with store.begin() as tx:
+        assert await tx.queue.claim(sub_id, 4, [], 30) == []  # S1's next waits
+        await tx.queue.delivered(c1.id, 200)
+    async with store.begin() as tx:
+        [c2] = await tx.queue.claim(sub_id, 4, [], 30)
         assert c2.webhook_id == rows[1].webhook_id
-        await delivery_queue.failed(conn, c2.id, status=400, error="HTTP 400", retry_in_s=None)
+        await tx.queue.failed(c2.id, status=400, error="HTTP 400", retry_in_s=None)
     # recovery queues the dead one again (same id), not the delivered one
-    async with engine.begin() as conn:
-        assert await subscriptions.recover(conn, sub_id, 0, None) == 1
-        [again] = await delivery_queue.claim(conn, sub_id, 4, [], 30)
+    async with store.begin() as tx:
+        assert await subscriptions.recover(tx, sub_id, 0, None) == 1
+        [again] = await tx.queue.claim(sub_id, 4, [], 30)
     assert again.webhook_id == rows[1].webhook_id
 
 
 async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
-    ingest = Ingest(default_index(), PostgresNotices, "")
+    ingest = Ingest(default_index(), PostgresWebhooks.on, "")
     async with engine.begin() as conn:
         await ingest(conn, [_record(_changed("S2"), 0)])
     async with engine.connect() as conn:

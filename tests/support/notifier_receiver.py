@@ -3,11 +3,14 @@ verify every delivery with the `standardwebhooks` package from PyPI (an independ
 implementation of the specification, not the notifier's code) and record it.
 
 `behaviour(webhook_id, n)` decides each answer: an HTTP status, or `HANG` (never
-answer — the request is held until the server stops)."""
+answer — the request is held until the client gives up or the server stops; its
+`released_at` records when)."""
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +41,10 @@ class Received:
     body: bytes
     answered: int
     verified: bool
+    released_at: float | None = None
+    """A held (`HANG`) request: when the client closed it (None: still open)."""
+    noted: int | None = None
+    """What the receiver's `note` said when this request had fully arrived."""
 
     @property
     def event(self) -> dict[str, Any]:
@@ -51,8 +58,18 @@ class Receiver:
     behaviour: Behaviour = field(default_factory=always)
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    note: Callable[[], int] | None = None
+    """Asked as each request has fully arrived (e.g. another receiver's `holding`)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _held: set[socket.socket] = field(default_factory=set)
+
+    def holding(self) -> int:
+        """How many of its `HANG` requests are held open now: connections whose client
+        has not closed them, as the kernel sees it (no close is in flight unnoticed)."""
+        with self._lock:
+            held = list(self._held)
+        return sum(1 for conn in held if _open(conn))
 
     def verifies(self, r: Received, secret: str) -> bool:
         try:
@@ -77,14 +94,16 @@ class Receiver:
                     out.append(r)
         return out
 
-    def handle(self, headers: dict[str, str], body: bytes) -> int:
+    def handle(self, headers: dict[str, str], body: bytes) -> Received:
         wid = headers.get("webhook-id", "")
         verified = any(self._verify(s, headers, body) for s in self.secrets)
         n = self.attempts(wid) + 1
         answer = self.behaviour(wid, n) if verified else 401
+        noted = self.note() if self.note is not None else None
+        got = Received(time.time(), wid, headers, body, answer, verified, noted=noted)
         with self._lock:
-            self.received.append(Received(time.time(), wid, headers, body, answer, verified))
-        return answer
+            self.received.append(got)
+        return got
 
     @staticmethod
     def _verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -95,17 +114,49 @@ class Receiver:
             return False
 
 
+def _open(conn: socket.socket) -> bool:
+    """The client has not closed it: nothing (not even the end) to read yet."""
+    try:
+        return conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+def _client_closes(conn: socket.socket, stop: threading.Event) -> bool:
+    """Hold `conn` unanswered until its client closes it (True) or `stop` (False)."""
+    deadline = time.monotonic() + 120
+    while not stop.is_set() and time.monotonic() < deadline:
+        readable, _, _ = select.select([conn], [], [], 0.05)
+        if readable:
+            try:
+                if conn.recv(1, socket.MSG_PEEK) == b"":
+                    return True
+            except OSError:
+                return True
+            time.sleep(0.05)
+    return False
+
+
 @contextmanager
 def receiving(receiver: Receiver) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = receiver.handle(headers, body)
-            if answer == HANG:
-                receiver._stop.wait(120)
+            got = receiver.handle(headers, body)
+            if got.answered == HANG:
+                with receiver._lock:
+                    receiver._held.add(self.connection)
+                try:
+                    if _client_closes(self.connection, receiver._stop):
+                        got.released_at = time.time()
+                finally:
+                    with receiver._lock:
+                        receiver._held.discard(self.connection)
                 return
-            self.send_response(answer)
+            self.send_response(got.answered)
             self.send_header("content-length", "0")
             self.end_headers()
 
