@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -27,11 +27,14 @@ from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters.db import PostgresTransactions, make_engine
 from shared.domain.catalogue.index import default_index
 from shared.domain.envelope import Envelope
+from shared.domain.fold import status
+from shared.domain.status_view import StatusChanged
 from tests.contracts.delivery_queue import DeliveryQueueContract
 from tests.contracts.notices import NoticesContract
 from tests.contracts.status_log import StatusLogContract
 from tests.contracts.subscription_store import SubscriptionStoreContract
 from tests.support.infra import Infra
+from tests.unit.domain_fixtures import Subject, at, issue
 
 pytestmark = pytest.mark.integration
 
@@ -78,37 +81,35 @@ class TestPostgresStatusLog(StatusLogContract):
         return postgres_webhooks
 
 
+def _designation_id(subject: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"urn:test:notifier:{subject}")
+
+
 def _status(subject: str, state: str = "in_force") -> dict[str, Any]:
-    return {
-        "subject_id": subject,
-        "subject_kind": "organization",
-        "designations": [
-            {
-                "designation_id": "d-" + subject,
-                "list_type": "tax.major-violation",
-                "polarity": "sanction",
-                "state": state,
-                "designated_by": "tax",
-                "subject_name": "某某",
-                "reason": "r",
-                "decision_no": "n",
-                "issued_at": "2026-11-27T02:00:00+00:00",
-                "objections": [],
-                "amendments": [],
-                "repairs": [],
-                "tasks": [
-                    {
-                        "measure": "tax.restrict_invoices",
-                        "department": "tax",
-                        "state": "pending",
-                        "deadline": "2026-12-04",
-                        "feedback": [],
-                        "interceptions": 0,
-                    }
-                ],
-            }
-        ],
-    }
+    """A schema-valid status message (the ingest dead-letters any other) of one tax
+    designation whose one task is the tax bureau's restrict_invoices, pending."""
+    listed = Subject()
+    command = issue(
+        listed.subject_id,
+        list_type="tax.major-violation",
+        level=None,
+        department="tax",
+        designation_id=_designation_id(subject),
+    )
+    listed.run(command, default_index())
+    doc: dict[str, Any] = StatusChanged(
+        **dict(status(listed.events, at(1))), caused_by=listed.events[0].envelope.id
+    ).model_dump(mode="json")
+    [designation] = doc["designations"]
+    designation["state"] = state
+    designation["tasks"] = [
+        t
+        for t in designation["tasks"]
+        if (t["measure"], t["department"]) == ("tax.restrict_invoices", "tax")
+    ]
+    assert [t["state"] for t in designation["tasks"]] == ["pending"]
+    doc["subject_id"] = subject
+    return dict(StatusChanged.model_validate(doc).model_dump(mode="json"))
 
 
 def _record(envelope: Envelope | None, offset: int, raw: bytes | None = None) -> ConsumerRecord:
@@ -184,7 +185,7 @@ async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
         await ingest(conn, [_record(_changed("S2"), 0)])
     async with engine.connect() as conn:
         keys = list(await conn.scalars(select(tables.watch.c.key)))
-    assert keys == ["task:d-S2:tax.restrict_invoices:tax"]
+    assert keys == [f"task:{_designation_id('S2')}:tax.restrict_invoices:tax"]
     async with engine.begin() as conn:
         await ingest(conn, [_record(_changed("S2", "revoked"), 1)])
     assert await _count(engine, tables.watch) == 0
