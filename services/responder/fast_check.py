@@ -102,11 +102,24 @@ class FastCheck:
         return True
 
     def _check_route(self) -> BaseRoute | None:
+        """The route the FastAPI router would have matched (the request metrics and
+        the log line are labelled with its path)."""
         if self._route is None:
-            self._route = next(
-                (r for r in self._owner.routes if getattr(r, "path", None) == PATH), None
-            )
+            self._route = _find_route(self._owner.routes)
         return self._route
+
+
+def _find_route(routes: Any) -> BaseRoute | None:
+    """`PATH`'s route among `routes`, looking inside included routers (FastAPI lists
+    an included router as one entry holding the routes of `original_router`)."""
+    for route in routes:
+        if getattr(route, "path", None) == PATH:
+            found: BaseRoute = route
+            return found
+        included = getattr(getattr(route, "original_router", None), "routes", None)
+        if included is not None and (inner := _find_route(included)) is not None:
+            return inner
+    return None
 
 
 def _department(scope: Scope, state: Any) -> str | None:

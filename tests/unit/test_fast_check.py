@@ -15,6 +15,7 @@ import orjson
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
+from services.responder.app import create_app
 from services.responder.fast_check import FastCheck
 from services.responder.live_index import IndexChanges, LiveIndex
 from services.responder.memory import MemoryCheckJournal
@@ -195,3 +196,14 @@ async def test_a_body_the_guard_refuses_is_its_problem_not_a_500(body: bytes, co
         [],
     )
     assert headers[b"content-type"] == b"application/problem+json"
+
+
+def test_the_fast_path_labels_its_answers_with_the_real_apps_check_route() -> None:
+    """The request metrics (`jsb_check_seconds`, `http_requests_total{route}`) read the
+    route from the scope: in the real app the check route sits inside an included
+    router, where a flat look through `app.routes` found nothing (the checks were
+    counted as "unmatched" and `jsb_check_seconds` stayed at 0)."""
+    app = create_app()
+    route = FastCheck(Downstream(), app)._check_route()
+    assert route is not None
+    assert getattr(route, "path", None) == "/v1/checks"
