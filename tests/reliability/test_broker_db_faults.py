@@ -38,7 +38,7 @@ from tests.support.responder_stack import PrivateKafka, private_kafka, tokens
 from tests.support.stack import Stack, start_stack
 from tests.support.subjects import new_resident_id
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.chaos  # ~9 minutes (a private broker and database, stopped and started): `make chaos`
 
 COURT = "court.dishonest-debtor"
 
