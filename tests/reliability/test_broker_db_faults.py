@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import pytest
 from shared.adapters import kafka_admin
 from shared.adapters.migrations import upgrade_all
 from shared.adapters.topics import TOPICS, TopicSpec
+from tests.support.feedback_items import executed
 from tests.support.infra import Infra, unique
 from tests.support.poll import until
 from tests.support.private_postgres import PrivatePostgres, private_postgres
@@ -38,7 +38,9 @@ from tests.support.responder_stack import PrivateKafka, private_kafka, tokens
 from tests.support.stack import Stack, start_stack
 from tests.support.subjects import new_resident_id
 
-pytestmark = pytest.mark.chaos  # ~9 minutes (a private broker and database, stopped and started): `make chaos`
+pytestmark = (
+    pytest.mark.chaos
+)  # ~9 minutes (a private broker and database, stopped and started): `make chaos`
 
 COURT = "court.dishonest-debtor"
 
@@ -121,12 +123,7 @@ def exactly_once(stack: Stack, made: dict[str, dict[str, Any]]) -> None:
         wanted = tasks_of(designation)
 
         def complete(events: list[dict[str, Any]], wanted: set[Any] = wanted) -> bool:
-            done = {
-                (e["event"]["data"]["measure"], e["event"]["data"]["department"])
-                for e in events
-                if e["type"] == "jsb.feedback.executed"
-            }
-            return wanted <= done
+            return wanted <= set(executed(events))
 
         def probe(p: str = person) -> list[dict[str, Any]]:
             return history(stack, p)
@@ -134,11 +131,7 @@ def exactly_once(stack: Stack, made: dict[str, dict[str, Any]]) -> None:
         events = until(probe, complete, timeout_s=180, every_s=1)
         issued = [e for e in events if e["type"] == "jsb.designation.issued"]
         assert [e["event"]["data"]["designation_id"] for e in issued] == [did]
-        fb = Counter(
-            (e["event"]["data"]["measure"], e["event"]["data"]["department"])
-            for e in events
-            if e["type"] == "jsb.feedback.executed"
-        )
+        fb = executed(events)
         assert set(fb.values()) == {1}, fb
 
 

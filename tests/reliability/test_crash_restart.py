@@ -20,10 +20,12 @@ import random
 import threading
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from tests.support.crash_load import Load, in_force_then
+from tests.support.feedback_items import executed
 from tests.support.notifier_receiver import Receiver, receiving
 from tests.support.notifier_stack import deliveries, subscribe
 from tests.support.poll import until
@@ -71,22 +73,17 @@ def run(stack: Stack, seconds: float) -> None:
         # Every accepted designation in the ledger once; every task's feedback once.
         for person, did in load.designated.items():
 
-            def settled(person: str = person) -> list[dict[str, object]]:
+            def settled(person: str = person) -> list[dict[str, Any]]:
                 return history(stack, person)
 
-            def complete(events: list[dict[str, object]], did: str = did) -> bool:
+            def complete(events: list[dict[str, Any]], did: str = did) -> bool:
                 issued = [e for e in events if e["type"] == "jsb.designation.issued"]
-                executed = [e for e in events if e["type"] == "jsb.feedback.executed"]
-                return bool(issued) and len(executed) >= _tasks(issued[0])
+                return bool(issued) and sum(executed(events).values()) >= _tasks(issued[0])
 
             events = until(settled, complete, timeout_s=240, every_s=1.0)
             issued = [e for e in events if e["type"] == "jsb.designation.issued"]
             assert [_did(e) for e in issued] == [did]
-            fb = Counter(
-                (_data(e)["measure"], _data(e)["department"])
-                for e in events
-                if e["type"] == "jsb.feedback.executed"
-            )
+            fb = executed(events)
             assert fb, events
             assert set(fb.values()) == {1}, fb
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from uuid import uuid4
 
 import pytest
@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from shared.adapters.topics import DESIGNATIONS, FEEDBACK, MAX_EVENT_BYTES, STATUS
 from shared.cli.main import app
 from shared.domain.envelope import Envelope
+from tests.support.feedback_items import executed
 from tests.support.ledger_events import Script, feedback
 from tests.support.ledger_harness import read_topic
 from tests.support.notifier_receiver import Receiver, receiving
@@ -218,9 +219,5 @@ def test_deadletter_list_masks_and_replay_applies_once(stack: Stack) -> None:
     events = history(stack, s.subject_id)
     issues = [e["event_id"] for e in events if e["type"] == "jsb.designation.issued"]
     assert issues == [str(issued.id)]
-    executed = Counter(
-        (e["event"]["data"]["measure"], e["event"]["data"]["department"])
-        for e in events
-        if e["type"] == "jsb.feedback.executed"
-    )
-    assert set(executed.values()) <= {1}, executed  # its tasks executed once, not 4 times
+    done = executed(events)
+    assert set(done.values()) <= {1}, done  # its tasks executed once, not 4 times

@@ -4,6 +4,7 @@ single events of its items, one to one)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,3 +24,15 @@ def reports(event_type: str, data: dict[str, Any]) -> Iterator[tuple[str, dict[s
             yield item["outcome"], single
     elif event_type.startswith("jsb.feedback."):
         yield event_type.rsplit(".", 1)[1], data
+
+
+def executed(history: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    """How often each (measure, department) was reported executed in a subject's ledger
+    history (`GET /v1/subjects/{id}/history` entries), single events and batch items
+    alike."""
+    found: Counter[tuple[str, str]] = Counter()
+    for entry in history:
+        for kind, data in reports(str(entry["type"]), entry["event"]["data"]):
+            if kind == "executed":
+                found[(data["measure"], data["department"])] += 1
+    return found
