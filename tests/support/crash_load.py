@@ -31,7 +31,10 @@ class Check:
     subject_id: str
     at: datetime
     decision: str
-    fresh_as_of: datetime
+    fresh_as_of: datetime | None
+    """How fresh the responder said its data was; None: it did not say (it had not
+    caught up since it started), so the check is judged by what the ledger knew at
+    the check's instant."""
 
 
 @dataclass
@@ -107,7 +110,10 @@ class Load:
             if r.status_code < 500:
                 self.errors.append(f"check {r.status_code}: {r.text[:300]}")
             return
-        fresh = datetime.fromisoformat(r.headers["X-Data-Fresh-As-Of"])
+        # A responder that has not caught up since it started sends no freshness header
+        # (the checker thread died on it: a KeyError, found after the merges).
+        header = r.headers.get("X-Data-Fresh-As-Of")
+        fresh = None if header is None else datetime.fromisoformat(header)
         self.checks.append(Check(subject, at, r.json()["decision"], fresh))
 
 
@@ -117,7 +123,10 @@ def in_force_then(stack: Stack, check: Check) -> bool:
     with stack.client("ledger", as_="auditor") as ledger:
         r = ledger.get(
             f"/v1/subjects/{check.subject_id}/status",
-            params={"as_of": check.at.isoformat(), "known_at": check.fresh_as_of.isoformat()},
+            params={
+                "as_of": check.at.isoformat(),
+                "known_at": (check.fresh_as_of or check.at).isoformat(),
+            },
         )
     if r.status_code == 404:
         return False
