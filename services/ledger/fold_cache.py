@@ -17,15 +17,22 @@ An entry also keeps a snapshot of the projection rows written for its head, so
 that the next refresh writes only the rows that changed; read_models/changed_rows.py says
 when a snapshot is trusted.
 
-The cache is bounded (least recently used out) and only an optimisation: empty, it
-changes nothing but speed.
+The cache is bounded by count (least recently used out) and by age (an entry is
+dropped `max_age_s` after it was last put), and only an optimisation: empty, it
+changes nothing but speed. The age bound keeps memory flat under a steady load of new
+subjects (a count bound alone fills with subjects long done: ~170 KB each); a court
+list's feedback follows its designations within the age bound unless the feedback
+lane lags further behind, when the refresh folds from the store as on any miss.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from cachetools import TTLCache
 
 from services.ledger.read_models.changed_rows import Written
 from shared.domain.fold_state import SubjectState
@@ -45,9 +52,14 @@ class Folded:
 
 
 class FoldCache:
-    def __init__(self, capacity: int = 500) -> None:
+    def __init__(
+        self,
+        capacity: int = 500,
+        max_age_s: float = 120.0,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, Folded] = OrderedDict()
+        self._entries: TTLCache[str, Folded] = TTLCache(max(capacity, 1), max_age_s, timer)
         self.hits = 0
         self.misses = 0
 
@@ -57,7 +69,6 @@ class FoldCache:
         if entry is None or entry.version != version or entry.hash != head_hash:
             self.misses += 1
             return None
-        self._entries.move_to_end(stream)
         self.hits += 1
         return entry
 
@@ -65,9 +76,6 @@ class FoldCache:
         if self.capacity <= 0:
             return
         self._entries[stream] = folded
-        self._entries.move_to_end(stream)
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -8,13 +8,21 @@ The state after all events up to a position is the same for every department (ev
 become visible in position order, see the ingest's advisory lock), and states are
 immutable, so one department's fold is reused by the next as is.
 
-Bounded (least recently used): a miss only costs the fold it would have cost anyway.
+Bounded by count (least recently used out) and by age: an entry is dropped
+`max_age_s` after it was put. The departments' passes over one event run within
+seconds of each other, so an older state serves nobody; a count bound alone lets the
+memo fill with states of subjects long passed (up to 1,000 folded states, tens of MB),
+which a steady load sees as growth (docs/reliability.md "Soak"). A miss only costs the
+fold it would have cost anyway.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import time
+from collections.abc import Callable
 from datetime import datetime
+
+from cachetools import TTLCache
 
 from shared.domain.fold_state import SubjectState
 
@@ -23,9 +31,13 @@ Folded = tuple[SubjectState, datetime | None]
 
 
 class FoldMemo:
-    def __init__(self, capacity: int = 1000) -> None:
-        self._capacity = capacity
-        self._states: OrderedDict[tuple[str, int], Folded] = OrderedDict()
+    def __init__(
+        self,
+        capacity: int = 1000,
+        max_age_s: float = 30.0,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._states: TTLCache[tuple[str, int], Folded] = TTLCache(capacity, max_age_s, timer)
         self.hits = 0
         self.misses = 0
 
@@ -35,11 +47,10 @@ class FoldMemo:
             self.misses += 1
             return None
         self.hits += 1
-        self._states.move_to_end((subject_id, position))
         return found
 
     def put(self, subject_id: str, position: int, folded: Folded) -> None:
         self._states[(subject_id, position)] = folded
-        self._states.move_to_end((subject_id, position))
-        while len(self._states) > self._capacity:
-            self._states.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._states)

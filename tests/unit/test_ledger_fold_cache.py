@@ -31,6 +31,24 @@ def test_a_hit_needs_the_same_version_and_head_hash() -> None:
     assert (cache.hits, cache.misses) == (1, 3)
 
 
+def test_an_entry_older_than_its_age_bound_is_gone() -> None:
+    """Under a steady load of new subjects the cache holds the last `max_age_s` of
+    subjects, not `capacity` of them (the soak's RSS growth, docs/reliability.md);
+    a subject put again is young again."""
+    now = [0.0]
+    cache = FoldCache(capacity=500, max_age_s=120.0, timer=lambda: now[0])
+    cache.put("old", _folded(1))
+    for n in range(300):  # a new subject a second for 300 s; "old" refreshed at 100 s
+        now[0] = float(n)
+        cache.put(f"s{n}", _folded(1))
+        if n == 100:
+            cache.put("old", _folded(2))
+    assert len(cache) == 120  # s180..s299: "old" (last put at 100 s) is gone too
+    assert cache.get("s179", 1, "h") is None
+    assert cache.get("s180", 1, "h") is not None
+    assert cache.get("old", 2, "h") is None
+
+
 def test_least_recently_used_entries_go_first() -> None:
     cache = FoldCache(capacity=2)
     cache.put("a", _folded(1))

@@ -19,3 +19,16 @@ def test_found_only_at_its_own_position_and_bounded() -> None:
     assert memo.get("a", 1) == (a, None)
     assert memo.get("c", 1) == (c, None)
     assert (memo.hits, memo.misses) == (3, 2)
+
+
+def test_a_state_older_than_its_age_bound_is_gone_and_its_memory_with_it() -> None:
+    """Under a steady load of new subjects the memo holds only the last `max_age_s` of
+    states, not `capacity` of them (the soak's RSS growth, docs/reliability.md)."""
+    now = [0.0]
+    memo = FoldMemo(capacity=1000, max_age_s=30.0, timer=lambda: now[0])
+    for n in range(100):  # one new subject a second for 100 s
+        now[0] = float(n)
+        memo.put(f"s{n}", 1, (SubjectState(subject_id=f"s{n}"), None))
+    assert len(memo) == 30  # the last 30 s: s70..s99
+    assert memo.get("s69", 1) is None
+    assert memo.get("s70", 1) is not None
