@@ -28,12 +28,6 @@ from shared.domain.status_view import SubjectStatus
 from shared.web.access_matrix import SERVICE_ROUTES, Route, Rule, guarded, public
 from shared.web.auth import Principal
 
-
-def mask_identity_numbers(value: Any) -> Any:
-    """`value` (JSON-like) with every personal identity number masked (the domain's rule)."""
-    return mask_personal_numbers(value)
-
-
 Designators = Mapping[str, str]
 """Designation id → the department that designated it."""
 
@@ -61,7 +55,7 @@ def _shown(value: Any, clear: bool, department: str | None, designators: Designa
         return {k: _shown(v, clear, department, designators) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_shown(v, clear, department, designators) for v in value]
-    return value if clear else mask_identity_numbers(value)
+    return value if clear else mask_personal_numbers(value)
 
 
 def designators_in(payloads: Iterable[Mapping[str, Any]]) -> dict[str, str]:

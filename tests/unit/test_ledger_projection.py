@@ -8,7 +8,7 @@ from datetime import UTC, timedelta
 from typing import Any
 from uuid import UUID
 
-from services.ledger.access import concerns, mask_identity_numbers, status_for
+from services.ledger.access import concerns, status_for
 from services.ledger.read_models.rows import (
     _PUBLIC_FIELDS,
     identifier_keys,
@@ -17,7 +17,7 @@ from services.ledger.read_models.rows import (
 )
 from services.ledger.replay import fold_recorded, recorded_events, status_at
 from services.ledger.status_stream import status_message
-from shared.domain.identifiers import org_code_of_uscc
+from shared.domain.identifiers import mask_personal_numbers, org_code_of_uscc
 from shared.web.auth import AUDITOR, DEPARTMENT_ROLES, OPS, Principal
 from tests.support.ledger_events import T0, Script, feedback, stored
 from tests.support.subjects import new_resident_id, new_uscc
@@ -151,7 +151,7 @@ def test_masking_leaves_organisations_and_hashes_alone() -> None:
     uscc = new_uscc()
     person = new_resident_id()
     doc: dict[str, Any] = {"a": [uscc, person, "E12345678", "0" * 64, str(UUID(int=5))], "n": 3}
-    masked = mask_identity_numbers(doc)
+    masked = mask_personal_numbers(doc)
     assert masked["a"][0] == uscc
     assert masked["a"][1] != person
     assert masked["a"][1].endswith(person[-4:])
@@ -182,7 +182,7 @@ def test_rows_reuse_the_status_document_without_changing_a_value() -> None:
     assert p.designations[0]["view"] == p.status_row["status"]["designations"][0]
     [row] = p.public_entries
     # the public fields of the entry are what a dump restricted to them gives, in order
-    expected = mask_identity_numbers(view.model_dump(mode="json", include=set(_PUBLIC_FIELDS)))
+    expected = mask_personal_numbers(view.model_dump(mode="json", include=set(_PUBLIC_FIELDS)))
     entry = row["entry"]
     assert list(entry)[: len(expected)] == list(expected)
     assert {k: entry[k] for k in expected} == expected

@@ -21,13 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.ledger.access import mask_identity_numbers
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
 from services.ledger.timeline import Timeline, Window, timeline
 from shared.domain.china_time import utc
 from shared.domain.fold_state import DesignationRecord, SubjectState
-from shared.domain.identifiers import IdentifierError, IdKind, org_code_of_uscc, parse_identifier
+from shared.domain.identifiers import (
+    IdentifierError,
+    IdKind,
+    mask_personal_numbers,
+    org_code_of_uscc,
+    parse_identifier,
+)
 from shared.domain.status_view import DesignationStatus, SubjectStatus, render_status
 
 Row = dict[str, Any]
@@ -248,5 +253,5 @@ def public_entry(
     entry["subject_id"] = subject_id
     entry["subject_kind"] = record.data.subject_kind.value
     entry["under_objection"] = view.objection is not None and view.objection.status == "open"
-    masked: Row = mask_identity_numbers(entry)
+    masked: Row = mask_personal_numbers(entry)  # type: ignore[assignment]
     return masked
