@@ -52,6 +52,14 @@ def crash_each_in_turn(stack: Stack, rng: random.Random, seconds: float) -> list
 def run(stack: Stack, seconds: float) -> None:
     seed = int(os.environ.get("JSB_CHAOS_SEED", random.SystemRandom().randrange(1 << 30)))
     print(f"\nchaos seed {seed} ({seconds:.0f} s)")
+    try:
+        _run(stack, seconds, seed)
+    except BaseException as failure:  # the seed travels with the failure's report
+        failure.add_note(f"repeat with JSB_CHAOS_SEED={seed}")
+        raise
+
+
+def _run(stack: Stack, seconds: float, seed: int) -> None:
     receiver = Receiver()
     with receiving(receiver):
         subscription = subscribe(stack, receiver.url)
