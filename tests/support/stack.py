@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,17 +67,25 @@ class ServiceProcess:
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
+        answers: Counter[str] = Counter()  # what /readyz said meanwhile, for the failure
+        last = ""
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.tail()}")
             try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                answer = httpx.get(self.url + "/readyz", timeout=2)
+                if answer.status_code == 200:
                     return
-            except httpx.HTTPError:
-                pass
+                answers[str(answer.status_code)] += 1
+                last = answer.text[:500]
+            except httpx.HTTPError as exc:
+                answers[type(exc).__name__] += 1
             time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready in {timeout_s}s: {self.tail()}")
+        raise RuntimeError(
+            f"{self.name} not ready in {timeout_s}s; /readyz answers {dict(answers)}, "
+            f"last: {last}; log: {self.tail()}"
+        )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no flushing: a crash."""
