@@ -3,6 +3,12 @@
 SHELL := /bin/bash
 S := deploy/scripts
 PYTEST_ARGS ?=
+# Some machines set PYTHONDONTWRITEBYTECODE: every process then compiles every module
+# it imports from source. A service start cost 3.1 s of CPU that way, 1.3 s with the
+# bytecode kept (dependencies compiled by `uv sync --compile-bytecode`, the project's
+# own modules cached by the first process that imports them); the test suite starts
+# ~4 service processes per stack, many stacks.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: up down status test deps infra postgres kafka migrate stack-env services tools \
         unit lint typecheck bench chaos soak clean

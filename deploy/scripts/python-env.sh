@@ -10,5 +10,7 @@ if [[ ! -x "$UV" ]]; then
   "$LOCAL/bootstrap/bin/pip" install -q --disable-pip-version-check "uv==0.13.9"
 fi
 cd "$ROOT"
-"$UV" sync --frozen --quiet
+# --compile-bytecode: the dependencies' bytecode is written once here, so no process
+# compiles them again (the Makefile explains why; idempotent, ~0.4 s when unchanged).
+"$UV" sync --frozen --quiet --compile-bytecode
 log "python environment ready ($VENV)"
