@@ -18,10 +18,10 @@ from typing import Any, Protocol
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.adapters import kafka_admin
 from shared.adapters.consumer import Handler, TransactionalConsumer
 from shared.adapters.db import make_engine, ping
 from shared.adapters.kafka_clients import make_producer
+from shared.adapters.kafka_probe import KafkaProbe
 from shared.adapters.observability import PipelineMetrics
 from shared.adapters.outbox import OutboxRelay
 from shared.adapters.runner import Loops
@@ -64,7 +64,9 @@ class ServiceRuntime:
         app.state.engine = engine
         app.state.runtime = rt
         app.state.readiness["postgres"] = lambda: ping(engine)
-        app.state.readiness["kafka"] = rt._kafka_ready
+        probe = KafkaProbe(settings.kafka_bootstrap_servers)
+        app.state.readiness["kafka"] = probe.check
+        rt.loops.start("kafka-probe", probe.run)
         rt.loops.start("producer", rt._start_producer)
         if outbox is not None:
             relay = OutboxRelay(
@@ -94,9 +96,6 @@ class ServiceRuntime:
             if rt.producer_started.is_set():
                 await _quietly(rt.producer.stop())
             await engine.dispose()
-
-    async def _kafka_ready(self) -> None:
-        await kafka_admin.cluster_topics(self.settings.kafka_bootstrap_servers, timeout_s=3.0)
 
     async def _start_producer(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
