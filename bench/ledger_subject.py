@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger import api_subjects, tables
@@ -49,10 +48,10 @@ async def subject_reads(
 ) -> int:
     """History (its first page of `page` events, or all of it with None) plus the
     status as of `as_of`, as the routes answer them (with the service's fold
-    snapshots), serialised as the service does (orjson); returns the bytes."""
+    snapshots), serialised and masked as the routes answer; returns the bytes."""
     event_store = PostgresEventStore(engine, tables.events)
     history = await api_subjects.history(subject, OPS, engine, event_store, 0, page)
     status = await api_subjects.subject_status(
         subject, OPS, engine, event_store, as_of, None, snapshots
     )
-    return len(orjson.dumps(history)) + len(orjson.dumps(status))
+    return len(history.body) + len(status.body)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from services.ledger import store
-from services.ledger.access import concerns, designators_in, shown, status_for
+from services.ledger.access import concerns, designators_in, shown, shown_json, status_json
 from services.ledger.lookup import resolve_subject
 from services.ledger.ports import EventStore
 from services.ledger.replay import fold_recorded, recorded_events
@@ -67,7 +67,13 @@ def public_event(e: store.StoredEvent) -> dict[str, Any]:
     }
 
 
-@router.get("/subjects/{subject_id}/status")
+class JSONBytes(Response):
+    """An answer already serialised (and masked) as JSON."""
+
+    media_type = "application/json"
+
+
+@router.get("/subjects/{subject_id}/status", response_model=None)
 async def subject_status(
     subject_id: str,
     principal: CurrentPrincipal,
@@ -76,14 +82,14 @@ async def subject_status(
     as_of: AsOf = None,
     known_at: KnownAt = None,
     snapshots: SnapshotsDep = None,
-) -> dict[str, Any]:
+) -> JSONBytes:
     """The subject's status at `as_of`, as known at `known_at`; any identifier works."""
     now = utc_now()
     async with engine.connect() as conn:
         subject = await resolve_subject(conn, subject_id)
     as_of, known_at = as_of or now, known_at or now
     state = await state_at(event_store, subject, as_of, known_at, snapshots)
-    return status_for(principal, render_status(state, as_of, known_at))
+    return JSONBytes(status_json(principal, render_status(state, as_of, known_at)))
 
 
 MAX_PAGE = 5000
@@ -102,7 +108,7 @@ Limit = Annotated[
 ]
 
 
-@router.get("/subjects/{subject_id}/history")
+@router.get("/subjects/{subject_id}/history", response_model=None)
 async def history(
     subject_id: str,
     principal: CurrentPrincipal,
@@ -110,7 +116,7 @@ async def history(
     event_store: EventStoreDep,
     after_version: AfterVersion = 0,
     limit: Limit = None,
-) -> dict[str, Any]:
+) -> JSONBytes:
     """The subject's events in order, with positions, times and hashes: every one by
     default, or a page of `limit` after `after_version`.
 
@@ -130,16 +136,15 @@ async def history(
         events = [e for e in concerning if e.stream_version > after_version][:limit]
     more = limit is not None and len(events) == limit
     next_after = events[-1].stream_version if more else None
-    doc: dict[str, Any] = shown(
-        principal,
-        {"subject_id": subject, "events": [public_event(e) for e in events]},
-        designators,
-    )
-    doc["after_version"] = after_version
-    doc["limit"] = limit
-    doc["next_after_version"] = next_after
-    doc["links"] = {"next": _next_link(next_after, limit)}
-    return doc
+    doc = {
+        "subject_id": subject,
+        "events": [public_event(e) for e in events],
+        "after_version": after_version,
+        "limit": limit,
+        "next_after_version": next_after,
+        "links": {"next": _next_link(next_after, limit)},
+    }
+    return JSONBytes(shown_json(principal, doc, designators))
 
 
 def _next_link(next_after: int | None, limit: int | None) -> str | None:
