@@ -44,6 +44,12 @@ def _debtor(seed: int) -> tuple[list[Envelope], list[Envelope]]:
     return issued, [e for e in listed if e not in issued]
 
 
+async def _issue_and_project(tx: IngestTransaction, issued: list[Envelope]) -> None:
+    """Append a debtor's designation and write its projection."""
+    events = await tx.events.append([(e, None) for e in issued])
+    await tx.projections.write([project(issued[0].subject, events)], {}, [issued[0].subject])
+
+
 class ProjectionsContract:
     """Subclasses provide a fixture `ledger`: an empty store (IngestLedger)."""
 
@@ -103,8 +109,7 @@ class ProjectionsContract:
         issued, _ = _debtor(4)
         subject = issued[0].subject
         async with ledger.begin() as tx:
-            events = await tx.events.append([(e, None) for e in issued])
-            await tx.projections.write([project(subject, events)], {}, [subject])
+            await _issue_and_project(tx, issued)
         async with ledger.begin() as tx:
             await tx.projections.write([], {}, [subject])
         async with ledger.begin() as tx:
@@ -118,8 +123,7 @@ class ProjectionsContract:
 
         async def write_then_fail() -> None:
             async with ledger.begin() as tx:
-                events = await tx.events.append([(e, None) for e in issued])
-                await tx.projections.write([project(subject, events)], {}, [subject])
+                await _issue_and_project(tx, issued)
                 raise RuntimeError("rolled back")
 
         with pytest.raises(RuntimeError):
