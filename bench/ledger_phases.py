@@ -34,10 +34,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.ledger_records import read
-from bench.ledger_subject import one_subject, subject_reads
+from bench.ledger_subject import PAGE, one_subject, subject_reads
 from bench.servers import peak_rss_mb
 from services.ledger import tables
-from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
 from services.ledger.read_models import refresh
 from services.ledger.settings import LedgerSettings
@@ -176,8 +175,8 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
     if settings.gc_threshold:
         gc.set_threshold(settings.gc_threshold, *gc.get_threshold()[1:])
     engine = make_engine(database, schema=schema)
-    handler = Ingest(cache=FoldCache(settings.fold_cache_subjects))
-    started = time.perf_counter()
+    handler = Ingest(cache=settings.fold_cache())
+    started, cpu = time.perf_counter(), time.process_time()
     for part in lanes(records):
         async with engine.begin() as conn:
             await handler(conn, part)
@@ -186,6 +185,8 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
     await engine.dispose()
     return {
         "seconds": round(elapsed, 3),
+        # this process's CPU (not Postgres'): what a loaded machine inflates least
+        "cpu_seconds": round(time.process_time() - cpu, 3),
         "events": handler.appended,
         "subject_refreshes": handler.refreshed,
         "share_per_step": {k: round(v / elapsed, 3) for k, v in handler.seconds.items()},
@@ -198,7 +199,11 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
 def lanes(records: Path) -> Iterator[list[ConsumerRecord]]:
     """The batches as the service's two lanes apply them (bootstrap.py): one lane per
     topic, each with its own batches, taking turns at the append lock."""
-    turns = [read(records, BATCH, topic) for topic in (topics.DESIGNATIONS, topics.FEEDBACK)]
+    settings = LedgerSettings()
+    turns = [
+        read(records, settings.lane_batch_size(lane), topic)
+        for lane, topic in (("designations", topics.DESIGNATIONS), ("feedback", topics.FEEDBACK))
+    ]
     while turns:
         for lane in list(turns):
             part = next(lane, None)
@@ -228,7 +233,7 @@ async def subject(events: int, schema: str) -> dict[str, Any]:
     database, _ = _urls()
     engine = make_engine(database, schema=schema)
     envelopes = one_subject(events)
-    handler = Ingest(cache=FoldCache(LedgerSettings().fold_cache_subjects))
+    handler = Ingest(cache=LedgerSettings().fold_cache())
     from tests.support.ledger_workload import batches, records
 
     for part in batches(records(envelopes), BATCH):
@@ -240,13 +245,19 @@ async def subject(events: int, schema: str) -> dict[str, Any]:
     reads: Callable[[], Awaitable[int]] = lambda: subject_reads(  # noqa: E731
         engine, envelopes[0].subject, middle, snapshots
     )
+    whole: Callable[[], Awaitable[int]] = lambda: subject_reads(  # noqa: E731
+        engine, envelopes[0].subject, middle, snapshots, page=None
+    )
     first = await _timed(reads)
     best = min([await _timed(reads) for _ in range(5)])
+    whole_history = await _timed(whole)
     await engine.dispose()
     return {
         "events": handler.appended,
+        "page": PAGE,
         "first_ms": round(first * 1000, 1),
         "best_ms": round(best * 1000, 1),
+        "whole_history_ms": round(whole_history * 1000, 1),
     }
 
 

@@ -5,7 +5,6 @@ without the HTTP layer."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,14 +35,23 @@ def one_subject(events: int, start: datetime | None = None) -> list[Envelope]:
     return out[:events]
 
 
+PAGE = 100
+"""Events per history page the bench reads (api_subjects.history's `limit`)."""
+
+
 async def subject_reads(
-    engine: AsyncEngine, subject: str, as_of: datetime, snapshots: Snapshots
+    engine: AsyncEngine,
+    subject: str,
+    as_of: datetime,
+    snapshots: Snapshots,
+    page: int | None = PAGE,
 ) -> int:
-    """History plus the status as of `as_of`, as the routes answer them (with the
-    service's fold snapshots); returns the bytes of the two JSON answers."""
+    """History (its first page of `page` events, or all of it with None) plus the
+    status as of `as_of`, as the routes answer them (with the service's fold
+    snapshots), serialised and masked as the routes answer; returns the bytes."""
     event_store = PostgresEventStore(engine, tables.events)
-    history = await api_subjects.history(subject, OPS, engine, event_store)
+    history = await api_subjects.history(subject, OPS, engine, event_store, 0, page)
     status = await api_subjects.subject_status(
         subject, OPS, engine, event_store, as_of, None, snapshots
     )
-    return len(json.dumps(history, default=str)) + len(json.dumps(status, default=str))
+    return len(history.body) + len(status.body)

@@ -28,19 +28,20 @@ Why this keeps ingest correct:
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from services.ledger import tables
 from services.ledger.dashboard.overdue_gauge import refresher
-from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import CONSUMER, Ingest
 from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
 from shared.adapters import topics
+from shared.adapters.consumer import TransactionalConsumer
 from shared.adapters.runtime import ServiceRuntime
 
 LANES = {"designations": topics.DESIGNATIONS, "feedback": topics.FEEDBACK}
@@ -56,9 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ) as rt:
             app.state.event_store = PostgresEventStore(rt.engine, tables.events)
             app.state.snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
-            ingest = Ingest(
-                settings.topic_suffix, app.state.metrics, FoldCache(settings.fold_cache_subjects)
-            )
+            ingest = Ingest(settings.topic_suffix, app.state.metrics, settings.fold_cache())
             app.state.ingest = ingest
             for lane, topic in LANES.items():
                 rt.consume(
@@ -67,11 +66,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     topics=[topic + settings.topic_suffix],
                     offsets=tables.consumer_offsets,
                     handler=ingest,
+                    consumer_factory=_batches_of(settings.lane_batch_size(lane)),
                 )
             rt.loops.start(
                 "overdue-gauge", refresher(rt.engine, app.state.backbone_metrics.tasks_overdue)
             )
             yield
+
+
+def _batches_of(max_records: int) -> Callable[..., TransactionalConsumer]:
+    """A lane's consumer, polling up to `max_records` per batch (settings.py says why
+    the feedback lane's are bigger)."""
+
+    def build(**kwargs: Any) -> TransactionalConsumer:
+        return TransactionalConsumer(**{**kwargs, "max_records": max_records})
+
+    return build
 
 
 @contextmanager

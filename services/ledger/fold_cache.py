@@ -17,12 +17,23 @@ An entry also keeps a snapshot of the projection rows written for its head, so
 that the next refresh writes only the rows that changed; read_models/changed_rows.py says
 when a snapshot is trusted.
 
-The cache is bounded by count (least recently used out) and by age (an entry is
-dropped `max_age_s` after it was last put), and only an optimisation: empty, it
-changes nothing but speed. The age bound keeps memory flat under a steady load of new
-subjects (a count bound alone fills with subjects long done: ~170 KB each); a court
-list's feedback follows its designations within the age bound unless the feedback
-lane lags further behind, when the refresh folds from the store as on any miss.
+The cache is bounded three ways, least recently used out, and only an
+optimisation: empty, it changes nothing but speed.
+- by count (`capacity` subjects);
+- by the events its states hold (`max_events`): an entry's memory grows with the
+  events folded into it (every feedback is kept per task), ~2.3 KB per event
+  measured (a court debtor of 49 events: ~115 KB, bench/ledger_soak.py), so a bound
+  in events is a bound in bytes that a few subjects with long histories cannot
+  exceed (a subject of 10,000 events alone would hold ~25 MB); a state bigger than
+  the bound is not kept;
+- by age (an entry is dropped `max_age_s` after it was last put): under a steady
+  load of new subjects it holds the last `max_age_s` of them. Measured with the
+  soak's load on the ledger alone (bench/ledger_soak.py, docs/reliability.md "Soak"):
+  the process's RSS grew with the cache's entries, linearly, until the entries
+  reached their age bound, and stayed flat after; with 120 s that was after the
+  soak's 90 s warm-up (+6.4 % from 90 s to the end), hence 60 s. A court list's
+  feedback follows its designations within seconds unless the feedback lane lags
+  further behind, when the refresh folds from the store as on any miss.
 """
 
 from __future__ import annotations
@@ -55,11 +66,14 @@ class FoldCache:
     def __init__(
         self,
         capacity: int = 500,
-        max_age_s: float = 120.0,
+        max_age_s: float = 60.0,
         timer: Callable[[], float] = time.monotonic,
+        max_events: int = 25_000,
     ) -> None:
         self.capacity = capacity
-        self._entries: TTLCache[str, Folded] = TTLCache(max(capacity, 1), max_age_s, timer)
+        self._entries: TTLCache[str, Folded] = TTLCache(
+            max(max_events, 1), max_age_s, timer, getsizeof=_events
+        )
         self.hits = 0
         self.misses = 0
 
@@ -73,9 +87,23 @@ class FoldCache:
         return entry
 
     def put(self, stream: str, folded: Folded) -> None:
-        if self.capacity <= 0:
+        if self.capacity <= 0 or _events(folded) > self._entries.maxsize:
+            self._entries.pop(stream, None)  # an older state of it is no use either
             return
+        if stream not in self._entries:
+            self._entries.expire()
+            while len(self._entries) >= self.capacity:
+                self._entries.popitem()  # the least recently used
         self._entries[stream] = folded
+
+    @property
+    def events(self) -> int:
+        """The events folded into the states kept (what the `max_events` bound counts)."""
+        return int(self._entries.currsize)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _events(folded: Folded) -> int:
+    return max(folded.version, 1)

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger import store, tables
+from services.ledger import store
 from services.ledger.fold_cache import FoldCache
+from services.ledger.ingest_postgres import PostgresIngestTransaction
+from services.ledger.ports import IngestTransaction
 from services.ledger.read_models import refresh
 from services.ledger.status_stream import status_message
 from shared.adapters.deadletter import dead_letter
-from shared.adapters.outbox import enqueue
 from shared.domain.envelope import Envelope
 from shared.domain.events import decode_bytes
 from shared.domain.wire import PoisonMessage
@@ -80,7 +81,8 @@ class IngestMetrics:
 
 
 class Ingest:
-    """The handler of both ingest lanes (services/ledger/bootstrap.py). Holds the fold
+    """The handler of both ingest lanes (services/ledger/bootstrap.py), on the ports of
+    ports.py (`bind` makes them from the consumer's connection). Holds the fold
     cache they share: they take turns under the append lock, so one subject is never
     folded by two batches at once (and fold_cache.py says why a stale entry is only
     a miss)."""
@@ -90,8 +92,10 @@ class Ingest:
         topic_suffix: str = "",
         registry: CollectorRegistry | None = None,
         cache: FoldCache | None = None,
+        bind: Callable[[AsyncConnection], IngestTransaction] = PostgresIngestTransaction,
     ) -> None:
         self._suffix = topic_suffix
+        self._bind = bind
         self._metrics = IngestMetrics(registry) if registry is not None else None
         self.cache = FoldCache() if cache is None else cache
         self.appended = 0
@@ -101,11 +105,16 @@ class Ingest:
         """Time spent per step since start (for benchmarks and the step metric)."""
 
     async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
+        """The consumer's handler: `apply` on the ports bound to its connection."""
+        await self.apply(self._bind(conn), records)
+
+    async def apply(self, tx: IngestTransaction, records: Sequence[ConsumerRecord]) -> None:
+        """Ingest `records` through the ports of one transaction (`tx`)."""
         started = time.perf_counter()
         clock = _Clock(self.seconds)
         batch, dead = decode_records(records, self._suffix)
         clock.lap("decode")
-        appended = await store.append(conn, tables.events, batch)
+        appended = await tx.events.append(batch)
         clock.lap("append")
         # One refresh per subject per batch, whatever number of its events the batch
         # holds: a bigger batch folds, renders and writes each subject fewer times.
@@ -113,13 +122,15 @@ class Ingest:
         # Read under the append turn (held since store.append): the other lane cannot
         # be refreshing meanwhile, so the difference is this batch's own.
         hits, misses = self.cache.hits, self.cache.misses
-        await enqueue(conn, tables.outbox, dead)
+        await tx.outbox.enqueue(dead)
         refreshed = 0
         for subjects in store.chunks(touched, REFRESH_CHUNK):
-            projections = await refresh.refresh(conn, subjects, appended, self.cache, clock.lap)
+            projections = await refresh.refresh(
+                tx.projections, subjects, appended, self.cache, clock.lap
+            )
             statuses = [status_message(p, self._suffix) for p in projections]
             clock.lap("status")
-            await enqueue(conn, tables.outbox, statuses)
+            await tx.outbox.enqueue(statuses)
             clock.lap("outbox")
             refreshed += len(projections)
         hits, misses = self.cache.hits - hits, self.cache.misses - misses

@@ -1,5 +1,6 @@
-"""The ledger's event store in memory (the `EventStore` port of ports.py), for unit
-tests of the service layer. It keeps the Postgres store's guarantees
+"""The ledger's event store in memory (the `EventStore` port of ports.py), and the
+ports ingest needs (`IngestTransaction`: `MemoryLedger`), for unit tests of the
+service layer. It keeps the Postgres store's guarantees
 (services/ledger/store.py): one writer's turn at a time from its first append until
 its transaction ends — so positions become visible in order — duplicates dropped by
 event id, one hash chain per stream."""
@@ -7,11 +8,16 @@ event id, one hash chain per stream."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from services.ledger import tables
+from services.ledger.read_models.changed_rows import Written, rows_of, snapshot
+from services.ledger.read_models.rows import Row, SubjectProjection
 from services.ledger.store import GENESIS, SourceRef, StoredEvent, chain_hash
+from shared.adapters.memory import MemoryOutbox, MemoryOutboxStore
 from shared.domain.envelope import Envelope
 
 
@@ -90,10 +96,85 @@ class MemoryEventStore:
             raise
         tx._end(commit=True)
 
-    async def stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
-        return [
+    async def stream(
+        self, stream_id: str, after_version: int = 0, limit: int | None = None
+    ) -> list[StoredEvent]:
+        found = [
             e for e in self.events if e.stream == stream_id and e.stream_version > after_version
         ]
+        return found if limit is None else found[:limit]
 
     async def after(self, position: int, limit: int) -> list[StoredEvent]:
         return [e for e in self.events if e.position > position][:limit]
+
+
+class MemoryProjections:
+    """The `Projections` port in one transaction of a `MemoryLedger`: a subject's rows
+    are replaced as a whole (the Postgres adapter writes only what changed; the
+    stored rows are the same, tests/contracts/ledger_projections.py)."""
+
+    def __init__(self, ledger: MemoryLedger, appender: MemoryEventAppender) -> None:
+        self._ledger = ledger
+        self._appender = appender
+        self._new: dict[str, dict[str, list[Row]] | None] = {}
+
+    async def streams(self, subjects: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        wanted = set(subjects)
+        out: dict[str, list[StoredEvent]] = {s: [] for s in subjects}
+        for e in (*self._ledger.events.events, *self._appender.appended):
+            if e.stream in wanted:
+                out[e.stream].append(e)
+        return out
+
+    async def write(
+        self,
+        projections: Sequence[SubjectProjection],
+        previous: Mapping[str, Written],
+        subjects: Sequence[str] = (),
+    ) -> dict[str, Written]:
+        for subject in subjects:
+            self._new[subject] = None
+        for p in projections:
+            self._new[p.subject_id] = {t.name: rows_of(p, t) for t in tables.PROJECTIONS}
+        return {p.subject_id: snapshot(p) for p in projections}
+
+    async def rows(self, subject_id: str) -> dict[str, list[Row]]:
+        if subject_id in self._new:
+            stored = self._new[subject_id]
+        else:
+            stored = self._ledger.rows.get(subject_id)
+        return {t.name: list((stored or {}).get(t.name, [])) for t in tables.PROJECTIONS}
+
+    def _commit(self) -> None:
+        for subject, rows in self._new.items():
+            if rows is None:
+                self._ledger.rows.pop(subject, None)
+            else:
+                self._ledger.rows[subject] = rows
+
+
+@dataclass
+class MemoryIngestTransaction:
+    """The `IngestTransaction` port in memory."""
+
+    events: MemoryEventAppender
+    projections: MemoryProjections
+    outbox: MemoryOutbox
+
+
+class MemoryLedger:
+    """The ledger's store in memory for ingest: events, projection rows and outbox,
+    one transaction at a time (the append turn), all kept or all dropped."""
+
+    def __init__(self) -> None:
+        self.events = MemoryEventStore()
+        self.outbox = MemoryOutboxStore()
+        self.rows: dict[str, dict[str, list[Row]]] = {}
+        """Committed rows: subject → projection table name → rows."""
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[MemoryIngestTransaction]:
+        async with self.events.begin() as appender, self.outbox.begin() as outbox:
+            projections = MemoryProjections(self, appender)
+            yield MemoryIngestTransaction(appender, projections, outbox)
+            projections._commit()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from services.ledger.fold_cache import FoldCache
 from shared.adapters.settings import ServiceSettings
 
 
@@ -20,6 +21,15 @@ class LedgerSettings(ServiceSettings):
     batch touches is folded, rendered and written once per batch, so a bigger batch
     costs less per event when a subject's events are spread over many records (a
     court list's 49 feedback events per debtor): measured in docs/ledger.md."""
+    feedback_batch_size: int = 8000
+    """Records per ingest transaction of the feedback lane (bootstrap.py); 0: as
+    `batch_size`. Bigger than the designation lane's because a court list's feedback
+    comes as floods of ~49 events per debtor spread over departments: the more of a
+    debtor's answers one batch holds, the fewer times the debtor is refreshed (the
+    unit of ingest's cost). A batch is only as big as what the consumer has fetched,
+    so the batches grow when the lane is behind and stay small when it keeps up; the
+    price is that a designation waits for at most one such batch at the append turn.
+    Measured in docs/benchmarks.md (Ledger)."""
     fold_cache_subjects: int = 500
     """Subjects whose folded state (and last written rows) are kept in memory between
     batches (services/ledger/fold_cache.py): ~170 KB each for a court debtor with 49
@@ -28,6 +38,12 @@ class LedgerSettings(ServiceSettings):
     which keeps the ledger under 300 MB whatever the number of subjects. A court list's
     feedback comes within the next chunk of designations (a few hundred subjects), so
     500 still hits. 0 turns the cache off."""
+    fold_cache_events: int = 25_000
+    """Events folded into the fold cache's states, at most (~2.3 KB each, so ~60 MB):
+    a bound in bytes, whatever the length of the subjects' histories (fold_cache.py)."""
+    fold_cache_seconds: float = 60.0
+    """An entry of the fold cache is dropped this long after it was last put
+    (fold_cache.py: why 60 s, measured against the soak)."""
     gc_threshold: int = 10_000
     """Allocations between two young-generation garbage collections in the ledger's
     process (Python's default: 700); 0 keeps Python's default. See bootstrap.py."""
@@ -36,3 +52,17 @@ class LedgerSettings(ServiceSettings):
     streams (services/ledger/snapshots.py); 0 turns snapshots off."""
     snapshot_capacity: int = 64
     """Snapshots kept in memory in all (least recently used out)."""
+
+    def lane_batch_size(self, lane: str) -> int:
+        """Records per ingest transaction of an ingest lane (bootstrap.LANES)."""
+        if lane == "feedback" and self.feedback_batch_size > 0:
+            return self.feedback_batch_size
+        return self.batch_size
+
+    def fold_cache(self) -> FoldCache:
+        """The fold cache these settings describe."""
+        return FoldCache(
+            self.fold_cache_subjects,
+            max_age_s=self.fold_cache_seconds,
+            max_events=self.fold_cache_events,
+        )

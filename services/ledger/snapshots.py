@@ -101,8 +101,13 @@ def fold_visible(
             first = events[start].stream_version
             mark = -(-first // every) * every  # the first multiple of `every` from `first` on
             end = min(end, start + mark - first + 1)
-        part = recorded_events(events[start:end])
-        shown = [r for r in part if visible(r, as_of, known_at)]
+        part = events[start:end]
+        # Visibility from the stored columns, before decoding: `effective_at` is the
+        # envelope's `time` (verify.py checks they agree) and `recorded_at` the
+        # Recorded's own, so this is `visible` — and the events of a long stream
+        # after `as_of` (half of it, read as of its middle) are not decoded at all.
+        candidates = [e for e in part if e.effective_at <= as_of and e.recorded_at <= known_at]
+        shown = [r for r in recorded_events(candidates) if visible(r, as_of, known_at)]
         state = fold_recorded(shown, subject, state)
         if len(shown) != len(part) or len(part) != end - start:
             whole_prefix = False

@@ -26,7 +26,11 @@ _IDS = UUID("5d0c1f7e-3b54-4f43-9a8e-6a7362737461")  # namespace of status messa
 def status_message(projection: SubjectProjection, topic_suffix: str = "") -> OutboxMessage:
     caused_by = to_recorded(projection.head).envelope
     envelope = status_envelope(
-        projection.status, caused_by, source=SOURCE, time=projection.as_of
+        projection.status,
+        caused_by,
+        source=SOURCE,
+        time=projection.as_of,
+        document=projection.status_row["status"],
     ).model_copy(update={"id": uuid5(_IDS, str(caused_by.id))})
     return OutboxMessage(
         topic=STATUS + topic_suffix,

@@ -268,12 +268,17 @@ def row_to_event(r: Any) -> StoredEvent:
 
 
 async def stream(
-    conn: AsyncConnection, events: Table, stream_id: str, after_version: int = 0
+    conn: AsyncConnection,
+    events: Table,
+    stream_id: str,
+    after_version: int = 0,
+    limit: int | None = None,
 ) -> list[StoredEvent]:
     rows = await conn.execute(
         select(events)
         .where(events.c.stream == stream_id, events.c.stream_version > after_version)
         .order_by(events.c.stream_version)
+        .limit(limit)
     )
     return [row_to_event(r) for r in rows]
 
@@ -350,9 +355,11 @@ class PostgresEventStore:
         async with self.engine.begin() as conn:
             yield PostgresEventAppender(conn, self.events)
 
-    async def stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+    async def stream(
+        self, stream_id: str, after_version: int = 0, limit: int | None = None
+    ) -> list[StoredEvent]:
         async with self.engine.connect() as conn:
-            return await stream(conn, self.events, stream_id, after_version)
+            return await stream(conn, self.events, stream_id, after_version, limit)
 
     async def after(self, position: int, limit: int) -> list[StoredEvent]:
         async with self.engine.connect() as conn:

@@ -470,6 +470,23 @@ def mask_personal_numbers(value: object) -> object:
     return value
 
 
+_PERSONAL_JSON = re.compile(rb'(?<!\\)"([0-9]{17}[0-9Xx]|[A-Z]{1,2}[0-9]{7,8})"(?!:)')
+"""A JSON string value (not a key: no colon after it) that is wholly of a personal
+number's shape; the backslash guard skips an escaped quote inside another string."""
+
+
+def mask_personal_numbers_json(raw: bytes) -> bytes:
+    """`mask_personal_numbers` done on serialised compact JSON (no space before a
+    colon, as orjson and `json.dumps(separators=(",", ":"))` write it): one pass over
+    the bytes instead of a walk of the tree — for answers of megabytes. The same
+    result as serialising `mask_personal_numbers(value)` (tested on random trees)."""
+
+    def masked(match: re.Match[bytes]) -> bytes:
+        return b'"' + mask(match.group(1).decode()).encode() + b'"'
+
+    return _PERSONAL_JSON.sub(masked, raw)
+
+
 # --- subjects with several identifiers --------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from shared.domain.china_time import china_date
@@ -62,9 +63,18 @@ def status_envelope(
     *,
     source: str,
     time: datetime,
+    document: Mapping[str, Any] | None = None,
 ) -> Envelope:
-    """The status message the ledger publishes after `caused_by` (same correlation)."""
-    data = StatusChanged(**dict(status), caused_by=caused_by.id)
+    """The status message the ledger publishes after `caused_by` (same correlation).
+
+    `document`: `status.model_dump(mode="json")` when the caller has it already (the
+    ledger stores it): the message's data is then that document and `caused_by`, the
+    same JSON as a dump of `StatusChanged` (SubjectStatus's fields, then `caused_by`),
+    without dumping the status a second time (~8 % of the ledger's ingest, profiled)."""
+    if document is None:
+        data = StatusChanged(**dict(status), caused_by=caused_by.id).model_dump(mode="json")
+    else:
+        data = {**document, "caused_by": str(caused_by.id)}
     return Envelope(
         type=StatusChanged.TYPE,
         source=source,
@@ -72,7 +82,7 @@ def status_envelope(
         time=time,
         dataschema=dataschema_uri(StatusChanged.TYPE, StatusChanged.VERSION),
         schemaversion=StatusChanged.VERSION,
-        data=data.model_dump(mode="json"),
+        data=data,
         **caused_by.caused(),
     )
 

@@ -38,7 +38,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger import store, tables
-from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
 from services.ledger.read_models import refresh
 from services.ledger.settings import LedgerSettings
@@ -95,7 +94,7 @@ async def append_only(engine: AsyncEngine, recs: Sequence[ConsumerRecord], size:
 
 
 async def ingest(engine: AsyncEngine, recs: Sequence[ConsumerRecord], size: int) -> Ingest:
-    handler = Ingest(cache=FoldCache(LedgerSettings().fold_cache_subjects))
+    handler = Ingest(cache=LedgerSettings().fold_cache())
     for part in batches(recs, size):
         async with engine.begin() as conn:
             await handler(conn, part)

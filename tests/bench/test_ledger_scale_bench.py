@@ -14,8 +14,9 @@ rebuild of the read models, one subject with a long history, peak RSS of each.
   (test_kafka_baseline_bench.py), far above the ledger, and would only add their
   noise; this measures the ledger.
 - **rebuild**: `jsb ledger rebuild`'s code on the ingested store.
-- **one subject**: history plus status as of the middle of its history, through the
-  route functions, for a subject of 1,000 and of 10,000 events.
+- **one subject**: a history page (100 events) plus the status as of the middle of
+  its history, through the route functions, for a subject of 1,000 and of 10,000
+  events; the whole history is timed once beside it.
 
 Each phase runs in a process of its own (bench/ledger_phases.py), so its peak RSS is
 its own; the records are on disk (bench/ledger_records.py). Sizes:
@@ -45,7 +46,7 @@ from tests.support.ledger_harness import drop_schema, make_schema
 
 pytestmark = pytest.mark.bench
 
-SIZES = [int(n) for n in os.environ.get("JSB_BENCH_LEDGER_EVENTS", "5000,50000").split(",")]
+SIZES = [int(n) for n in os.environ.get("JSB_BENCH_LEDGER_EVENTS", "2500,25000").split(",")]
 SUBJECT_SIZES = (1_000, 10_000)
 EVENTS_PER_DEBTOR = 49
 

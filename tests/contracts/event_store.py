@@ -45,6 +45,8 @@ class EventStoreContract:
         whole = await store.stream(a)
         assert await store.stream(a, after_version=2) == whole[2:]
         assert await store.stream(a, after_version=4) == []
+        assert await store.stream(a, after_version=1, limit=2) == whole[1:3]
+        assert await store.stream(a, limit=10) == whole
 
     async def test_an_event_id_is_appended_once(self, store: EventStore) -> None:
         env = envelope(subject())

@@ -30,7 +30,8 @@ BATCH = 200
 @pytest.fixture
 async def led(infra: Infra, tmp_path: Path) -> AsyncIterator[Ledger]:
     async with ledger(infra, tmp_path, run_app=False) as it:
-        it.app = create_app(it.settings().model_copy(update={"batch_size": BATCH}))
+        sizes = {"batch_size": BATCH, "feedback_batch_size": BATCH}
+        it.app = create_app(it.settings().model_copy(update=sizes))
         async with it.app.router.lifespan_context(it.app):
             yield it
 

@@ -725,6 +725,23 @@ def test_the_status_message_carries_the_causing_event() -> None:
     assert decode(cause).designation_id == result.designations[0].designation_id
 
 
+def test_the_status_message_from_the_stored_document_is_the_same_message() -> None:
+    from shared.domain.commands import RefuseRepair
+    from shared.domain.status_view import status_envelope
+
+    subject = Subject()
+    d = subject.issue()
+    subject.run(RefuseRepair(designation_id=d, department="samr", at=at(2), note="lockout"))
+    cause = subject.events[-1].envelope
+    result = status(subject.events, at(3))
+    dumped = status_envelope(result, cause, source="/jsb/ledger", time=at(3))
+    reused = status_envelope(
+        result, cause, source="/jsb/ledger", time=at(3), document=result.model_dump(mode="json")
+    )
+    same_id = {"id": dumped.id}
+    assert reused.model_copy(update=same_id).to_json_bytes() == dumped.to_json_bytes()
+
+
 def test_a_repair_before_an_approved_exit_takes_effect_wins() -> None:
     subject = Subject()
     d = subject.issue(list_type=SAFETY)

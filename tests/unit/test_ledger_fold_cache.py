@@ -104,3 +104,26 @@ def test_the_first_event_of_a_stream_needs_no_cache_and_an_unknown_base_is_read(
     assert _base(s.subject_id, events[0], None) is _START
     assert _base(s.subject_id, events[1], None) is None
     assert _base(s.subject_id, events[1], FoldCache()) is None
+
+
+def test_the_events_held_are_bounded_least_recently_used_out() -> None:
+    """A bound in events is a bound in bytes (an entry grows with the events folded
+    into it): long histories cannot fill memory within the count bound."""
+    cache = FoldCache(capacity=500, max_events=100)
+    cache.put("a", _folded(40))
+    cache.put("b", _folded(40))
+    assert cache.get("a", 40, "h") is not None  # b is now the least recently used
+    cache.put("c", _folded(40))
+    assert cache.events == 80
+    assert cache.get("b", 40, "h") is None
+    assert cache.get("a", 40, "h") is not None
+    assert cache.get("c", 40, "h") is not None
+
+
+def test_a_state_over_the_bound_is_not_kept_nor_its_older_one() -> None:
+    cache = FoldCache(capacity=500, max_events=100)
+    cache.put("long", _folded(90))
+    cache.put("long", _folded(101))
+    assert len(cache) == 0
+    assert cache.get("long", 90, "h") is None
+    assert cache.get("long", 101, "h") is None

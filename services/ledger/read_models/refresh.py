@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import store, tables
 from services.ledger.fold_cache import FoldCache, Folded
+from services.ledger.ports import Projections
 from services.ledger.read_models import changed_rows
 from services.ledger.read_models.changed_rows import Written
 from services.ledger.read_models.rows import SubjectProjection, project, project_state
@@ -33,13 +34,14 @@ Progress = Callable[[int, int], None]
 
 
 async def refresh(
-    conn: AsyncConnection,
+    rows: Projections,
     subjects: Sequence[str],
     appended: Sequence[store.StoredEvent] = (),
     cache: FoldCache | None = None,
     lap: Lap | None = None,
 ) -> list[SubjectProjection]:
-    """Re-project `subjects` from their events, inside the caller's transaction.
+    """Re-project `subjects` from their events, inside the caller's transaction
+    (`rows`: the read models bound to it).
 
     `appended`: events just appended in this transaction (in stream order). A subject
     whose whole stream is among them (it starts at version 1) is not read back; one
@@ -64,7 +66,7 @@ async def refresh(
                 previous[subject] = base.written
         else:
             missing.append(subject)
-    for subject, events in (await store.streams(conn, tables.events, missing)).items():
+    for subject, events in (await rows.streams(missing)).items():
         if events:
             folded[subject] = (_evolve(subject, _START, events), events[-1])
     _lap(lap, "fold")
@@ -74,7 +76,7 @@ async def refresh(
             f, head = folded[subject]
             projections.append(project_state(subject, f.state, head, f.latest_effective))
     _lap(lap, "project")
-    written = await changed_rows.write(conn, projections, previous, subjects)
+    written = await rows.write(projections, previous, subjects)
     if cache is not None:
         for p in projections:
             cache.put(p.subject_id, replace(folded[p.subject_id][0], written=written[p.subject_id]))
