@@ -113,15 +113,16 @@ class CheckJournal:
         pool: asyncpg.Pool,
         max_group: int = 2000,
         writers: int = 1,
-        observe: Callable[[int, float], None] = lambda size, seconds: None,
+        observe: Callable[[int, float, list[float]], None] = lambda size, seconds, queued: None,
     ) -> None:
         self._pool = pool
         self._max_group = max_group
         self._writers = writers
         """Groups committing at the same time (each on its own connection)."""
         self._observe = observe
-        """Told each committed group's size and the seconds its statement took."""
-        self._pending: list[tuple[CheckRecord, asyncio.Future[None]]] = []
+        """Told each committed group's size, the seconds its statement took, and the
+        seconds each of its checks waited before the group was taken (a writer busy)."""
+        self._pending: list[tuple[CheckRecord, asyncio.Future[None], float]] = []
         self._wakeup = asyncio.Event()
         self._running = False
         self.groups = 0
@@ -131,7 +132,7 @@ class CheckJournal:
         if not self._running:
             raise JournalUnavailable("the check journal is not running")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((check, done))
+        self._pending.append((check, done, time.perf_counter()))
         self._wakeup.set()
         await done
 
@@ -165,13 +166,14 @@ class CheckJournal:
             stopping.cancel()
             if writing:  # cancelled: the groups under way finish (their callers wait)
                 await asyncio.gather(*writing, return_exceptions=True)
-            for _, done in self._pending:
+            for _, done, _ in self._pending:
                 if not done.done():
                     done.set_exception(JournalUnavailable("shutting down"))
             self._pending.clear()
 
-    async def _commit(self, group: list[tuple[CheckRecord, asyncio.Future[None]]]) -> None:
-        checks = orjson.dumps([c.row() for c, _ in group]).decode()
+    async def _commit(self, group: list[tuple[CheckRecord, asyncio.Future[None], float]]) -> None:
+        taken = time.perf_counter()
+        checks = orjson.dumps([c.row() for c, _, _ in group]).decode()
         outbox = orjson.dumps(
             [
                 {
@@ -180,7 +182,7 @@ class CheckJournal:
                     "value": base64.b64encode(m.value).decode(),
                     "headers": m.headers,
                 }
-                for c, _ in group
+                for c, _, _ in group
                 for m in c.interceptions
             ]
         ).decode()
@@ -190,13 +192,13 @@ class CheckJournal:
                 await conn.execute(_GROUP, checks, outbox)
         except Exception as exc:  # nothing of the group committed: none is answered
             log.warning("a group of %d checks did not commit: %s", len(group), exc)
-            for _, done in group:
+            for _, done, _ in group:
                 if not done.done():
                     done.set_exception(JournalUnavailable(str(exc)))
             return
         self.groups += 1
         self.written += len(group)
-        self._observe(len(group), time.perf_counter() - started)
-        for _, done in group:
+        self._observe(len(group), time.perf_counter() - started, [taken - t for _, _, t in group])
+        for _, done, _ in group:
             if not done.done():
                 done.set_result(None)

@@ -162,3 +162,27 @@ class TestPostgresCheckJournal(CheckRecorderContract):
     async def broken(self, infra: Infra) -> AsyncIterator[CheckJournal]:
         async with _broken_pool(infra) as bad, _running(CheckJournal(bad)) as journal:
             yield journal
+
+
+async def test_each_group_reports_its_size_statement_time_and_each_checks_wait(
+    pool: asyncpg.Pool,
+) -> None:
+    seen: list[tuple[int, float, list[float]]] = []
+    journal = CheckJournal(pool, writers=1, observe=lambda *group: seen.append(group))
+    async with _running(journal):
+        first = [asyncio.create_task(journal.record(_check(n, True))) for n in range(60)]
+        for _ in range(1000):  # until they wait, then until the writer took them as a group
+            await asyncio.sleep(0)
+            if not journal._pending and all(not t.done() for t in first):
+                break
+        second = [asyncio.create_task(journal.record(_check(n, False))) for n in range(60, 120)]
+        await asyncio.gather(*first, *second)
+    assert sum(size for size, _, _ in seen) == 120
+    assert len(seen) == journal.groups < 120
+    for size, seconds, queued in seen:
+        assert len(queued) == size
+        assert seconds > 0
+        assert all(0 <= waited < 60 for waited in queued)
+    # one writer: the checks that arrived while the first group committed waited for it
+    assert seen[0][0] == 60
+    assert min(min(q) for _, _, q in seen[1:]) >= seen[0][1] / 2
