@@ -1,8 +1,8 @@
 """Interception events (自动拦截) for the check path, serialised without pydantic.
 
 Why: a block writes one `jsb.feedback.intercepted` event per (designation, measure),
-and building it through the models (`feedback.interception`: the event's model, its
-`model_dump`, the envelope's model and its JSON) was ~8 % of the responder's event
+and building it through the models (the event's model, its `model_dump`, the
+envelope's model and its JSON) was ~8 % of the responder's event
 loop under check load (py-spy, docs/benchmarks.md). Here the same envelope is one
 `orjson.dumps` of a plain dict, in the models' field order and formats; that it is the
 same, byte for byte, as the models' and that the ledger's decoding accepts it, is
@@ -39,8 +39,8 @@ def interception(
     time: datetime,
     event_id: UUID | None = None,
 ) -> OutboxMessage:
-    """What `feedback.interception` builds, at `time` (aware, UTC), with `event_id`
-    (new if None)."""
+    """自动拦截: a check blocked the subject; one event per (designation, measure), at
+    `time` (aware, UTC), with `event_id` (new if None)."""
     check = str(check_id)
     envelope = {
         "specversion": SPEC_VERSION,

@@ -1,6 +1,6 @@
 """The check path's interception events (services/responder/interceptions.py), built
-without the models, are the models' bytes: the same as `feedback.interception` for the
-same id and time, unchanged by a round trip through the envelope model, and decoded by
+without the models, are the models' bytes: the same as the event and envelope models
+give for the same id and time, unchanged by a round trip through the envelope model, and decoded by
 the ledger's `decode` into the event they report."""
 
 from __future__ import annotations
@@ -12,12 +12,44 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.responder import feedback, interceptions
-from shared.domain.envelope import Envelope
-from shared.domain.events import decode
+from services.responder import interceptions
+from services.responder.feedback import source_of
+from shared.adapters.outbox import OutboxMessage
+from shared.adapters.topics import FEEDBACK
+from shared.domain.envelope import Envelope, utc_now
+from shared.domain.events import decode, make_envelope
 from shared.domain.feedback_events import SubjectIntercepted
 
 _TEXT = st.text(min_size=1, max_size=30)  # any unicode: quotes, controls, CJK, surrogates out
+
+
+def _by_models(
+    subject: str,
+    designation: UUID,
+    measure: str,
+    department: str,
+    check: UUID,
+    action: str | None,
+    suffix: str,
+) -> OutboxMessage:
+    """The interception as the models build and serialise it (the event's model, the
+    envelope's, its JSON): what the responder wrote before interceptions.py."""
+    data = SubjectIntercepted(
+        designation_id=designation,
+        measure=measure,
+        department=department,
+        check_id=check,
+        action=action,
+        note=f"blocked {action}" if action else "blocked",
+    )
+    envelope = make_envelope(
+        data,
+        subject=subject,
+        source=source_of(department),
+        time=utc_now(),
+        correlationid=str(check),
+    )
+    return OutboxMessage(FEEDBACK + suffix, subject, envelope.to_json_bytes())
 
 
 @given(
@@ -32,15 +64,7 @@ def test_the_same_bytes_as_the_models(
     subject: str, measure: str, department: str, action: str | None, suffix: str
 ) -> None:
     designation, check = uuid4(), uuid4()
-    by_models = feedback.interception(
-        subject_id=subject,
-        designation_id=designation,
-        measure=measure,
-        department=department,
-        check_id=check,
-        action=action,
-        suffix=suffix,
-    )
+    by_models = _by_models(subject, designation, measure, department, check, action, suffix)
     envelope = Envelope.from_json_bytes(by_models.value)
     fast = interceptions.interception(
         subject_id=subject,
