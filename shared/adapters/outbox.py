@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -157,8 +158,8 @@ class OutboxRelay:
         self._producer = producer
 
     async def publish_once(self) -> int:
-        async with self._engine.connect() as conn:
-            return await self._publish(await _driver(conn))
+        async with _held(self._engine) as conn:
+            return await self._publish(conn)
 
     async def _publish(self, conn: asyncpg.Connection[Any]) -> int:
         async with conn.transaction():
@@ -187,8 +188,8 @@ class OutboxRelay:
         return len(rows)
 
     async def backlog(self) -> int:
-        async with self._engine.connect() as conn:
-            return await self._backlog(await _driver(conn))
+        async with _held(self._engine) as conn:
+            return await self._backlog(conn)
 
     async def _backlog(self, conn: asyncpg.Connection[Any]) -> int:
         count = int(await conn.fetchval(self._backlog_sql) or 0)
@@ -202,8 +203,7 @@ class OutboxRelay:
         last_backlog = 0.0
         while not stop.is_set():
             try:
-                async with self._engine.connect() as held:
-                    conn = await _driver(held)
+                async with _held(self._engine) as conn:
                     while not stop.is_set():
                         n = await self._publish(conn)
                         if self._metrics is not None and time.monotonic() - last_backlog > 5.0:
@@ -219,9 +219,16 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
 
 
-async def _driver(conn: AsyncConnection) -> asyncpg.Connection[Any]:
-    """The asyncpg connection under a SQLAlchemy one (used only between the
-    SQLAlchemy connection's own transactions: it starts none of its own here)."""
-    raw = await conn.get_raw_connection()
-    driver: asyncpg.Connection[Any] = raw.driver_connection
-    return driver
+@asynccontextmanager
+async def _held(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection[Any]]:
+    """The asyncpg connection under one of the engine's (SQLAlchemy starts no
+    transaction on it here). One left inside a transaction — a round interrupted
+    half-way, e.g. cancelled at shutdown — is discarded, never handed back to the pool
+    (SQLAlchemy's reset would not roll back a transaction it did not start)."""
+    async with engine.connect() as conn:
+        driver: asyncpg.Connection[Any] = (await conn.get_raw_connection()).driver_connection
+        try:
+            yield driver
+        finally:
+            if not driver.is_closed() and driver.is_in_transaction():
+                await conn.invalidate()

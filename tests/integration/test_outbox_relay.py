@@ -6,6 +6,7 @@ relay runs published by its loop; a transaction still open is not published."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -132,3 +133,44 @@ async def test_the_loop_publishes_what_commits_while_it_runs_and_not_an_open_tra
         _message(1, topic).value,
     ]
     assert await _unpublished(engine) == 0
+
+
+class _Held:
+    """The real producer, whose sends wait until released (a round held half-way)."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer, self.sending, self.release = producer, asyncio.Event(), asyncio.Event()
+
+    async def send(self, *args: Any, **kwargs: Any) -> Any:
+        self.sending.set()
+        await self.release.wait()
+        return await self.producer.send(*args, **kwargs)
+
+
+async def test_a_round_cancelled_half_way_leaves_its_rows_to_the_next(
+    infra: Infra, topic_suffix: str, engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    topic = FEEDBACK + topic_suffix
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, [_message(1, topic), _message(2, topic)])
+    held = _Held(producer)
+    relay = OutboxRelay(engine, tables.outbox, held)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    await asyncio.wait_for(held.sending.wait(), 20)  # inside the round's transaction
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert relay.published == 0
+    assert await _unpublished(engine) == 2
+    async with engine.connect() as conn:  # whatever connection the pool hands out next
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        assert not driver.is_in_transaction()
+
+    after = OutboxRelay(engine, tables.outbox, producer)
+    assert await asyncio.wait_for(after.publish_once(), 20) == 2  # no lock left behind
+    assert [r.value for r in await _read(infra.kafka, topic, 2)] == [
+        _message(1, topic).value,
+        _message(2, topic).value,
+    ]
