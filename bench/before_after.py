@@ -1,13 +1,15 @@
 """The check API before and after issue 11, in one run, on the same data:
 
-    python -m bench.before_after <commit-before> [subjects] [seconds]
+    python -m bench.before_after <commit-before> [subjects] [seconds] [rounds]
 
 `subjects` court debtors (default 1,000) are designated through the responder's real
 ingest (so the old code has the event history it folds, and the new one its index);
 then the bare baseline app, the responder of `<commit-before>` (exported with
 `git archive` to a temporary directory) and the responder of this checkout each take
 the same wrk load (32 connections, a blocked and an allowed subject in turn, all the
-services' uvicorn settings). Prints one JSON line; docs/benchmarks.md keeps the figures.
+services' uvicorn settings), `rounds` times in turn (default 1; each figure is then the
+median of the rounds: on a shared machine one round says as much about the minute it ran
+in as about the code). Prints one JSON line; docs/benchmarks.md keeps the figures.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,7 +75,16 @@ def _load(server: Server, bodies: Path, token: str, seconds: float) -> dict[str,
     }
 
 
-def main(before: str, n: int = 1000, seconds: float = 10.0) -> None:
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the rounds (every round's figures kept under `runs`)."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float)]
+    return {
+        **{k: statistics.median(r[k] for r in runs) for k in keys},
+        "runs": [{k: r[k] for k in ("requests_per_s", "server_cpu_ms_per_request")} for r in runs],
+    }
+
+
+def main(before: str, n: int = 1000, seconds: float = 10.0, rounds: int = 1) -> None:
     database_url = os.environ["DATABASE_URL"]
     admin = os.environ.get("DATABASE_ADMIN_URL", database_url)
     kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
@@ -111,24 +123,34 @@ def main(before: str, n: int = 1000, seconds: float = 10.0) -> None:
             "JSB_LOG_LEVEL": "WARNING",
         }
         results: dict[str, Any] = {"machine": describe(), "subjects": n, "before": before}
-        for name, app, cwd in (
-            ("baseline", "bench.baseline_app:app", PROJECT_ROOT),
-            ("before", "services.responder.app:app", old),
-            ("after", "services.responder.app:app", PROJECT_ROOT),
-        ):
-            server = Server(app, free_port(), env, tmp / f"{name}.log", cwd=cwd)
-            server.start()
-            time.sleep(1.0)
-            try:
-                results[name] = _load(server, bodies, token, seconds)
-            finally:
-                server.stop()
+        runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "before": [], "after": []}
+        for _ in range(rounds):  # interleaved: each round sees the machine's load of its minute
+            for name, app, cwd in (
+                ("baseline", "bench.baseline_app:app", PROJECT_ROOT),
+                ("before", "services.responder.app:app", old),
+                ("after", "services.responder.app:app", PROJECT_ROOT),
+            ):
+                server = Server(app, free_port(), env, tmp / f"{name}.log", cwd=cwd)
+                server.start()
+                time.sleep(1.0)
+                try:
+                    runs[name].append(_load(server, bodies, token, seconds))
+                finally:
+                    server.stop()
+        for name, measured in runs.items():
+            results[name] = _median(measured)
         base = results["baseline"]["requests_per_s"]
         for name in ("before", "after"):
             results[name]["ratio_to_baseline"] = round(results[name]["requests_per_s"] / base, 3)
         results["after_over_before"] = round(
             results["after"]["requests_per_s"] / results["before"]["requests_per_s"], 2
         )
+        results["after_over_before_cpu"] = round(
+            results["after"]["server_cpu_ms_per_request"]
+            / results["before"]["server_cpu_ms_per_request"],
+            2,
+        )
+        results["rounds"] = rounds
         print(json.dumps(results))
     finally:
         drop_schemas(admin, suffix)
@@ -139,4 +161,5 @@ if __name__ == "__main__":
         sys.argv[1],
         int(sys.argv[2]) if len(sys.argv) > 2 else 1000,
         float(sys.argv[3]) if len(sys.argv) > 3 else 10.0,
+        int(sys.argv[4]) if len(sys.argv) > 4 else 1,
     )

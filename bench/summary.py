@@ -39,8 +39,8 @@ def _checks(r: dict[str, Any]) -> list[str]:
         "| subjects | baseline req/s | responder req/s | **ratio** | p50 / p99 at max (ms) "
         "| p50 / p99 at half rate (ms) | baseline p99 at half (ms) | CPU ms/check "
         "| responder peak RSS (MB) | baseline RSS (MB) | group commit ms (checks/group) "
-        "| index load (s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| index load (s) | at half rate, mean ms: served / journal queue / statement |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size, s in r["sizes"].items():
         b, o = s["baseline"], s["responder"]
@@ -53,7 +53,7 @@ def _checks(r: dict[str, Any]) -> list[str]:
             f"| {b['half']['p99_ms']:.1f} | {o['server_cpu_ms_per_request']:.3f} "
             f"(baseline {b['server_cpu_ms_per_request']:.3f}) "
             f"| {o['peak_rss_mb']:.0f} | {b['peak_rss_mb']:.0f} | {_group(o)} "
-            f"| {s.get('index_load_seconds', '–')} |"
+            f"| {s.get('index_load_seconds', '–')} | {_waits(o['half'])} |"
         )
     growth = r.get("latency_large_over_small")
     if growth:
@@ -63,6 +63,16 @@ def _checks(r: dict[str, Any]) -> list[str]:
             f"p99 at half rate {growth['p99_half_rate']}×, max rate {growth['max_rate']}×.",
         ]
     return out
+
+
+def _waits(phase: dict[str, Any]) -> str:
+    """Where a check waited (bench/check_waits.py): as served, before its group was
+    taken, its group's statement."""
+    w = phase.get("waits") or {}
+    names = ("jsb_check_seconds", "responder_check_queued_seconds", "responder_check_group_seconds")
+    if not all(n in w for n in names):
+        return "–"
+    return " / ".join(f"{w[n]['mean']:.1f}" for n in names)
 
 
 def _group(o: dict[str, Any]) -> str:
@@ -170,7 +180,7 @@ def main() -> None:
         # The day's machine block describes the day's full run; a merged run keeps
         # its own (the load differs from one run to the next).
         before = json.loads(today.read_text())
-        runs = {**before["runs"], **{k: {**r, "machine": machine} for k, r in runs.items()}}
+        runs = {**before["runs"], **{k: {"machine": machine, **r} for k, r in runs.items()}}
         machine = before["machine"]
     results = {"date": date, "machine": machine, "runs": runs}
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.responder import index_store, store, tables
 from services.responder.check_journal import CheckRecord, JournalUnavailable
-from services.responder.feedback import interception
+from services.responder.interceptions import interception
 from services.responder.ports import CheckRecorder, RestrictionLookup
 from services.responder.restriction_index import Found
 from services.responder.schemas import CheckCreate, CheckPublic, Reason
@@ -193,6 +193,7 @@ def outcome(found: Found, check: Asked) -> tuple[dict[str, Any], CheckRecord]:
                 check_id=check_id,
                 action=check.action,
                 suffix=check.suffix,
+                time=check.as_of,
             )
             for subject, d, _, m in found.reasons
         ],

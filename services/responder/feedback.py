@@ -21,7 +21,6 @@ from shared.domain.feedback_events import (
     FeedbackEvent,
     MeasuresReported,
     ReportedMeasure,
-    SubjectIntercepted,
 )
 
 KINDS: dict[str, type[FeedbackEvent]] = OUTCOMES
@@ -94,34 +93,5 @@ def _caused(
         time=utc_now(),
         correlationid=None if cause is None else (cause.correlationid or str(cause.id)),
         causationid=None if cause is None else str(cause.id),
-    )
-    return message(envelope, suffix)
-
-
-def interception(
-    *,
-    subject_id: str,
-    designation_id: UUID,
-    measure: str,
-    department: str,
-    check_id: UUID,
-    action: str | None,
-    suffix: str,
-) -> OutboxMessage:
-    """自动拦截: a check blocked the subject; one event per (designation, measure)."""
-    data = SubjectIntercepted(
-        designation_id=designation_id,
-        measure=measure,
-        department=department,
-        check_id=check_id,
-        action=action,
-        note=f"blocked {action}" if action else "blocked",
-    )
-    envelope = make_envelope(
-        data,
-        subject=subject_id,
-        source=source_of(department),
-        time=utc_now(),
-        correlationid=str(check_id),
     )
     return message(envelope, suffix)

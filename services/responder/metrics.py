@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -17,11 +18,15 @@ class ResponderMetrics:
     index_subjects: Gauge
     check_group_seconds: Histogram
     check_group_size: Histogram
+    check_queued_seconds: Histogram
 
-    def observe_group(self, size: int, seconds: float) -> None:
-        """One group commit of the check journal."""
+    def observe_group(self, size: int, seconds: float, queued: Sequence[float] = ()) -> None:
+        """One group commit of the check journal: its size, its statement's seconds,
+        and how long each of its checks waited for the group to start."""
         self.check_group_size.observe(size)
         self.check_group_seconds.observe(seconds)
+        for waited in queued:
+            self.check_queued_seconds.observe(waited)
 
     @classmethod
     def on(cls, registry: CollectorRegistry | None = None) -> ResponderMetrics:
@@ -59,6 +64,13 @@ class ResponderMetrics:
             check_group_seconds=Histogram(
                 "responder_check_group_seconds",
                 "Time to commit one group of checks (one statement, its own transaction)",
+                buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+                registry=registry,
+            ),
+            check_queued_seconds=Histogram(
+                "responder_check_queued_seconds",
+                "Time a check waited in the journal before its group was taken (every "
+                "writer busy); then it waits for its group's statement",
                 buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
                 registry=registry,
             ),

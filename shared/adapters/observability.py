@@ -87,10 +87,14 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's loggers have their own plain handler: a 500's traceback (Starlette hands
     # it to the server after the problem is sent) carried identity numbers in clear.
+    # The access log stays off if uvicorn turned it off (`--no-access-log`: no handler,
+    # not propagated): the request middleware logs each request already, and a second
+    # line per request cost ~14 % of the check's event loop (docs/benchmarks.md).
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         server_log = logging.getLogger(name)
+        logs = name != "uvicorn.access" or bool(server_log.handlers) or server_log.propagate
         server_log.handlers[:] = []
-        server_log.propagate = True
+        server_log.propagate = logs
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
     structlog.configure(
         processors=[

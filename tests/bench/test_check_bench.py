@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench import check_data, wrk
+from bench import check_data, check_waits, wrk
 from bench.machine import describe
 from bench.servers import Server, cpu_seconds
 from tests.bench.report import record
@@ -37,19 +37,30 @@ SECONDS = float(os.environ.get("JSB_BENCH_CHECK_SECONDS", "10"))
 CONNECTIONS = 32
 
 
-def _measure(server: Server, bodies: Path, token: str) -> dict[str, Any]:
+def _measure(server: Server, bodies: Path, token: str, responder: bool = False) -> dict[str, Any]:
+    """Max rate, then half of it; for the responder, where its checks waited in each
+    (bench/check_waits.py: latency as served, journal queue, group statement)."""
     wrk.run(server.url, bodies, token, connections=CONNECTIONS, duration_s=2)  # warm-up
-    cpu0 = cpu_seconds(server.pid)
+
+    def probe() -> check_waits.Snapshot:
+        return check_waits.snapshot(server.url) if responder else {}
+
+    cpu0, at_start = cpu_seconds(server.pid), probe()
     peak = wrk.run(server.url, bodies, token, connections=CONNECTIONS, duration_s=SECONDS)
-    cpu = cpu_seconds(server.pid) - cpu0
+    cpu, at_peak = cpu_seconds(server.pid) - cpu0, probe()
     half_rate = peak.requests_per_s / 2
     delay_ms = max(1, round(CONNECTIONS * 1000 / half_rate))
     half = wrk.run(
         server.url, bodies, token, connections=CONNECTIONS, duration_s=SECONDS, delay_ms=delay_ms
     )
+    at_end = probe()
     return {
-        "max": peak.as_dict(),
-        "half": {**half.as_dict(), "target_per_s": round(half_rate, 1)},
+        "max": {**peak.as_dict(), "waits": check_waits.waits(at_start, at_peak)},
+        "half": {
+            **half.as_dict(),
+            "target_per_s": round(half_rate, 1),
+            "waits": check_waits.waits(at_peak, at_end),
+        },
         "server_cpu_ms_per_request": round(1000 * cpu / max(peak.requests, 1), 3),
         "peak_rss_mb": round(server.peak_rss_mb(), 1),
     }
@@ -120,7 +131,7 @@ def test_check_api_against_a_bare_endpoint(
         responder.start()
         try:
             index_load_s = _wait_index_loaded(responder, loaded)
-            ours = _measure(responder, bodies, token)
+            ours = _measure(responder, bodies, token, responder=True)
             ours["group_commit"] = _group_commit(responder)
         finally:
             responder.stop()

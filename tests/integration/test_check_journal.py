@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from services.responder.bootstrap import asyncpg_dsn
-from services.responder.check_journal import CheckJournal, CheckRecord, JournalUnavailable
+from services.responder.check_journal import _ALLOWS, CheckJournal, CheckRecord, JournalUnavailable
 from shared.adapters.outbox import OutboxMessage
 from tests.contracts.check_recorder import CheckRecorderContract, Stored
 from tests.support.infra import Infra
@@ -162,3 +162,59 @@ class TestPostgresCheckJournal(CheckRecorderContract):
     async def broken(self, infra: Infra) -> AsyncIterator[CheckJournal]:
         async with _broken_pool(infra) as bad, _running(CheckJournal(bad)) as journal:
             yield journal
+
+
+async def test_each_group_reports_its_size_statement_time_and_each_checks_wait(
+    pool: asyncpg.Pool,
+) -> None:
+    seen: list[tuple[int, float, list[float]]] = []
+    journal = CheckJournal(pool, writers=1, observe=lambda *group: seen.append(group))
+    async with _running(journal):
+        first = [asyncio.create_task(journal.record(_check(n, True))) for n in range(60)]
+        for _ in range(1000):  # until they wait, then until the writer took them as a group
+            await asyncio.sleep(0)
+            if not journal._pending and all(not t.done() for t in first):
+                break
+        second = [asyncio.create_task(journal.record(_check(n, False))) for n in range(60, 120)]
+        await asyncio.gather(*first, *second)
+    assert sum(size for size, _, _ in seen) == 120
+    assert len(seen) == journal.groups < 120
+    for size, seconds, queued in seen:
+        assert len(queued) == size
+        assert seconds > 0
+        assert all(0 <= waited < 60 for waited in queued)
+    # one writer: the checks that arrived while the first group committed waited for it
+    assert seen[0][0] == 60
+    assert min(min(q) for _, _, q in seen[1:]) >= seen[0][1] / 2
+
+
+async def test_only_allows_skip_the_flush_wait_and_the_setting_stays_in_their_transaction(
+    pool: asyncpg.Pool,
+) -> None:
+    """An allow's group turns synchronous_commit off for its own transaction only: the
+    connection's next transaction (a block's group, on the same pooled connection)
+    commits durably again."""
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SHOW synchronous_commit") == "on"
+        async with conn.transaction():
+            await conn.execute(_ALLOWS, orjson.dumps([_check(1, blocked=False).row()]).decode())
+            assert await conn.fetchval("SHOW synchronous_commit") == "off"
+        assert await conn.fetchval("SHOW synchronous_commit") == "on"
+        await conn.execute(_ALLOWS, orjson.dumps([_check(2, blocked=False).row()]).decode())
+        assert await conn.fetchval("SHOW synchronous_commit") == "on"
+
+
+async def test_blocks_and_allows_commit_in_separate_groups_blocks_first(
+    pool: asyncpg.Pool,
+) -> None:
+    seen: list[int] = []
+    journal = CheckJournal(pool, writers=1, observe=lambda size, *_: seen.append(size))
+    checks = [_check(n, blocked=n % 3 == 0) for n in range(90)]
+    async with _running(journal):
+        await asyncio.gather(*(journal.record(c) for c in checks))
+    assert seen == [30, 60]  # all arrived together: the blocks' group, then the allows'
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT check_id, decision FROM checks")
+        outbox = await conn.fetchval("SELECT count(*) FROM outbox")
+    assert {r["check_id"]: r["decision"] for r in rows} == {c.check_id: c.decision for c in checks}
+    assert outbox == 30

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from services.responder.checks import block_reasons, identifier_of, measures_asked
-from services.responder.feedback import interception, task_feedback
+from services.responder.feedback import task_feedback
 from services.responder.folds import SubjectFolds
 from services.responder.hosting import Hosting, HostingError
 from services.responder.ingest import identifiers_of
+from services.responder.interceptions import interception
 from services.responder.schemas import CheckCreate
 from services.responder.settings import ResponderSettings
 from services.responder.taskbook import task_id
@@ -245,6 +246,7 @@ def test_feedback_envelopes_name_the_task_and_their_cause() -> None:
         check_id=task_id(did, PROCUREMENT, "mof"),
         action="bid_public_tender",
         suffix="",
+        time=datetime.now(UTC),
     )
     env = Envelope.from_json_bytes(blocked.value)
     assert env.type == "jsb.feedback.intercepted"

@@ -1,0 +1,176 @@
+"""The outbox relay (shared/adapters/outbox.py) on the real Postgres and Kafka: every
+committed row published once, in id order, with its key, value and headers byte for
+byte; marked published; dead letters counted by consumer; rows enqueued while the
+relay runs published by its loop; a transaction still open is not published."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import CollectorRegistry
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.initiator.relay_recovery import topic_partitions
+from services.responder import tables
+from shared.adapters.db import make_engine
+from shared.adapters.observability import PipelineMetrics
+from shared.adapters.outbox import OutboxMessage, OutboxRelay, enqueue
+from shared.adapters.topics import DEADLETTER, FEEDBACK
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def engine(infra: Infra, schema_suffix: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(infra.database_url, schema="responder" + schema_suffix)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def producer(infra: Infra) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, enable_idempotence=True, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def _read(bootstrap: str, topic: str, n: int) -> list[Any]:
+    """The first `n` records of the topic's partitions (in partition order)."""
+    partitions = await topic_partitions(bootstrap, {topic})
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        out: list[Any] = []
+        while len(out) < n:
+            batch = await consumer.getmany(timeout_ms=5000)
+            if not batch:
+                break
+            for records in batch.values():
+                out.extend(records)
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def _unpublished(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        found = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+    return int(found or 0)
+
+
+async def _published(relay: OutboxRelay, n: int) -> None:
+    for _ in range(400):
+        if relay.published >= n:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{relay.published} published, {n} wanted")
+
+
+def _message(n: int, topic: str, **headers: str) -> OutboxMessage:
+    return OutboxMessage(topic, "subject-1", b'{"n": %d, "\xc3\xa9": "\x00\xff"}' % n, headers)
+
+
+async def test_committed_rows_are_published_once_in_order_byte_for_byte(
+    infra: Infra, topic_suffix: str, engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    feedback, dead = FEEDBACK + topic_suffix, DEADLETTER + topic_suffix
+    sent = [_message(n, feedback, h=str(n), other="é") for n in range(5)]
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, sent[:3])
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, [*sent[3:], _message(9, dead, **{"jsb-consumer": "c1"})])
+    metrics = PipelineMetrics(CollectorRegistry())
+    relay = OutboxRelay(engine, tables.outbox, producer, batch_size=4, metrics=metrics)
+
+    assert await relay.publish_once() == 4  # the batch size
+    assert await relay.publish_once() == 2
+    assert await relay.publish_once() == 0
+    assert relay.published == 6
+    assert await _unpublished(engine) == 0
+    assert await relay.backlog() == 0
+    assert metrics.published._value.get() == 6
+    assert metrics.dead_letters.labels("c1")._value.get() == 1
+
+    records = await _read(infra.kafka, feedback, len(sent))
+    assert [(r.key, r.value, list(r.headers)) for r in records] == [
+        (b"subject-1", m.value, [(k, v.encode()) for k, v in m.headers.items()]) for m in sent
+    ]  # one key: one partition, in id order
+    [dead_letter] = await _read(infra.kafka, dead, 1)
+    assert dead_letter.value == _message(9, dead).value
+
+
+async def test_the_loop_publishes_what_commits_while_it_runs_and_not_an_open_transaction(
+    infra: Infra, topic_suffix: str, engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    topic = FEEDBACK + topic_suffix
+    relay = OutboxRelay(engine, tables.outbox, producer, idle_sleep_s=0.01)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        async with engine.begin() as open_tx:
+            await enqueue(open_tx, tables.outbox, [_message(1, topic)])
+            async with engine.begin() as conn:
+                await enqueue(conn, tables.outbox, [_message(2, topic)])
+            await _published(relay, 1)
+            await asyncio.sleep(0.2)
+            assert relay.published == 1  # the open transaction's row is not visible
+        await _published(relay, 2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    assert [r.value for r in await _read(infra.kafka, topic, 2)] == [
+        _message(2, topic).value,
+        _message(1, topic).value,
+    ]
+    assert await _unpublished(engine) == 0
+
+
+class _Held:
+    """The real producer, whose sends wait until released (a round held half-way)."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer, self.sending, self.release = producer, asyncio.Event(), asyncio.Event()
+
+    async def send(self, *args: Any, **kwargs: Any) -> Any:
+        self.sending.set()
+        await self.release.wait()
+        return await self.producer.send(*args, **kwargs)
+
+
+async def test_a_round_cancelled_half_way_leaves_its_rows_to_the_next(
+    infra: Infra, topic_suffix: str, engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    topic = FEEDBACK + topic_suffix
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, [_message(1, topic), _message(2, topic)])
+    held = _Held(producer)
+    relay = OutboxRelay(engine, tables.outbox, held)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    await asyncio.wait_for(held.sending.wait(), 20)  # inside the round's transaction
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert relay.published == 0
+    assert await _unpublished(engine) == 2
+    async with engine.connect() as conn:  # whatever connection the pool hands out next
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        assert not driver.is_in_transaction()
+
+    after = OutboxRelay(engine, tables.outbox, producer)
+    assert await asyncio.wait_for(after.publish_once(), 20) == 2  # no lock left behind
+    assert [r.value for r in await _read(infra.kafka, topic, 2)] == [
+        _message(1, topic).value,
+        _message(2, topic).value,
+    ]
