@@ -126,12 +126,14 @@ def _scan(stack: Stack, at: datetime, rules: ReminderRules) -> int:
     schema = "notifier" + stack.schema_suffix
 
     async def run() -> int:
-        from services.notifier.notice_store import PostgresNotices
+        from services.notifier.webhook_store import PostgresWebhooks
+        from shared.adapters.db import PostgresTransactions
 
         engine = make_engine(stack.infra.database_url, schema=schema)
         try:
             clock = reminders.ShiftedClock((at - datetime.now(UTC)).total_seconds())
-            return await reminders.scan(engine, PostgresNotices, clock, rules)
+            store = PostgresTransactions(engine, PostgresWebhooks.on)
+            return await reminders.scan(store, clock, rules)
         finally:
             await engine.dispose()
 

@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notifier import subscriptions, tables
 from services.notifier.filters import Filters
-from services.notifier.ingest import Ingest, webhook_id
+from services.notifier.ingest import Ingest
 from services.notifier.notice_store import PostgresNotices
 from services.notifier.secret_box import SecretBox
+from services.notifier.status_batch import webhook_id
 from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters.db import PostgresTransactions, make_engine
 from shared.domain.catalogue.index import default_index
