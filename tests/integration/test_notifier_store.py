@@ -31,7 +31,12 @@ from tests.contracts.status_log import StatusLogContract
 from tests.contracts.subject_views import SubjectViewsContract
 from tests.contracts.subscription_store import SubscriptionStoreContract
 from tests.support.infra import Infra
-from tests.support.notifier_statuses import changed, designation_id_of, status_record
+from tests.support.notifier_statuses import (
+    changed,
+    designation_id_of,
+    status_doc,
+    status_record,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +158,30 @@ async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await ingest(conn, [status_record(changed("S2", "revoked"), 1)])
     assert await _count(engine, tables.watch) == 0
+
+
+async def test_a_bulk_listing_batch_is_applied_however_many_deadlines_it_watches(
+    engine: AsyncEngine,
+) -> None:
+    """A court list imported in bulk: one batch of 100 new designations of different
+    subjects, each with 50 pending tasks (the court bundle has ~48), is 5,000 watched
+    deadlines of 7 columns. Written as one multi-row INSERT that is 35,000 bind
+    parameters, over PostgreSQL's 32,767: the batch failed on every retry and the
+    consumer stood still."""
+    envelopes = []
+    for n in range(100):
+        subject = f"S-BULK-{n}"
+        doc = status_doc(subject)
+        [designation] = doc["designations"]
+        [task] = designation["tasks"]
+        designation["tasks"] = [{**task, "measure": f"m.{i}"} for i in range(50)]
+        envelopes.append(changed(subject, doc=doc))
+    ingest = Ingest(default_index(), PostgresWebhooks.on, "")
+    async with engine.begin() as conn:
+        await ingest(conn, [status_record(e, n) for n, e in enumerate(envelopes)])
+    assert await _count(engine, tables.watch) == 100 * 50
+    assert await _count(engine, tables.subject_latest) == 100
+    assert await _count(engine, tables.status_log) == 100
 
 
 def test_migration_0003_goes_up_and_down(infra: Infra) -> None:
