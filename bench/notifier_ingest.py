@@ -14,8 +14,10 @@ deliveries. The records are built outside the clock; the clock runs over the
 one transaction with its stored offsets, as `TransactionalConsumer` applies a polled
 batch. Not through Kafka: the broker delivers far more than the notifier ingests.
 
-Prints one JSON line. A scratch schema, migrated, dropped at the end. Database URLs
-from the environment, as the tests find them.
+Also the growth of the resident set from after the first batches to the end (what
+ingest keeps: caches, compiled statements). Prints one JSON line. A scratch schema,
+migrated, dropped at the end. Database URLs from the environment, as the tests find
+them.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ from tests.support.ledger_harness import drop_schema
 from tests.support.ledger_workload import batches, consumer_record, court_bulk
 
 PARTITIONS = 3
+WARM_UP = 5
+"""Batches before the resident set is first read."""
 
 
 def status_records(debtors: int) -> list[ConsumerRecord]:
@@ -77,7 +81,7 @@ def status_records(debtors: int) -> list[ConsumerRecord]:
     return out
 
 
-def _migrate(admin_url: str, schema: str, role: str) -> None:
+def _migrate(admin_url: str, schema: str, role: str | None) -> None:
     from alembic import command
 
     from shared.adapters.migrations import config
@@ -117,9 +121,13 @@ async def _run(infra: Infra, records: Sequence[ConsumerRecord]) -> dict[str, Any
         await _subscribe(engine)
         ingest = Ingest(default_index(), PostgresWebhooks.on, "")
         cpu, wall = time.process_time(), time.perf_counter()
-        for part in batches(records, size):
+        warm = None
+        for n, part in enumerate(batches(records, size)):
             await _apply(engine, ingest, part)
+            if n == WARM_UP:
+                warm = _rss_kb()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        grown = None if warm is None else round((_rss_kb() - warm) / 1024, 1)
         async with engine.connect() as conn:
             logged = await conn.scalar(select(func.count()).select_from(tables.status_log))
             queued = await conn.scalar(select(func.count()).select_from(tables.deliveries))
@@ -136,7 +144,17 @@ async def _run(infra: Infra, records: Sequence[ConsumerRecord]) -> dict[str, Any
         "statuses_per_cpu_s": round(len(records) / cpu, 1),
         "statuses_per_s": round(len(records) / wall, 1),
         "mean_kb": round(sum(len(r.value) for r in records) / len(records) / 1024, 1),
+        "rss_growth_mb": grown,
     }
+
+
+def _rss_kb() -> int:
+    """This process's resident set now (VmRSS). Its peak is the records built before
+    the clock; what ingest keeps shows as growth after the warm-up batches."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
 
 
 async def _apply(engine: Any, ingest: Ingest, part: Sequence[ConsumerRecord]) -> None:
@@ -171,4 +189,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
