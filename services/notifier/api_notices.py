@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from services.notifier.notice_store import PostgresNotices
-from services.notifier.ports import NoticeQuery
+from services.notifier.ports import NoticeQuery, WebhookStore
 from services.notifier.schemas import NoticePublic
 from shared.domain.identifiers import display
-from shared.web.deps import CurrentPrincipal, EngineDep
+from shared.web.deps import CurrentPrincipal
 from shared.web.limits import MAX_ROW_ID
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/v1/notices", tags=["notices"])
 
 @router.get("", response_model=list[NoticePublic])
 async def find(
-    engine: EngineDep,
+    request: Request,
     principal: CurrentPrincipal,
     subject_id: str | None = None,
     department: str | None = None,
@@ -26,16 +25,17 @@ async def find(
 ) -> list[NoticePublic]:
     """Notices by subject, department and kind; a department sees its own, ops and
     auditors see all."""
-    async with engine.connect() as conn:
-        query = NoticeQuery(
-            visible_to=principal.department,
-            department=department,
-            subject_id=subject_id.strip().upper() if subject_id else None,
-            kind=kind,
-            after=after,
-            limit=limit,
-        )
-        rows = await PostgresNotices(conn).find(query)
+    query = NoticeQuery(
+        visible_to=principal.department,
+        department=department,
+        subject_id=subject_id.strip().upper() if subject_id else None,
+        kind=kind,
+        after=after,
+        limit=limit,
+    )
+    store: WebhookStore = request.app.state.webhooks
+    async with store.begin() as tx:
+        rows = await tx.notices.find(query)
     clear = principal.sees_identity_numbers
     return [
         NoticePublic(

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from services.notifier import report, report_store
 from services.notifier.access import OpsOrAuditor
-from shared.web.deps import EngineDep
+from services.notifier.ports import WebhookStore
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 
 @router.get("/monthly", response_model=None)
 async def monthly(
-    engine: EngineDep,
+    request: Request,
     _: OpsOrAuditor,
     month: str = Query(..., description="YYYY-MM (China time)"),
     format: Literal["json", "csv", "md"] = "json",
 ) -> dict[str, Any] | Response:
     """Designations by list type, feedback per department, objections, repairs,
     interceptions per measure, for one month."""
-    async with engine.connect() as conn:
-        answer = await report_store.monthly(conn, month)
+    store: WebhookStore = request.app.state.webhooks
+    async with store.begin() as tx:
+        answer = await report_store.monthly(tx.views, month)
     if format == "csv":
         return Response(report.to_csv(answer), media_type="text/csv")
     if format == "md":

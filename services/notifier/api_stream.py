@@ -14,14 +14,13 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
-from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 
-from services.notifier import tables
 from services.notifier.filters import Filters, passes
+from services.notifier.ports import WebhookStore
 from services.notifier.settings import NotifierSettings
 from shared.domain.identifiers import mask_personal_numbers
-from shared.web.deps import CurrentPrincipal, EngineDep
+from shared.web.deps import CurrentPrincipal
 from shared.web.limits import MAX_ROW_ID
 
 router = APIRouter(prefix="/v1", tags=["stream"])
@@ -30,7 +29,6 @@ router = APIRouter(prefix="/v1", tags=["stream"])
 @router.get("/stream")
 async def stream(
     request: Request,
-    engine: EngineDep,
     principal: CurrentPrincipal,
     list_types: list[str] | None = Query(None),
     polarity: Literal["sanction", "incentive"] | None = None,
@@ -43,6 +41,7 @@ async def stream(
 ) -> EventSourceResponse:
     """Server-sent events of status changes; resumable with Last-Event-ID."""
     settings: NotifierSettings = request.app.state.settings
+    store: WebhookStore = request.app.state.webhooks
     filters = Filters(
         list_types=list_types,
         polarity=polarity,
@@ -53,27 +52,15 @@ async def stream(
     )
     start = _start(last_event_id, after)
     if start is None:
-        async with engine.connect() as conn:
-            head = await conn.scalar(
-                select(tables.status_log.c.position)
-                .order_by(tables.status_log.c.position.desc())
-                .limit(1)
-            )
-        start = head or 0
+        async with store.begin() as tx:
+            start = await tx.status_log.head()
     clear = principal.sees_identity_numbers
 
     async def events() -> AsyncIterator[dict[str, Any]]:
         cursor = start
         while True:
-            async with engine.connect() as conn:
-                rows = list(
-                    await conn.execute(
-                        select(tables.status_log)
-                        .where(tables.status_log.c.position > cursor)
-                        .order_by(tables.status_log.c.position)
-                        .limit(500)
-                    )
-                )
+            async with store.begin() as tx:
+                rows = await tx.status_log.after(cursor, 500)
             for r in rows:
                 cursor = r.position
                 if not passes(filters, r.facets, r.subject_id):

@@ -18,7 +18,6 @@ from services.notifier import reminders, tables
 from services.notifier.dispatcher import DeliveryMetrics, Dispatcher
 from services.notifier.ingest import CONSUMER, Ingest
 from services.notifier.memory import MemoryWebhookStore
-from services.notifier.notice_store import PostgresNotices
 from services.notifier.ports import Webhooks, WebhookStore
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
@@ -91,7 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clock = reminders.ShiftedClock(settings.clock_offset_s)
 
         async def remind(stop: asyncio.Event) -> None:
-            await reminders.run(rt.engine, PostgresNotices, clock, settings, stop)
+            await reminders.run(webhooks, clock, settings, stop)
 
         rt.loops.start("reminders", remind)
         yield

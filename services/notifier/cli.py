@@ -11,7 +11,8 @@ from typing import Any
 import typer
 
 from services.notifier import report, report_store
-from shared.adapters.db import make_engine
+from services.notifier.webhook_store import PostgresWebhooks
+from shared.adapters.db import PostgresTransactions, make_engine
 from shared.adapters.settings import DEFAULT_DATABASE_URL
 from shared.domain.errors import InvalidRequest
 
@@ -26,8 +27,8 @@ Schema = typer.Option("notifier", envvar="JSB_NOTIFIER_DB_SCHEMA", help="The not
 async def _monthly(url: str, schema: str, month: str) -> dict[str, Any]:
     engine = make_engine(url, schema=schema)
     try:
-        async with engine.connect() as conn:
-            return await report_store.monthly(conn, month)
+        async with PostgresTransactions(engine, PostgresWebhooks.on).begin() as tx:
+            return await report_store.monthly(tx.views, month)
     finally:
         await engine.dispose()
 

@@ -71,6 +71,10 @@ _RECOVER_ONE = text(
 )
 
 
+_ENQUEUE = pg_insert(tables.deliveries).on_conflict_do_nothing()
+"""Constant, executed with the rows (asyncpg's executemany; compiled once)."""
+
+
 def _delivery(row: Any) -> Delivery:
     m = row._mapping
     return Delivery(**{f: m[f] for f in Delivery.__dataclass_fields__})
@@ -85,9 +89,7 @@ class PostgresDeliveryQueue:
             rows = [{**asdict(d), "state": "held" if d.held else "pending"} for d in deliveries]
             for row in rows:
                 del row["held"]
-            await self.conn.execute(
-                pg_insert(tables.deliveries).values(rows).on_conflict_do_nothing()
-            )
+            await self.conn.execute(_ENQUEUE, rows)
 
     async def claim(
         self, subscription_id: UUID, n: int, busy: Sequence[str], lease_s: float

@@ -1,6 +1,6 @@
 """In-memory adapters of the notifier's ports (ports.py), for the service-layer unit
 tests: the same contract suites as the Postgres ones (tests/contracts/notices.py,
-subscription_store.py, delivery_queue.py, status_log.py).
+subscription_store.py, delivery_queue.py, status_log.py, subject_views.py).
 
 `MemoryNoticeStore`: a transaction stages what it tells and keeps it only when its
 block ends cleanly. `MemoryWebhookStore` (the `WebhookStore`): one transaction at a
@@ -11,14 +11,15 @@ matters in Postgres); a block that raises puts every table back as it found it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from services.notifier.notices import Notice
+from services.notifier.notices import Notice, WatchItem
 from services.notifier.ports import (
     DELETED,
     DISABLED,
@@ -26,7 +27,10 @@ from services.notifier.ports import (
     Claimed,
     Delivery,
     DeliveryQuery,
+    Latest,
+    LoggedStatus,
     NewDelivery,
+    NewStatus,
     NewSubscription,
     NoticeQuery,
     Subscription,
@@ -111,6 +115,9 @@ class WebhookTables:
     deliveries: dict[int, Delivery] = field(default_factory=dict)
     log: dict[UUID, _Logged] = field(default_factory=dict)
     """By message id, in position order."""
+    latest: dict[str, Latest] = field(default_factory=dict)
+    watch: dict[str, WatchItem] = field(default_factory=dict)
+    interceptions: Counter[tuple[str, str]] = field(default_factory=Counter)
     serial: int = 0
     """The last id or position handed out (never reused, like an identity column)."""
 
@@ -124,6 +131,9 @@ class WebhookTables:
             list(self.secrets),
             dict(self.deliveries),
             dict(self.log),
+            dict(self.latest),
+            dict(self.watch),
+            Counter(self.interceptions),
             self.serial,
         )
 
@@ -380,13 +390,59 @@ class MemoryStatusLog:
     async def append(
         self, message_id: UUID, subject_id: str, facets: Mapping[str, Any], body: str
     ) -> int | None:
-        if message_id in self.t.log:
-            return None
-        position = self.t.next_id()
-        self.t.log[message_id] = _Logged(
-            position, message_id, subject_id, dict(facets), body, _now()
-        )
+        [position] = await self.append_many([NewStatus(message_id, subject_id, facets, body)])
         return position
+
+    async def append_many(self, statuses: Sequence[NewStatus]) -> list[int | None]:
+        positions: list[int | None] = []
+        for s in statuses:
+            if s.message_id in self.t.log:
+                positions.append(None)
+                continue
+            position = self.t.next_id()
+            self.t.log[s.message_id] = _Logged(
+                position, s.message_id, s.subject_id, dict(s.facets), s.body, _now()
+            )
+            positions.append(position)
+        return positions
+
+    async def logged(self, message_ids: Collection[UUID]) -> set[UUID]:
+        return {m for m in message_ids if m in self.t.log}
+
+    async def head(self) -> int:
+        return max((e.position for e in self.t.log.values()), default=0)
+
+    async def after(self, position: int, limit: int) -> list[LoggedStatus]:
+        later = sorted(
+            (e for e in self.t.log.values() if e.position > position), key=lambda e: e.position
+        )
+        return [LoggedStatus(e.position, e.subject_id, e.facets, e.body) for e in later[:limit]]
+
+
+class MemorySubjectViews:
+    def __init__(self, t: WebhookTables) -> None:
+        self.t = t
+
+    async def latest(self, subjects: Collection[str]) -> dict[str, Mapping[str, Any]]:
+        return {s: self.t.latest[s].status for s in subjects if s in self.t.latest}
+
+    async def keep(self, latest: Mapping[str, Latest], watched: Sequence[WatchItem]) -> None:
+        self.t.latest.update(latest)
+        self.t.watch = {k: i for k, i in self.t.watch.items() if i.subject_id not in latest}
+        for item in watched:
+            self.t.watch.setdefault(item.key, item)
+
+    async def count_interceptions(self, counts: Mapping[tuple[str, str], int]) -> None:
+        self.t.interceptions.update(counts)
+
+    async def watched(self, until: date) -> list[WatchItem]:
+        return [i for i in self.t.watch.values() if i.deadline <= until]
+
+    async def statuses(self) -> list[Mapping[str, Any]]:
+        return [k.status for k in self.t.latest.values()]
+
+    async def interceptions(self, month: str) -> dict[str, int]:
+        return {s: n for (m, s), n in self.t.interceptions.items() if m == month}
 
 
 @dataclass(frozen=True)
@@ -397,6 +453,7 @@ class MemoryWebhooks:
     queue: MemoryDeliveryQueue
     status_log: MemoryStatusLog
     notices: MemoryNotices
+    views: MemorySubjectViews
 
 
 class MemoryWebhookStore:
@@ -415,6 +472,7 @@ class MemoryWebhookStore:
                 MemoryDeliveryQueue(t),
                 MemoryStatusLog(t),
                 MemoryNotices(self.notice_store),
+                MemorySubjectViews(t),
             )
             try:
                 yield tx

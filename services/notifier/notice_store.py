@@ -17,6 +17,14 @@ from services.notifier import tables
 from services.notifier.notices import Notice
 from services.notifier.ports import NoticeQuery
 
+_TELL = (
+    pg_insert(tables.notices)
+    .on_conflict_do_nothing(index_elements=["dedup_key"])
+    .returning(tables.notices.c.id)
+)
+"""Constant, executed with the rows (compiled once; a `.values(rows)` per call was
+compiled again each time)."""
+
 
 class PostgresNotices:
     channel = "stored"
@@ -28,13 +36,7 @@ class PostgresNotices:
         if not notices:
             return 0
         rows = [{**asdict(n), "details": dict(n.details), "channel": self.channel} for n in notices]
-        result = await self.conn.execute(
-            pg_insert(tables.notices)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(tables.notices.c.id)
-        )
-        return len(result.all())
+        return len((await self.conn.execute(_TELL, rows)).all())
 
     async def find(self, query: NoticeQuery) -> list[dict[str, Any]]:
         n = tables.notices

@@ -7,25 +7,29 @@
   a mail or SMS channel would store, then send. `MemoryNotices` (memory.py) for
   tests; one contract suite for both (tests/contracts/notices.py).
 - `Clock`: "now" for reminders (a test clock shifts it).
-- `SubscriptionStore`, `DeliveryQueue`, `StatusLog`: the webhook side, each bound to
+- `SubscriptionStore`, `DeliveryQueue`, `StatusLog`, `SubjectViews`: each bound to
   one transaction; `Webhooks` bundles them (and `Notices`) so a change spanning them
-  (delete cancels pending deliveries, an outcome may disable its endpoint and tell
-  ops) commits or rolls back as one, and `WebhookStore` opens such transactions.
-  Postgres adapters: subscription_store.py, delivery_queue.py, status_log.py
-  (bundled by webhook_store.py); in memory: memory.py. One contract suite per port
-  (tests/contracts/subscription_store.py, delivery_queue.py, status_log.py).
+  (a consumed batch logs statuses, queues deliveries, tells and keeps the subjects'
+  views; delete cancels pending deliveries; an outcome may disable its endpoint and
+  tell ops) commits or rolls back as one, and `WebhookStore` opens such transactions.
+  Every path reaches the tables through them: ingest, the dispatcher, the routes
+  (notices, the live stream, the report), the reminder loop, `jsb report monthly`.
+  Postgres adapters: subscription_store.py, delivery_queue.py, status_log.py,
+  subject_views.py (bundled by webhook_store.py); in memory: memory.py. One contract
+  suite per port (tests/contracts/subscription_store.py, delivery_queue.py,
+  status_log.py, subject_views.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from services.notifier.filters import Filters
-from services.notifier.notices import Notice
+from services.notifier.notices import Notice, WatchItem
 from shared.ports import Transactions
 
 
@@ -243,6 +247,25 @@ class DeliveryQueue(Protocol):
         """In id order, ids after `query.after`."""
 
 
+@dataclass(frozen=True)
+class NewStatus:
+    """A status message to log: its id, its subject, what filters look at (`facets`)
+    and the message as received (the webhook's body)."""
+
+    message_id: UUID
+    subject_id: str
+    facets: Mapping[str, Any]
+    body: str
+
+
+@dataclass(frozen=True)
+class LoggedStatus:
+    position: int
+    subject_id: str
+    facets: Mapping[str, Any]
+    body: str
+
+
 class StatusLog(Protocol):
     """Every status change consumed, once, numbered in consumption order."""
 
@@ -251,6 +274,52 @@ class StatusLog(Protocol):
     ) -> int | None:
         """Its position (greater than every earlier one); None when `message_id` was
         logged before (nothing changes)."""
+
+    async def append_many(self, statuses: Sequence[NewStatus]) -> list[int | None]:
+        """`append` of each, in their order, in one go: positions increase along
+        `statuses`; None for one logged before (or earlier in `statuses`)."""
+
+    async def logged(self, message_ids: Collection[UUID]) -> set[UUID]:
+        """Which of `message_ids` were logged."""
+
+    async def head(self) -> int:
+        """The last position handed out to a logged status; 0 when none is."""
+
+    async def after(self, position: int, limit: int) -> list[LoggedStatus]:
+        """Up to `limit` logged statuses after `position`, in position order."""
+
+
+@dataclass(frozen=True)
+class Latest:
+    position: int
+    status: Mapping[str, Any]
+    """The subject's whole status (the message's `data`)."""
+
+
+class SubjectViews(Protocol):
+    """What ingest keeps of each subject from its latest status: the status itself
+    (to see what the next one changed, for the monthly report), the deadlines still
+    running (for the reminders) and the interceptions counted per month and measure."""
+
+    async def latest(self, subjects: Collection[str]) -> dict[str, Mapping[str, Any]]:
+        """The latest status kept of each of `subjects` that has one."""
+
+    async def keep(self, latest: Mapping[str, Latest], watched: Sequence[WatchItem]) -> None:
+        """The subjects' latest statuses, and their running deadlines: `watched`
+        replaces every deadline kept of these subjects (an item whose key is already
+        kept is kept once)."""
+
+    async def count_interceptions(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """Add `counts` by (month, measure)."""
+
+    async def watched(self, until: date) -> list[WatchItem]:
+        """The running deadlines that end on or before `until`."""
+
+    async def statuses(self) -> list[Mapping[str, Any]]:
+        """The latest status of every subject seen."""
+
+    async def interceptions(self, month: str) -> dict[str, int]:
+        """The month's interceptions by measure."""
 
 
 class Webhooks(Protocol):
@@ -268,6 +337,9 @@ class Webhooks(Protocol):
 
     @property
     def notices(self) -> Notices: ...
+
+    @property
+    def views(self) -> SubjectViews: ...
 
 
 WebhookStore = Transactions[Webhooks]

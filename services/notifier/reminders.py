@@ -2,22 +2,19 @@
 escalation to ops), objection review deadlines nearing and passed (to the
 initiator). A loop scans the watched deadlines every `reminder_scan_s`; planning is
 pure (notices.on_clock) and each notice has a dedup key, so a scan repeated after a
-crash, or by a second instance, tells nobody twice."""
+crash, or by a second instance, tells nobody twice. The deadlines and the notices are
+reached through the `Webhooks` port (ports.py): `views.watched` and `notices.tell` in
+one transaction."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from services.notifier import tables
-from services.notifier.notices import ReminderRules, WatchItem, on_clock
-from services.notifier.ports import Clock, Notices
+from services.notifier.notices import ReminderRules, on_clock
+from services.notifier.ports import Clock, WebhookStore
 from services.notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
@@ -41,31 +38,25 @@ def rules(settings: NotifierSettings) -> ReminderRules:
     )
 
 
-async def scan(
-    engine: AsyncEngine,
-    notices: Callable[[AsyncConnection], Notices],
-    clock: Clock,
-    rules_: ReminderRules,
-) -> int:
+async def scan(store: WebhookStore, clock: Clock, rules_: ReminderRules) -> int:
     """One pass over the watched deadlines; returns how many notices were new."""
     now = clock.now()
     horizon = (now + rules_.objection_nearing + timedelta(days=1)).date()
-    async with engine.begin() as conn:
-        rows = await conn.execute(select(tables.watch).where(tables.watch.c.deadline <= horizon))
-        planned = [n for r in rows for n in on_clock(WatchItem(**r._mapping), now, rules_)]
-        return await notices(conn).tell(planned)
+    async with store.begin() as tx:
+        watched = await tx.views.watched(horizon)
+        planned = [n for item in watched for n in on_clock(item, now, rules_)]
+        return await tx.notices.tell(planned)
 
 
 async def run(
-    engine: AsyncEngine,
-    notices: Callable[[AsyncConnection], Notices],
+    store: WebhookStore,
     clock: Clock,
     settings: NotifierSettings,
     stop: asyncio.Event,
 ) -> None:
     while not stop.is_set():
         try:
-            told = await scan(engine, notices, clock, rules(settings))
+            told = await scan(store, clock, rules(settings))
             if told:
                 log.info("reminders: %d new notices", told)
         except Exception as exc:  # the type only: SQL parameters hold subject ids

@@ -1,14 +1,13 @@
-"""Reads the monthly report's inputs from the notifier's tables."""
+"""The monthly report's inputs, read through the `SubjectViews` port (ports.py): the
+latest status of every subject seen, the month's interceptions by measure."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from services.notifier import report, tables
+from services.notifier import report
+from services.notifier.ports import SubjectViews
 from shared.domain.errors import InvalidRequest
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -20,12 +19,6 @@ def check_month(month: str) -> str:
     return month
 
 
-async def monthly(conn: AsyncConnection, month: str) -> dict[str, Any]:
+async def monthly(views: SubjectViews, month: str) -> dict[str, Any]:
     check_month(month)
-    statuses = (r.status for r in await conn.execute(select(tables.subject_latest.c.status)))
-    i = tables.interceptions
-    counts = {
-        str(r[0]): int(r[1])
-        for r in await conn.execute(select(i.c.measure, i.c.count).where(i.c.month == month))
-    }
-    return report.monthly(month, list(statuses), counts)
+    return report.monthly(month, await views.statuses(), await views.interceptions(month))

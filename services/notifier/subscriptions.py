@@ -12,7 +12,6 @@ from uuid import UUID, uuid4
 
 from services.notifier import notice_texts, url_rules
 from services.notifier.filters import Filters, passes
-from services.notifier.ingest import webhook_id
 from services.notifier.notices import OPS, Notice
 from services.notifier.ports import (
     DELETED,
@@ -25,6 +24,7 @@ from services.notifier.ports import (
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from services.notifier.signing import new_secret
+from services.notifier.status_batch import webhook_id
 from shared.domain.errors import Conflict, InvalidRequest, NotFound
 
 __all__ = [

@@ -11,8 +11,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.notifier.ingest import webhook_id
 from services.notifier.ports import Claimed, DeliveryQuery, NewDelivery, Webhooks
+from services.notifier.status_batch import webhook_id
 from shared.ports import Transactions
 
 

@@ -1,5 +1,5 @@
 """The notifier against the real Postgres: the contract suites of its ports (Notices,
-SubscriptionStore, DeliveryQueue, StatusLog); ingest applies a status message once (a
+SubscriptionStore, DeliveryQueue, StatusLog, SubjectViews); ingest applies a status message once (a
 duplicate queues nothing, the webhook-id is fixed by subscription and message),
 dead-letters poison; the queue hands out a subject's deliveries one at a time, in
 order; recovery queues again what was missed. The in-memory adapters pass the same
@@ -8,33 +8,35 @@ suites in tests/unit/test_notifier_ports.py."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import pytest
-from aiokafka import ConsumerRecord
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notifier import subscriptions, tables
 from services.notifier.filters import Filters
-from services.notifier.ingest import Ingest, webhook_id
+from services.notifier.ingest import Ingest
 from services.notifier.notice_store import PostgresNotices
 from services.notifier.secret_box import SecretBox
+from services.notifier.status_batch import webhook_id
 from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters.db import PostgresTransactions, make_engine
 from shared.domain.catalogue.index import default_index
-from shared.domain.envelope import Envelope
-from shared.domain.fold import status
-from shared.domain.status_view import StatusChanged
 from tests.contracts.delivery_queue import DeliveryQueueContract
 from tests.contracts.notices import NoticesContract
 from tests.contracts.status_log import StatusLogContract
+from tests.contracts.subject_views import SubjectViewsContract
 from tests.contracts.subscription_store import SubscriptionStoreContract
 from tests.support.infra import Infra
-from tests.unit.domain_fixtures import Subject, at, issue
+from tests.support.notifier_statuses import (
+    changed,
+    designation_id_of,
+    status_doc,
+    status_record,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -81,50 +83,12 @@ class TestPostgresStatusLog(StatusLogContract):
         return postgres_webhooks
 
 
-def _designation_id(subject: str) -> UUID:
-    return uuid5(NAMESPACE_URL, f"urn:test:notifier:{subject}")
-
-
-def _status(subject: str, state: str = "in_force") -> dict[str, Any]:
-    """A schema-valid status message (the ingest dead-letters any other) of one tax
-    designation whose one task is the tax bureau's restrict_invoices, pending."""
-    listed = Subject()
-    command = issue(
-        listed.subject_id,
-        list_type="tax.major-violation",
-        level=None,
-        department="tax",
-        designation_id=_designation_id(subject),
-    )
-    listed.run(command, default_index())
-    doc: dict[str, Any] = StatusChanged(
-        **dict(status(listed.events, at(1))), caused_by=listed.events[0].envelope.id
-    ).model_dump(mode="json")
-    [designation] = doc["designations"]
-    designation["state"] = state
-    designation["tasks"] = [
-        t
-        for t in designation["tasks"]
-        if (t["measure"], t["department"]) == ("tax.restrict_invoices", "tax")
-    ]
-    assert [t["state"] for t in designation["tasks"]] == ["pending"]
-    doc["subject_id"] = subject
-    return dict(StatusChanged.model_validate(doc).model_dump(mode="json"))
-
-
-def _record(envelope: Envelope | None, offset: int, raw: bytes | None = None) -> ConsumerRecord:
-    value = raw if raw is not None else envelope.to_json_bytes()  # type: ignore[union-attr]
-    return ConsumerRecord("jsb.status.v1", 0, offset, 0, 0, b"k", value, None, 1, len(value), ())
-
-
-def _changed(subject: str, state: str = "in_force") -> Envelope:
-    return Envelope(
-        type="jsb.status.changed",
-        source="/jsb/ledger",
-        subject=subject,
-        time=datetime.now(UTC),
-        data=_status(subject, state),
-    )
+class TestPostgresSubjectViews(SubjectViewsContract):
+    @pytest.fixture
+    def webhooks(
+        self, postgres_webhooks: PostgresTransactions[PostgresWebhooks]
+    ) -> PostgresTransactions[PostgresWebhooks]:
+        return postgres_webhooks
 
 
 async def _count(engine: AsyncEngine, table: Any) -> int:
@@ -143,11 +107,16 @@ async def test_ingest_applies_a_status_once_and_fixes_the_webhook_id(engine: Asy
             "ops",
         )
     ingest = Ingest(default_index(), PostgresWebhooks.on, "")
-    first, later = _changed("S1"), _changed("S1", "revoked")
+    first, later = changed("S1"), changed("S1", "revoked")
     for _ in range(2):  # the ledger re-publishes after a crash: same message ids
         async with engine.begin() as conn:
             await ingest(
-                conn, [_record(first, 0), _record(later, 1), _record(None, 2, raw=b"not json")]
+                conn,
+                [
+                    status_record(first, 0),
+                    status_record(later, 1),
+                    status_record(None, 2, raw=b"not json"),
+                ],
             )
     assert await _count(engine, tables.status_log) == 2
     async with engine.connect() as conn:
@@ -182,13 +151,37 @@ async def test_ingest_applies_a_status_once_and_fixes_the_webhook_id(engine: Asy
 async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
     ingest = Ingest(default_index(), PostgresWebhooks.on, "")
     async with engine.begin() as conn:
-        await ingest(conn, [_record(_changed("S2"), 0)])
+        await ingest(conn, [status_record(changed("S2"), 0)])
     async with engine.connect() as conn:
         keys = list(await conn.scalars(select(tables.watch.c.key)))
-    assert keys == [f"task:{_designation_id('S2')}:tax.restrict_invoices:tax"]
+    assert keys == [f"task:{designation_id_of('S2')}:tax.restrict_invoices:tax"]
     async with engine.begin() as conn:
-        await ingest(conn, [_record(_changed("S2", "revoked"), 1)])
+        await ingest(conn, [status_record(changed("S2", "revoked"), 1)])
     assert await _count(engine, tables.watch) == 0
+
+
+async def test_a_bulk_listing_batch_is_applied_however_many_deadlines_it_watches(
+    engine: AsyncEngine,
+) -> None:
+    """A court list imported in bulk: one batch of 100 new designations of different
+    subjects, each with 50 pending tasks (the court bundle has ~48), is 5,000 watched
+    deadlines of 7 columns. Written as one multi-row INSERT that is 35,000 bind
+    parameters, over PostgreSQL's 32,767: the batch failed on every retry and the
+    consumer stood still."""
+    envelopes = []
+    for n in range(100):
+        subject = f"S-BULK-{n}"
+        doc = status_doc(subject)
+        [designation] = doc["designations"]
+        [task] = designation["tasks"]
+        designation["tasks"] = [{**task, "measure": f"m.{i}"} for i in range(50)]
+        envelopes.append(changed(subject, doc=doc))
+    ingest = Ingest(default_index(), PostgresWebhooks.on, "")
+    async with engine.begin() as conn:
+        await ingest(conn, [status_record(e, n) for n, e in enumerate(envelopes)])
+    assert await _count(engine, tables.watch) == 100 * 50
+    assert await _count(engine, tables.subject_latest) == 100
+    assert await _count(engine, tables.status_log) == 100
 
 
 def test_migration_0003_goes_up_and_down(infra: Infra) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,47 @@ from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 
 
+class FakeTime:
+    """A clock that moves only when the bucket sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        if len(self.slept) > 1000:
+            raise AssertionError("the bucket waits for ever")
+        self.now += seconds
+
+
 async def test_the_token_bucket_holds_the_rate() -> None:
-    bucket = TokenBucket(rate=40.0, burst=5)
-    started = time.monotonic()
+    t = FakeTime()
+    bucket = TokenBucket(rate=40.0, burst=5, clock=t.clock, sleep=t.sleep)
+    granted = []
     for _ in range(25):
         await bucket.take()
-    elapsed = time.monotonic() - started
-    assert elapsed >= (25 - 5) / 40 * 0.9  # the burst, then 40 a second
-    assert elapsed < 2.0
+        granted.append(t.now)
+    assert granted[:5] == [100.0] * 5  # the burst, without waiting
+    gaps = [b - a for a, b in itertools.pairwise(granted[4:])]
+    assert gaps == pytest.approx([1 / 40] * 20)  # then 40 a second
+    assert t.now - 100.0 == pytest.approx((25 - 5) / 40)  # no more waiting than that
+
+
+async def test_the_token_bucket_refills_with_time_up_to_its_burst() -> None:
+    t = FakeTime()
+    bucket = TokenBucket(rate=10.0, burst=3, clock=t.clock, sleep=t.sleep)
+    for _ in range(3):
+        await bucket.take()
+    t.now += 60.0  # idle for a minute: full again, but no fuller than the burst
+    for _ in range(3):
+        await bucket.take()
+    assert t.slept == []
+    await bucket.take()
+    assert t.slept == [pytest.approx(0.1)]
 
 
 def test_secrets_are_sealed_and_opened_only_with_the_key(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from services.notifier.memory import MemoryNoticeStore, MemoryWebhookStore
 from tests.contracts.delivery_queue import DeliveryQueueContract
 from tests.contracts.notices import NoticesContract
 from tests.contracts.status_log import StatusLogContract
+from tests.contracts.subject_views import SubjectViewsContract
 from tests.contracts.subscription_store import SubscriptionStoreContract
 
 
@@ -31,6 +32,12 @@ class TestMemoryDeliveryQueue(DeliveryQueueContract):
 
 
 class TestMemoryStatusLog(StatusLogContract):
+    @pytest.fixture
+    def webhooks(self) -> MemoryWebhookStore:
+        return MemoryWebhookStore()
+
+
+class TestMemorySubjectViews(SubjectViewsContract):
     @pytest.fixture
     def webhooks(self) -> MemoryWebhookStore:
         return MemoryWebhookStore()

@@ -22,11 +22,11 @@ from services.notifier.app import create_app
 from services.notifier.bootstrap import MemoryPorts, wire_memory
 from services.notifier.dispatcher import DeliveryMetrics, Dispatcher
 from services.notifier.filters import Filters
-from services.notifier.ingest import webhook_id
 from services.notifier.memory import MemoryWebhookStore
 from services.notifier.ports import DeliveryQuery, NewDelivery
 from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
+from services.notifier.status_batch import webhook_id
 from shared.domain.errors import Conflict, InvalidRequest, NotFound
 from shared.web.auth import TokenRegistry
 from tests.contracts.delivery_queue import claim, logged, queued, subjects

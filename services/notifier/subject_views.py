@@ -1,0 +1,90 @@
+"""The `SubjectViews` port (ports.py) in Postgres: `subject_latest`, `watch`,
+`interceptions`, written by ingest in its batch's transaction, read by the reminder
+loop and the monthly report.
+
+Each write is one constant statement executed with the batch's rows (asyncpg's
+executemany: prepared once per connection), so SQLAlchemy compiles it once; a
+multi-row `.values(rows)` differs with every batch's length and was compiled again
+each time. The statuses (~25 kB each for a court debtor) cross as text, encoded and
+decoded by orjson: the standard library's json was the next largest share of the
+ingest's CPU once the compiling had gone (docs/benchmarks.md, "Notifier ingest")."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.notifier import tables
+from services.notifier.notices import WatchItem
+from services.notifier.ports import Latest
+
+_watch = tables.watch
+_counts = tables.interceptions
+
+_LATEST = text(
+    "SELECT subject_id, CAST(status AS text) FROM subject_latest"
+    " WHERE subject_id = ANY(CAST(:subjects AS text[]))"
+)
+_KEEP_LATEST = text(
+    "INSERT INTO subject_latest (subject_id, position, status)"
+    " VALUES (:subject_id, :position, CAST(:status AS jsonb))"
+    " ON CONFLICT (subject_id) DO UPDATE"
+    " SET position = excluded.position, status = excluded.status"
+)
+_STATUSES = text("SELECT CAST(status AS text) FROM subject_latest")
+_FORGET_WATCH = delete(_watch).where(_watch.c.subject_id.in_(bindparam("subjects", expanding=True)))
+_WATCH = pg_insert(_watch).on_conflict_do_nothing(index_elements=["key"])
+_add = pg_insert(_counts)
+_COUNT = _add.on_conflict_do_update(
+    index_elements=["month", "measure"], set_={"count": _counts.c.count + _add.excluded.count}
+)
+
+
+class PostgresSubjectViews:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def latest(self, subjects: Collection[str]) -> dict[str, Mapping[str, Any]]:
+        if not subjects:
+            return {}
+        rows = await self.conn.execute(_LATEST, {"subjects": list(subjects)})
+        return {subject: orjson.loads(status) for subject, status in rows}
+
+    async def keep(self, latest: Mapping[str, Latest], watched: Sequence[WatchItem]) -> None:
+        if not latest:
+            return
+        await self.conn.execute(
+            _KEEP_LATEST,
+            [
+                {"subject_id": s, "position": k.position, "status": orjson.dumps(k.status).decode()}
+                for s, k in latest.items()
+            ],
+        )
+        await self.conn.execute(_FORGET_WATCH, {"subjects": list(latest)})
+        if watched:
+            await self.conn.execute(_WATCH, [vars(i) for i in watched])  # flat: no deep copy
+
+    async def count_interceptions(self, counts: Mapping[tuple[str, str], int]) -> None:
+        if counts:
+            await self.conn.execute(
+                _COUNT, [{"month": m, "measure": s, "count": n} for (m, s), n in counts.items()]
+            )
+
+    async def watched(self, until: date) -> list[WatchItem]:
+        rows = await self.conn.execute(select(_watch).where(_watch.c.deadline <= until))
+        return [WatchItem(**r._mapping) for r in rows]
+
+    async def statuses(self) -> list[Mapping[str, Any]]:
+        return [orjson.loads(status) for status in await self.conn.scalars(_STATUSES)]
+
+    async def interceptions(self, month: str) -> dict[str, int]:
+        rows = await self.conn.execute(
+            select(_counts.c.measure, _counts.c.count).where(_counts.c.month == month)
+        )
+        return {str(measure): int(count) for measure, count in rows}
