@@ -59,7 +59,7 @@ async def bench(n: int) -> None:
         )
 
         wall, used = time.perf_counter(), cpu()
-        lanes = Lanes(engine, h.hosting.departments, h.advance, concurrency=3)
+        lanes = Lanes(h.store, h.hosting.departments, h.advance, concurrency=3)
         stop = asyncio.Event()
         running = asyncio.create_task(lanes.run(stop))
         while await _outbox_rows(engine) < tasks:  # noqa: ASYNC110 - polls the database
