@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from services.responder.fold_memo import Folded, FoldMemo
@@ -127,13 +128,15 @@ async def _guarded(
 
 async def _apply_delivery(work: _Work, row: Delivery, folds: SubjectFolds) -> list[Emitted]:
     def attempt() -> list[Emitted]:
-        cause = Envelope.model_validate(row.envelope)
-        correlation_id.set(cause.correlationid or str(cause.id))
         folded = work.known.get((row.subject_id, row.position))
         if folded is None:
-            folded = folds.up_to(row.subject_id, row.position)
+            event = folds.event_at(row.subject_id, row.position)
+            if event is None:
+                raise UnreadableEvent(f"the event stored at {row.position} is not an envelope")
+            folded = (*folds.up_to(row.subject_id, row.position), event)
             work.ctx.memo.put(row.subject_id, row.position, folded)
-        state, latest = folded
+        state, latest, cause = folded
+        correlation_id.set(cause.correlationid or str(cause.id))
         as_of = max(latest or cause.time, cause.time)
         return apply(work, state, row.designation_id, as_of, cause)
 
@@ -142,7 +145,8 @@ async def _apply_delivery(work: _Work, row: Delivery, folds: SubjectFolds) -> li
             "%s cannot apply the event at %s; dead-lettered", work.department, row.position
         )
         reason = f"{type(exc).__name__}: {exc}"
-        message = _dead_letter(row, reason, work.department, work.ctx.suffix)
+        stored = await work.unit.events.stored(row.position)
+        message = _dead_letter(row, stored, reason, work.department, work.ctx.suffix)
         return [Emitted(("dead_letter",), message)]
 
     return await _guarded(attempt, dead_letter)
@@ -202,11 +206,18 @@ def apply(
     return emitted
 
 
-def _dead_letter(row: Delivery, reason: str, department: str, suffix: str) -> OutboxMessage:
+class UnreadableEvent(ValueError):
+    """A stored event that is not an envelope (written by a newer version): the
+    subject's history leaves it out, and the departments it reaches dead-letter it."""
+
+
+def _dead_letter(
+    row: Delivery, stored: dict[str, Any] | None, reason: str, department: str, suffix: str
+) -> OutboxMessage:
     return OutboxMessage(
         topic=DEADLETTER + suffix,
         key=row.subject_id,
-        value=json.dumps(row.envelope, ensure_ascii=False).encode(),
+        value=json.dumps(stored, ensure_ascii=False).encode(),
         headers={
             "jsb-reason": reason[:1000],
             "jsb-consumer": f"responder.department.{department}",

@@ -143,6 +143,9 @@ class MemorySubjectEvents:
     async def subjects_of(self, identifier: str) -> list[str]:
         return sorted(s for v, s in self._tx.data.identifiers if v == identifier)
 
+    async def stored(self, position: int) -> dict[str, Any] | None:
+        return next((e.envelope for e in self._tx.data.events if e.position == position), None)
+
 
 class MemoryDeliveryLog:
     def __init__(self, tx: _Tx) -> None:
@@ -162,14 +165,7 @@ class MemoryDeliveryLog:
         data = self._tx.data
         wanted = {p for d, p in data.deliveries if d == department and p > position}
         return [
-            Delivery(
-                e.position,
-                e.subject_id,
-                e.designation_id,
-                e.envelope,
-                e.partition,
-                e.offset,
-            )
+            Delivery(e.position, e.subject_id, e.designation_id, e.partition, e.offset)
             for e in data.events
             if e.position in wanted
         ][:limit]

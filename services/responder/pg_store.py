@@ -117,6 +117,13 @@ class PostgresSubjectEvents:
     async def subjects_of(self, identifier: str) -> list[str]:
         return await store.subjects_of(self._conn, identifier)
 
+    async def stored(self, position: int) -> dict[str, Any] | None:
+        e = tables.designation_events
+        found: dict[str, Any] | None = await self._conn.scalar(
+            select(e.c.envelope).where(e.c.position == position)
+        )
+        return found
+
 
 class PostgresDeliveryLog:
     """`DeliveryLog`: tables deliveries and departments (the cursor row is locked
@@ -140,12 +147,7 @@ class PostgresDeliveryLog:
         rows = await store.deliveries_after(self._conn, department, position, limit)
         return [
             Delivery(
-                r.position,
-                r.subject_id,
-                r.designation_id,
-                r.envelope,
-                r.source_partition,
-                r.source_offset,
+                r.position, r.subject_id, r.designation_id, r.source_partition, r.source_offset
             )
             for r in rows
         ]

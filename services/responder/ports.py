@@ -55,13 +55,12 @@ class RestrictionLookup(Protocol):
 
 @dataclass(frozen=True)
 class Delivery:
-    """A stored event on a department's reading list."""
+    """A stored event on a department's reading list. Not its envelope: the pass
+    reads that with the subject's history, once for every department (fold_memo.py)."""
 
     position: int
     subject_id: str
     designation_id: UUID
-    envelope: dict[str, Any]
-    """As stored (JSON)."""
     source_partition: int
     source_offset: int
 
@@ -138,6 +137,9 @@ class SubjectEvents(Protocol):
 
     async def subjects_of(self, identifier: str) -> list[str]:
         """The subjects known by `identifier`, sorted."""
+
+    async def stored(self, position: int) -> dict[str, Any] | None:
+        """The event stored at `position` as stored (JSON), readable or not."""
 
 
 class DeliveryLog(Protocol):

@@ -35,7 +35,11 @@ class DeliveryLogContract:
             assert cursor == 0
             page = await unit.deliveries.after(mine, cursor, 3)
             assert [d.position for d in page] == positions[:3]
-            assert [d.envelope["data"]["n"] for d in page] == [0, 1, 2]
+            assert [(await unit.events.stored(d.position) or {})["data"] for d in page] == [
+                {"n": 0},
+                {"n": 1},
+                {"n": 2},
+            ]
             assert {(d.subject_id, d.source_partition) for d in page} == {(s, 0)}
             assert [d.source_offset for d in page] == [0, 1, 2]
             assert [d.position for d in await unit.deliveries.after(other, 0, 10)] == [positions[1]]

@@ -37,6 +37,16 @@ class SubjectEventsContract:
         assert whole["nobody"] == []
         assert [r.envelope.data["n"] for r in upto[a]] == [1, 3]
 
+    async def test_an_event_is_read_back_as_stored_by_its_position(
+        self, store: ResponderStore
+    ) -> None:
+        env = envelope(subject(), 7)
+        (position,) = await append(store, env)
+        assert position is not None
+        async with store.begin() as unit:
+            assert await unit.events.stored(position) == env.model_dump(mode="json")
+            assert await unit.events.stored(position + 1_000_000) is None
+
     async def test_an_event_id_is_stored_once(self, store: ResponderStore) -> None:
         env = envelope(subject())
         first = await append(store, env)

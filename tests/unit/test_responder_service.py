@@ -5,9 +5,11 @@ tests/integration/test_responder_lanes.py and test_responder_store.py."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -53,6 +55,12 @@ def counted(events: list[dict[str, Any]]) -> Counter[tuple[str, str, str]]:
         (data["measure"], data["department"], kind)
         for e in events
         for kind, data in reports(e["type"], e["data"])
+    )
+
+
+def revocation(designation_id: Any) -> RevokeDesignation:
+    return RevokeDesignation(
+        department="tax", at=datetime.now(UTC), designation_id=designation_id, reason="wrong"
     )
 
 
@@ -132,13 +140,7 @@ async def test_a_revocation_lifts_every_task() -> None:
     subject, envelopes = tax_designation()
     await r.feed(envelopes)
     await r.drain()
-    revoke = RevokeDesignation(
-        department="tax",
-        at=datetime.now(UTC),
-        designation_id=envelopes[0].data["designation_id"],
-        reason="wrong subject",
-    )
-    (revoked,) = run(subject, revoke)
+    (revoked,) = run(subject, revocation(envelopes[0].data["designation_id"]))
     await r.feed([revoked])
     await r.drain()
     every = {(m, d) for d, ms in tasks_of(envelopes[0]).items() for m in ms}
@@ -197,3 +199,28 @@ async def test_poison_is_dead_lettered_at_ingest_and_the_batch_goes_on() -> None
     assert dead.headers["jsb-reason"]
     assert len(r.store.data.events) == 1
     assert r.feedback()
+
+
+async def test_a_department_dead_letters_a_stored_event_it_cannot_read_and_goes_on() -> None:
+    r = await responder()
+    subject, envelopes = tax_designation()
+    did = envelopes[0].data["designation_id"]
+    await r.feed(envelopes)
+    await r.drain()
+    unreadable = {"mystery": True}
+    async with r.store.begin() as unit:  # as if written by a newer version
+        another = envelopes[0].model_copy(update={"id": uuid4()})
+        position = await unit.events.append(another, UUID(did), 0, 99)
+        assert position is not None
+        await unit.deliveries.deliver(position, ["mof"])
+    r.store.data.events[-1].envelope = unreadable
+    (revoked,) = run(subject, revocation(did))
+    await r.feed([revoked])
+    await r.drain()
+    (dead,) = r.dead_letters()
+    assert dead.headers["jsb-consumer"] == "responder.department.mof"
+    assert dead.headers["jsb-source-offset"] == "99"
+    assert json.loads(dead.value) == unreadable
+    reported = counted(r.feedback())
+    every = {(m, d) for d, ms in tasks_of(envelopes[0]).items() for m in ms}
+    assert {(m, d) for (m, d, k) in reported if k == "lifted"} == every  # mof went on
