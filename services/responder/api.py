@@ -18,6 +18,7 @@ from services.responder.freshness import HEADER, Freshness
 from services.responder.hosting import Hosting
 from services.responder.index_store import IndexReadiness
 from services.responder.metrics import ResponderMetrics
+from services.responder.ports import ResponderStore, ResponderUnit
 from services.responder.schemas import (
     CheckCreate,
     CheckPublic,
@@ -30,6 +31,7 @@ from services.responder.settings import ResponderSettings
 from services.responder.tables import idempotency
 from shared.adapters.idempotency import request_fingerprint, run_once
 from shared.domain.errors import Forbidden, InvalidRequest
+from shared.ports import IdempotencyStore
 from shared.web.auth import Principal
 from shared.web.deps import CurrentPrincipal, EngineDep, IdempotencyKey
 
@@ -61,6 +63,11 @@ def _fresh_headers(request: Request) -> dict[str, str]:
     freshness: Freshness = request.app.state.freshness
     at = freshness.caught_up_at
     return {} if at is None else {HEADER: at.isoformat()}
+
+
+def _store(request: Request) -> ResponderStore:
+    store: ResponderStore = request.app.state.responder_store
+    return store
 
 
 def _metrics(request: Request) -> ResponderMetrics:
@@ -126,27 +133,24 @@ async def tasks(
     request: Request,
     response: Response,
     principal: CurrentPrincipal,
-    engine: EngineDep,
     state: TaskStateQuery | None = None,
     designation_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> TaskList:
     """The department's tasks, oldest first (`state=pending`: the inbox)."""
     department = _own_department(request, principal)
-    async with engine.connect() as conn:
-        rows = await inbox.list_tasks(conn, department, state, designation_id, limit)
+    async with _store(request).begin() as unit:
+        rows = await inbox.list_tasks(unit, department, state, designation_id, limit)
     response.headers.update(_fresh_headers(request))
     return TaskList(tasks=[views.task_public(r, principal) for r in rows])
 
 
 @router.get("/tasks/{task_id}", response_model=TaskPublic)
-async def task(
-    task_id: UUID, request: Request, principal: CurrentPrincipal, engine: EngineDep
-) -> TaskPublic:
+async def task(task_id: UUID, request: Request, principal: CurrentPrincipal) -> TaskPublic:
     """One task of the department."""
     department = _own_department(request, principal)
-    async with engine.connect() as conn:
-        row = await inbox.task_of(conn, department, task_id, lock=False)
+    async with _store(request).begin() as unit:
+        row = await inbox.task_of(unit, department, task_id, lock=False)
     return views.task_public(row, principal)
 
 
@@ -162,13 +166,12 @@ async def feedback(
     department = _own_department(request, principal)
     settings: ResponderSettings = request.app.state.settings
 
-    async def action(conn: AsyncConnection) -> tuple[int, Any]:
-        row = await inbox.answer(conn, department, task_id, body, settings.topic_suffix)
+    async def action(unit: ResponderUnit) -> tuple[int, Any]:
+        row = await inbox.answer(unit, department, task_id, body, settings.topic_suffix)
         return 200, views.task_public(row, principal).model_dump(mode="json")
 
-    status, payload = await run_once(
-        request.app.state.engine,
-        idempotency,
+    answers: IdempotencyStore[ResponderUnit] = request.app.state.task_answers
+    status, payload = await answers.run_once(
         principal=principal.name,
         key=idempotency_key,
         fingerprint=request_fingerprint("POST", request.url.path, body.model_dump(mode="json")),

@@ -1,5 +1,8 @@
 """Wires the responder: catalogue and hosting, engine, producer, the ingest consumer,
-one lane per hosted department, the outbox relay, freshness."""
+one lane per hosted department, the outbox relay, freshness; the service layer's
+ports (ports.py) on Postgres (pg_store.py): `app.state.responder_store` (the
+ingest, the lanes and the inbox's reads) and `app.state.task_answers` (an officer's
+answers, under `Idempotency-Key`)."""
 
 from __future__ import annotations
 
@@ -19,12 +22,19 @@ from services.responder.check_journal import CheckJournal
 from services.responder.freshness import Freshness
 from services.responder.hosting import Hosting
 from services.responder.index_store import IndexReadiness
-from services.responder.ingest import CONSUMER, INGEST_LOCK, Ingest
+from services.responder.ingest import CONSUMER, Ingest
 from services.responder.ingest_consumer import IngestConsumer
 from services.responder.lanes import Lanes
 from services.responder.metrics import ResponderMetrics
+from services.responder.pg_store import (
+    INGEST_LOCK,
+    PostgresResponderStore,
+    on_connection,
+    postgres_unit,
+)
 from services.responder.settings import ResponderSettings
 from shared.adapters import topics
+from shared.adapters.idempotency import PostgresIdempotency
 from shared.adapters.runtime import ServiceRuntime
 from shared.domain.catalogue.index import default_index
 
@@ -45,11 +55,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.freshness = freshness
         with contextlib.suppress(Exception):  # Postgres away at start: the ingest notes it later
             await freshness.load()
+        store = PostgresResponderStore(rt.engine)
+        app.state.responder_store = store
+        app.state.task_answers = PostgresIdempotency(rt.engine, tables.idempotency, postgres_unit)
         ctx = execution.Context(hosting, settings.topic_suffix, settings.lane_batch, metrics)
         lanes = Lanes(
-            rt.engine,
+            store,
             hosting.departments,
-            functools.partial(execution.advance, rt.engine, ctx=ctx),
+            functools.partial(execution.advance, store, ctx=ctx),
             concurrency=settings.lane_concurrency,
             scan_interval_s=settings.scan_interval_s,
             on_failure=lambda _: metrics.lane_failures.inc(),
@@ -67,7 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             group_id=settings.group_id,
             topics=[topics.DESIGNATIONS + settings.topic_suffix],
             offsets=tables.consumer_offsets,
-            handler=ingest,
+            handler=on_connection(ingest),
             consumer_factory=functools.partial(
                 IngestConsumer,
                 ingest=ingest,

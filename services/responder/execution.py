@@ -20,23 +20,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from services.responder import store, tables
 from services.responder.fold_memo import Folded, FoldMemo
 from services.responder.folds import SubjectFolds
 from services.responder.hosting import Hosting
 from services.responder.metrics import ResponderMetrics
 from services.responder.planning import Emitted, plan
+from services.responder.ports import Delivery, ResponderStore, ResponderUnit
 from services.responder.task_writes import TaskWrites
 from services.responder.taskbook import TaskBook
 from shared.adapters.observability import correlation_id
-from shared.adapters.outbox import OutboxMessage, enqueue
 from shared.adapters.topics import DEADLETTER, DESIGNATIONS
 from shared.domain.envelope import Envelope, utc_now
 from shared.domain.fold_state import SubjectState
+from shared.ports import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +47,15 @@ class Context:
     """Subjects' folds shared by the departments' passes (fold_memo.py)."""
 
 
-async def advance(engine: AsyncEngine, department: str, ctx: Context) -> bool:
+async def advance(store: ResponderStore, department: str, ctx: Context) -> bool:
     """Apply the department's next deliveries and due clock transitions in one
     transaction. Returns True when a full batch was applied (more may be waiting).
 
     No savepoints: each event's (and each clock re-evaluation's) planning is pure and
     its rows are only gathered (`TaskWrites`), so an event that cannot be applied
     leaves nothing behind to roll back; it is dead-lettered and the pass goes on."""
-    async with engine.begin() as conn:
-        applied, out = await _pass(conn, department, ctx)
+    async with store.begin() as unit:
+        applied, out = await _pass(unit, department, ctx)
     if ctx.metrics is not None:
         for emitted in out:
             for kind in emitted.kinds:
@@ -70,37 +66,37 @@ async def advance(engine: AsyncEngine, department: str, ctx: Context) -> bool:
     return applied == ctx.batch
 
 
-async def _pass(conn: AsyncConnection, department: str, ctx: Context) -> tuple[int, list[Emitted]]:
+async def _pass(unit: ResponderUnit, department: str, ctx: Context) -> tuple[int, list[Emitted]]:
     """One pass: (deliveries applied, what it emitted)."""
-    cursor = await store.lock_department(conn, department)
-    rows = await store.deliveries_after(conn, department, cursor, ctx.batch)
+    cursor = await unit.deliveries.lock_cursor(department)
+    rows = await unit.deliveries.after(department, cursor, ctx.batch)
     end = rows[-1].position if rows else cursor
     # Taken once: another lane may evict entries while this pass awaits.
     known = {(r.subject_id, r.position): ctx.memo.get(r.subject_id, r.position) for r in rows}
     unknown = {s for (s, _), folded in known.items() if folded is None}
-    folds = SubjectFolds(await store.subject_events(conn, unknown, up_to=end))
+    folds = SubjectFolds(await unit.events.history(unknown, up_to=end))
     book = TaskBook()
-    await book.load(conn, department, {r.designation_id for r in rows})
-    work = _Work(conn, department, ctx, book, TaskWrites(), known)
+    await book.load(unit.tasks, department, {r.designation_id for r in rows})
+    work = _Work(unit, department, ctx, book, TaskWrites(), known)
     out: list[Emitted] = []
     for row in rows:
         out.extend(await _apply_delivery(work, row, folds))
     # The clock's turn comes after the events: a task an event has just ended no
     # longer waits for it — so the events' rows are written before `due` reads wake_at.
-    await work.writes.flush(conn)
+    await work.writes.flush(unit.tasks)
     now = utc_now()
-    due = await store.due(conn, department, now)
+    due = await unit.tasks.due(department, now)
     if not rows and not due:
         return 0, []
     missing = {s for s, _ in due} - folds.subjects
-    folds.include(await store.subject_events(conn, missing, up_to=end))
-    await book.load(conn, department, {d for _, d in due})
+    folds.include(await unit.events.history(missing, up_to=end))
+    await book.load(unit.tasks, department, {d for _, d in due})
     for subject_id, designation_id in due:
         out.extend(await _apply_clock(work, subject_id, designation_id, end, now, folds))
-    await work.writes.flush(conn)  # the clock's rows
-    await enqueue(conn, tables.outbox, [e.message for e in out])
+    await work.writes.flush(unit.tasks)  # the clock's rows
+    await unit.outbox.enqueue([e.message for e in out])
     if rows:
-        await store.move_department(conn, department, end)
+        await unit.deliveries.move_cursor(department, end)
     return len(rows), out
 
 
@@ -108,7 +104,7 @@ async def _pass(conn: AsyncConnection, department: str, ctx: Context) -> tuple[i
 class _Work:
     """What every step of one pass shares."""
 
-    conn: AsyncConnection
+    unit: ResponderUnit
     department: str
     ctx: Context
     book: TaskBook
@@ -122,25 +118,25 @@ async def _guarded(
     on_poison: Callable[[Exception], Awaitable[list[Emitted]]],
 ) -> list[Emitted]:
     """Plan one event (or one clock re-evaluation); what cannot be planned goes to
-    `on_poison`. A database error is never the event's fault: it fails the pass, which
-    is retried whole."""
+    `on_poison`. `attempt` is pure (fold and plan, no store): the store failing is
+    never the event's fault, and fails the pass (which is retried whole)."""
     try:
         return attempt()
-    except SQLAlchemyError:
-        raise
     except Exception as exc:
         return await on_poison(exc)
 
 
-async def _apply_delivery(work: _Work, row: Row[Any], folds: SubjectFolds) -> list[Emitted]:
+async def _apply_delivery(work: _Work, row: Delivery, folds: SubjectFolds) -> list[Emitted]:
     def attempt() -> list[Emitted]:
-        cause = Envelope.model_validate(row.envelope)
-        correlation_id.set(cause.correlationid or str(cause.id))
         folded = work.known.get((row.subject_id, row.position))
         if folded is None:
-            folded = folds.up_to(row.subject_id, row.position)
+            event = folds.event_at(row.subject_id, row.position)
+            if event is None:
+                raise UnreadableEvent(f"the event stored at {row.position} is not an envelope")
+            folded = (*folds.up_to(row.subject_id, row.position), event)
             work.ctx.memo.put(row.subject_id, row.position, folded)
-        state, latest = folded
+        state, latest, cause = folded
+        correlation_id.set(cause.correlationid or str(cause.id))
         as_of = max(latest or cause.time, cause.time)
         return apply(work, state, row.designation_id, as_of, cause)
 
@@ -149,7 +145,8 @@ async def _apply_delivery(work: _Work, row: Row[Any], folds: SubjectFolds) -> li
             "%s cannot apply the event at %s; dead-lettered", work.department, row.position
         )
         reason = f"{type(exc).__name__}: {exc}"
-        message = _dead_letter(row, reason, work.department, work.ctx.suffix)
+        stored = await work.unit.events.stored(row.position)
+        message = _dead_letter(row, stored, reason, work.department, work.ctx.suffix)
         return [Emitted(("dead_letter",), message)]
 
     return await _guarded(attempt, dead_letter)
@@ -172,13 +169,8 @@ async def _apply_clock(
         # event of the designation re-evaluates it. The pass's gathered rows first,
         # so that this update is the last word, as if each write had been immediate.
         log.exception("%s: clock transition of %s failed", work.department, designation_id)
-        await work.writes.flush(work.conn)
-        t = tables.tasks
-        await work.conn.execute(
-            t.update()
-            .where(t.c.department == work.department, t.c.designation_id == designation_id)
-            .values(wake_at=None)
-        )
+        await work.writes.flush(work.unit.tasks)
+        await work.unit.tasks.stop_waking(work.department, designation_id)
         return []
 
     return await _guarded(attempt, stop_waking)
@@ -214,11 +206,18 @@ def apply(
     return emitted
 
 
-def _dead_letter(row: Row[Any], reason: str, department: str, suffix: str) -> OutboxMessage:
+class UnreadableEvent(ValueError):
+    """A stored event that is not an envelope (written by a newer version): the
+    subject's history leaves it out, and the departments it reaches dead-letter it."""
+
+
+def _dead_letter(
+    row: Delivery, stored: dict[str, Any] | None, reason: str, department: str, suffix: str
+) -> OutboxMessage:
     return OutboxMessage(
         topic=DEADLETTER + suffix,
         key=row.subject_id,
-        value=json.dumps(row.envelope, ensure_ascii=False).encode(),
+        value=json.dumps(stored, ensure_ascii=False).encode(),
         headers={
             "jsb-reason": reason[:1000],
             "jsb-consumer": f"responder.department.{department}",

@@ -24,10 +24,13 @@ from datetime import datetime
 
 from cachetools import TTLCache
 
+from shared.domain.envelope import Envelope
 from shared.domain.fold_state import SubjectState
 
-Folded = tuple[SubjectState, datetime | None]
-"""The state after every event up to the position, and the latest event time."""
+Folded = tuple[SubjectState, datetime | None, Envelope]
+"""The state after every event up to the position, the latest event time, and the
+event at the position itself (the cause a department applies: read and decoded once
+for every department, not once per department)."""
 
 
 class FoldMemo:

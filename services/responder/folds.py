@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from shared.domain.envelope import Envelope
 from shared.domain.fold import Recorded, evolve
 from shared.domain.fold_state import SubjectState
 
@@ -35,6 +36,14 @@ class SubjectFolds:
                 self._events[subject_id] = events
                 self._next[subject_id] = 0
                 self._states[subject_id] = SubjectState(subject_id=subject_id)
+
+    def event_at(self, subject_id: str, position: int) -> Envelope | None:
+        """The subject's stored event at `position` (None: not readable, so left out
+        of its history)."""
+        for recorded in self._events[subject_id]:
+            if recorded.position == position:
+                return recorded.envelope
+        return None
 
     def up_to(self, subject_id: str, position: int) -> tuple[SubjectState, datetime | None]:
         events, i, state = (

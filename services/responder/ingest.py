@@ -16,16 +16,12 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.responder import index_store, tables
 from services.responder.hosting import Hosting
 from services.responder.live_index import IndexChanges
 from services.responder.metrics import ResponderMetrics
+from services.responder.ports import ResponderUnit
 from shared.adapters.deadletter import dead_letter
-from shared.adapters.outbox import OutboxMessage, enqueue
 from shared.adapters.screen import refuse_nul
 from shared.domain.envelope import Envelope
 from shared.domain.events import decode_bytes
@@ -38,22 +34,11 @@ from shared.domain.lifecycle_events import (
 )
 from shared.domain.vocabulary import Polarity
 from shared.domain.wire import PoisonMessage
+from shared.ports import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "responder.ingest"
-
-# Why a lock: `position` comes from an identity column, and two ingest transactions
-# (two instances sharing the partitions) could commit positions out of order; a
-# department reading "after my cursor" would then skip the one committed later.
-# Serialising ingest transactions makes positions visible in order. The lock is
-# transaction-scoped, taken once per batch: cheap next to the batch itself. Keyed by
-# the schema, as the ledger's append lock is: responders in other schemas of the same
-# database (a test's, another deployment's) do not share positions, so they need not
-# wait for each other (they did: tests/integration/test_responder_lanes.py).
-INGEST_LOCK = (
-    "SELECT pg_advisory_xact_lock(hashtextextended('jsb.responder.ingest.' || current_schema(), 0))"
-)
 
 
 def identifiers_of(event: DesignationIssued) -> set[str]:
@@ -94,10 +79,14 @@ class Ingest:
         touched, self.touched = self.touched, set()
         return touched
 
-    async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
+    async def __call__(self, unit: ResponderUnit, records: Sequence[ConsumerRecord]) -> None:
+        """Apply one batch in the unit's transaction (the consumer's, beside its
+        offsets): take the ingest's turn (positions become visible in order), keep and
+        deliver the events, rewrite the index of the subjects they changed, and
+        dead-letter what cannot be read."""
         self._written = IndexChanges()
         identifiers: list[tuple[str, str]] = []
-        await conn.execute(text(INGEST_LOCK))
+        await unit.events.take_ingest_turn()
         concerned: dict[UUID, set[str] | None] = {}
         dead: list[OutboxMessage] = []
         changed: set[str] = set()
@@ -111,22 +100,21 @@ class Ingest:
                 log.warning("dead-lettering %s[%s]@%s: %s", r.topic, r.partition, r.offset, exc)
                 dead.append(dead_letter(r, exc.reason, CONSUMER, self._suffix))
                 continue
-            departments = await self._concerned(conn, envelope, event, concerned, identifiers)
-            if departments is not None and await self._store(conn, r, envelope, event, departments):
+            departments = await self._concerned(unit, event, concerned, identifiers)
+            if departments is not None and await self._store(unit, r, envelope, event, departments):
                 changed.add(envelope.subject)
         # The index is rewritten in the transaction that stores the events: a check
         # never sees an event stored and not indexed (one fold per subject per batch).
-        written = await index_store.refresh(conn, changed, self._hosting.departments)
+        written = await unit.index.refresh(changed, self._hosting.departments)
         self._written = IndexChanges(written.rows, identifiers)
-        await enqueue(conn, tables.outbox, dead)
+        await unit.outbox.enqueue(dead)
         self.dead_lettered += len(dead)
         if self._metrics is not None and dead:
             self._metrics.dead_letters.labels("ingest").inc(len(dead))
 
     async def _concerned(
         self,
-        conn: AsyncConnection,
-        envelope: Envelope,
+        unit: ResponderUnit,
         event: LifecycleEvent,
         known: dict[UUID, set[str] | None],
         identifiers: list[tuple[str, str]],
@@ -139,40 +127,21 @@ class Ingest:
             if not departments and not cross_check:
                 known[did] = None
                 return None
-            identifiers.extend(await self._keep(conn, event, departments))
+            kept = sorted(identifiers_of(event))
+            await unit.events.keep(did, event.subject_id, departments, kept)
+            identifiers.extend((v, event.subject_id) for v in kept)
             known[did] = departments
             return departments
         if did not in known:
-            d = tables.designations
-            row = (
-                await conn.execute(select(d.c.departments).where(d.c.designation_id == did))
-            ).first()
-            known[did] = None if row is None else set(row.departments)
+            known[did] = await unit.events.departments_of(did)
         current = known[did]
         if current is not None and isinstance(event, DesignationAmended):
-            current = await self._widen(conn, event, current)
+            current = await self._widen(unit, event, current)
             known[did] = current
         return current
 
-    async def _keep(
-        self, conn: AsyncConnection, event: DesignationIssued, departments: set[str]
-    ) -> list[tuple[str, str]]:
-        d, i = tables.designations, tables.subject_identifiers
-        await conn.execute(
-            pg_insert(d)
-            .values(
-                designation_id=event.designation_id,
-                subject_id=event.subject_id,
-                departments=sorted(departments),
-            )
-            .on_conflict_do_nothing(index_elements=["designation_id"])
-        )
-        rows = [{"identifier": v, "subject_id": event.subject_id} for v in identifiers_of(event)]
-        await conn.execute(pg_insert(i).values(rows).on_conflict_do_nothing())
-        return [(r["identifier"], r["subject_id"]) for r in rows]
-
     async def _widen(
-        self, conn: AsyncConnection, event: DesignationAmended, current: set[str]
+        self, unit: ResponderUnit, event: DesignationAmended, current: set[str]
     ) -> set[str]:
         """An amendment of the measures may give a hosted department a task."""
         change = event.changes.get("tasks")
@@ -182,44 +151,25 @@ class Ingest:
         if not added:
             return current
         widened = current | added
-        d = tables.designations
-        await conn.execute(
-            d.update()
-            .where(d.c.designation_id == event.designation_id)
-            .values(departments=sorted(widened))
-        )
+        await unit.events.widen(event.designation_id, widened)
         return widened
 
     async def _store(
         self,
-        conn: AsyncConnection,
+        unit: ResponderUnit,
         record: ConsumerRecord,
         envelope: Envelope,
         event: LifecycleEvent,
         departments: set[str],
     ) -> bool:
         """Store the event and deliver it; False if it was already stored."""
-        e = tables.designation_events
-        position = await conn.scalar(
-            pg_insert(e)
-            .values(
-                event_id=envelope.id,
-                subject_id=envelope.subject,
-                designation_id=event.designation_id,
-                type=envelope.type,
-                effective_at=envelope.time,
-                envelope=envelope.model_dump(mode="json"),
-                source_partition=record.partition,
-                source_offset=record.offset,
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(e.c.position)
+        position = await unit.events.append(
+            envelope, event.designation_id, record.partition, record.offset
         )
         if position is None:  # published twice by a relay: already stored and delivered
             return False
         self.stored += 1
         if departments:
-            rows = [{"department": dept, "position": position} for dept in sorted(departments)]
-            await conn.execute(tables.deliveries.insert(), rows)
+            await unit.deliveries.deliver(position, departments)
             self.touched |= departments
         return True

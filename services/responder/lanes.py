@@ -19,9 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.responder import store
+from services.responder.ports import ResponderStore
 from shared.domain.envelope import utc_now
 
 log = logging.getLogger(__name__)
@@ -33,7 +31,7 @@ Advance = Callable[[str], Awaitable[bool]]
 class Lanes:
     def __init__(
         self,
-        engine: AsyncEngine,
+        store: ResponderStore,
         departments: Iterable[str],
         advance: Advance,
         *,
@@ -42,7 +40,7 @@ class Lanes:
         max_backoff_s: float = 30.0,
         on_failure: Callable[[str], None] | None = None,
     ) -> None:
-        self._engine = engine
+        self._store = store
         self._departments = sorted(departments)
         self._advance = advance
         self._gate = asyncio.Semaphore(concurrency)
@@ -62,11 +60,11 @@ class Lanes:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                async with self._engine.begin() as conn:
-                    await store.ensure_departments(conn, self._departments)
+                async with self._store.begin() as unit:
+                    await unit.deliveries.ensure(self._departments)
                 break
             except Exception:
-                log.warning("lanes: Postgres not reachable yet; retrying", exc_info=True)
+                log.warning("lanes: the store is not reachable yet; retrying", exc_info=True)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
         lanes = [
@@ -89,8 +87,8 @@ class Lanes:
             if stop.is_set():
                 return
             try:
-                async with self._engine.connect() as conn:
-                    self.wake(await store.pending_departments(conn, self._departments, utc_now()))
+                async with self._store.begin() as unit:
+                    self.wake(await unit.deliveries.pending(self._departments, utc_now()))
             except Exception:  # the database is away: the next scan tries again
                 log.warning("lane scan failed", exc_info=True)
 

@@ -13,7 +13,8 @@ from uuid import UUID
 
 from services.responder.feedback import reported
 from services.responder.hosting import Hosting
-from services.responder.taskbook import Known, new_task
+from services.responder.ports import Known
+from services.responder.taskbook import new_task
 from services.responder.transitions import OPEN, TaskState, note_for, phase_of, step, wake_at
 from shared.adapters.outbox import OutboxMessage
 from shared.domain.envelope import Envelope

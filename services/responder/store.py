@@ -96,14 +96,14 @@ async def move_department(conn: AsyncConnection, department: str, position: int)
 async def deliveries_after(
     conn: AsyncConnection, department: str, position: int, limit: int
 ) -> Sequence[Any]:
+    """The department's next deliveries, without the events' envelopes: a pass takes
+    those from the subject's history, or from another department's fold of it."""
     v = tables.deliveries
     query = (
         select(
             E.c.position,
             E.c.subject_id,
             E.c.designation_id,
-            E.c.envelope,
-            E.c.ingested_at,
             E.c.source_partition,
             E.c.source_offset,
         )

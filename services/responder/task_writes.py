@@ -13,11 +13,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from services.responder import tables
 from services.responder.planning import Plan
+from services.responder.ports import TaskStore
 
 
 class TaskWrites:
@@ -38,24 +35,10 @@ class TaskWrites:
             else:
                 self._updates.setdefault(task, {}).update(values)
 
-    async def flush(self, conn: AsyncConnection) -> None:
-        """Write what was gathered (then forget it): one INSERT of the new rows, one
-        UPDATE per set of columns (executemany)."""
-        t = tables.tasks
-        if self._inserts:
-            await conn.execute(t.insert(), list(self._inserts.values()))
-        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for task, values in self._updates.items():
-            shape = tuple(sorted(values))
-            shapes.setdefault(shape, []).append(
-                {"_task": task, **{f"_v_{k}": v for k, v in values.items()}}
-            )
-        for shape, rows in shapes.items():
-            statement = (
-                t.update()
-                .where(t.c.task_id == bindparam("_task"))
-                .values({**{k: bindparam(f"_v_{k}") for k in shape}, "updated_at": func.now()})
-            )
-            await conn.execute(statement, rows)
-        self._inserts.clear()
-        self._updates.clear()
+    async def flush(self, tasks: TaskStore) -> None:
+        """Write what was gathered (then forget it): in Postgres one INSERT of the new
+        rows, one UPDATE per set of columns (pg_store.PostgresTaskStore.write)."""
+        if self:
+            await tasks.write(list(self._inserts.values()), self._updates)
+        self._inserts = {}
+        self._updates = {}

@@ -3,14 +3,11 @@ one query, kept current as the pass writes them, and the rows of new tasks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from services.responder import store
+from services.responder.ports import Known, TaskStore
 from services.responder.settings import ExecutionMode
 from shared.domain.event_base import TaskSpec
 
@@ -20,16 +17,6 @@ def task_id(designation_id: UUID, measure: str, department: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"urn:jsb:task:{designation_id}:{measure}:{department}")
 
 
-@dataclass(frozen=True)
-class Known:
-    """What a pass knows of one task (the row as locked, then as this pass left it)."""
-
-    task_id: UUID
-    mode: ExecutionMode
-    state: str
-    resume_to: str | None
-
-
 class TaskBook:
     """The department's tasks of the designations a pass touches, loaded (and locked)
     in one query instead of one per event, and kept current as the pass writes them."""
@@ -37,15 +24,10 @@ class TaskBook:
     def __init__(self) -> None:
         self._tasks: dict[UUID, dict[str, Known]] = {}
 
-    async def load(
-        self, conn: AsyncConnection, department: str, designation_ids: set[UUID]
-    ) -> None:
+    async def load(self, tasks: TaskStore, department: str, designation_ids: set[UUID]) -> None:
         missing = designation_ids - self._tasks.keys()
-        found = await store.tasks_for_update(conn, department, missing)
-        for designation_id, rows in found.items():
-            self._tasks[designation_id] = {
-                m: Known(r.task_id, r.mode, r.state, r.resume_to) for m, r in rows.items()
-            }
+        if missing:
+            self._tasks.update(await tasks.for_update(department, missing))
 
     def of(self, designation_id: UUID) -> dict[str, Known]:
         return self._tasks.setdefault(designation_id, {})

@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 
 from services.responder import index_store
-from services.responder.ingest import INGEST_LOCK
 from services.responder.live_index import LiveIndex, follow, load
+from services.responder.pg_store import INGEST_LOCK
 from shared.adapters.db import make_engine
 from shared.domain.commands import FileObjection, RevokeDesignation
 from shared.domain.envelope import Envelope

@@ -14,17 +14,24 @@ from sqlalchemy import func, select
 
 from services.responder import execution, store, tables
 from services.responder.lanes import Lanes
+from services.responder.pg_store import postgres_unit
 from shared.adapters.db import make_engine
-from shared.domain.commands import FileObjection, ResolveObjection, RevokeDesignation
+from shared.domain.commands import RevokeDesignation
 from shared.domain.events import (
     MeasureExecuted,
-    ObjectionOutcome,
-    RaisedBy,
     make_envelope,
 )
 from shared.domain.identifiers import org_code_of_uscc
 from tests.support.infra import Infra, unique
-from tests.support.responder_harness import Harness, hosting, issue_command, kinds, run
+from tests.support.responder_harness import (
+    Harness,
+    hosting,
+    issue_command,
+    kinds,
+    objection,
+    rejection,
+    run,
+)
 from tests.support.subjects import new_resident_id, new_uscc
 from tests.unit.domain_fixtures import Subject
 
@@ -85,7 +92,7 @@ async def test_a_failing_department_holds_back_only_itself(harness: Harness) -> 
         return await harness.advance(department)
 
     lanes = Lanes(
-        harness.engine, harness.hosting.departments, advance, scan_interval_s=0.2, max_backoff_s=0.5
+        harness.store, harness.hosting.departments, advance, scan_interval_s=0.2, max_backoff_s=0.5
     )
     stop = asyncio.Event()
     running = asyncio.create_task(lanes.run(stop))
@@ -203,25 +210,13 @@ async def test_objection_suspends_pending_and_executed_tasks_and_rejection_resum
         await h.drain()
         states = {t.measure: t.state for t in await h.tasks("mof")}
         assert states[PROCUREMENT] == "pending"  # manual: waits for an officer
-        objection = FileObjection(
-            department="tax",
-            at=datetime.now(UTC),
-            designation_id=did,
-            raised_by=RaisedBy.SUBJECT,
-            grounds="paid",
-        )
-        await h.feed(run(subject, objection))
+        filed = objection(did)
+        await h.feed(run(subject, filed))
         await h.drain()
         counts = await h.feedback()
         assert kinds(counts, "suspended") == task_set(envelopes)
         assert {t.state for t in await h.tasks()} == {"suspended"}
-        resolution = ResolveObjection(
-            department="tax",
-            at=datetime.now(UTC),
-            objection_id=objection.objection_id,
-            outcome=ObjectionOutcome.REJECTED,
-        )
-        await h.feed(run(subject, resolution))
+        await h.feed(run(subject, rejection(filed)))
         await h.drain()
         counts = await h.feedback()
         assert kinds(counts, "resumed") == task_set(envelopes)
@@ -316,7 +311,7 @@ async def test_only_what_concerns_hosted_departments_is_kept(
 
 
 async def test_lanes_stop_cleanly(harness: Harness) -> None:
-    lanes = Lanes(harness.engine, ["mof"], harness.advance, scan_interval_s=0.1)
+    lanes = Lanes(harness.store, ["mof"], harness.advance, scan_interval_s=0.1)
     stop = asyncio.Event()
     running = asyncio.create_task(lanes.run(stop))
     await asyncio.sleep(0.3)
@@ -345,7 +340,9 @@ async def test_responders_in_other_schemas_ingest_without_waiting_for_each_other
     try:
         _, envelopes = tax_designation()
         async with harness.engine.begin() as conn:  # holds this schema's ingest lock
-            await harness.ingest(conn, [harness.record(envelopes[0].to_json_bytes())])
+            await harness.ingest(
+                postgres_unit(conn), [harness.record(envelopes[0].to_json_bytes())]
+            )
             await asyncio.wait_for(other.feed(envelopes), 15)
         assert await other.tasks() == []  # stored and delivered, not applied yet
         async with engine.connect() as conn:

@@ -15,6 +15,7 @@ from services.responder import checks, inbox, tables
 from services.responder.freshness import Freshness
 from services.responder.ingest import CONSUMER, Ingest
 from services.responder.ingest_consumer import IngestConsumer
+from services.responder.pg_store import on_connection, postgres_unit
 from services.responder.schemas import CheckCreate, FeedbackCreate
 from shared.adapters.db import make_engine
 from shared.adapters.kafka_clients import make_producer
@@ -141,7 +142,7 @@ async def test_an_officer_answer_and_a_suspension_take_turns(harness: Harness) -
     async with harness.engine.connect() as officer:
         tx = await officer.begin()
         await inbox.answer(
-            officer,
+            postgres_unit(officer),
             "mof",
             task.task_id,
             FeedbackCreate(outcome="executed", note="done"),
@@ -162,13 +163,21 @@ async def test_an_officer_answer_and_a_suspension_take_turns(harness: Harness) -
     async with harness.engine.begin() as conn:
         with pytest.raises(DomainError) as closed:
             await inbox.answer(
-                conn, "mof", task.task_id, FeedbackCreate(outcome="failed"), harness.suffix
+                postgres_unit(conn),
+                "mof",
+                task.task_id,
+                FeedbackCreate(outcome="failed"),
+                harness.suffix,
             )
     assert problem_of(closed.value).status == 409
     async with harness.engine.begin() as conn:
         with pytest.raises(DomainError) as elsewhere:
             await inbox.answer(
-                conn, "tax", task.task_id, FeedbackCreate(outcome="failed"), harness.suffix
+                postgres_unit(conn),
+                "tax",
+                task.task_id,
+                FeedbackCreate(outcome="failed"),
+                harness.suffix,
             )
     assert problem_of(elsewhere.value).status == 404
 
@@ -208,7 +217,7 @@ async def test_the_ingest_consumer_reads_kafka_and_says_how_fresh_the_store_is(
                 bootstrap=infra.kafka,
                 group_id=group,
                 topics=[DESIGNATIONS + topic_suffix],
-                handler=ingest,
+                handler=on_connection(ingest),
             ),
             ingest,
             fresh,
@@ -279,7 +288,7 @@ async def test_a_new_group_applies_its_first_records_once(
                 bootstrap=infra.kafka,
                 group_id="g-" + unique(),
                 topics=[DESIGNATIONS + topic_suffix],
-                handler=ingest,
+                handler=on_connection(ingest),
             )
             await consumer.start()
             try:

@@ -9,6 +9,8 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -34,18 +36,37 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _outbox_rows(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
-        return int(await conn.scalar(text("SELECT count(*) FROM outbox")) or 0)
+async def drained(engine: AsyncEngine) -> None:
+    """Until every department has applied every delivery (feedback is batched, so the
+    outbox holds fewer rows than tasks: counting them never reached the tasks)."""
+    while True:
+        async with engine.connect() as conn:
+            if not await conn.scalar(text("SELECT count(*) FROM deliveries")):
+                return
+        await asyncio.sleep(0.1)
 
 
-async def bench(n: int) -> None:
+@asynccontextmanager
+async def fresh_harness() -> AsyncIterator[Harness]:
+    """A harness hosting every department on a fresh schema, dropped afterwards."""
     schema = "responder_" + unique("bench")
     await asyncio.to_thread(upgrade, "responder", url=DEFAULT_ADMIN_URL, schema=schema, role="jsb")
     engine = make_engine(DEFAULT_DATABASE_URL, schema=schema)
     try:
         h = Harness(engine, hosting(), "." + unique())
         await h.ensure()
+        yield h
+    finally:
+        await engine.dispose()
+        admin = make_engine(DEFAULT_ADMIN_URL)
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+async def bench(n: int) -> None:
+    async with fresh_harness() as h:
+        engine = h.engine
         subjects = [Subject(new_uscc()) for _ in range(n)]
         envelopes = [run(s, issue_command(s.subject_id, TAX, "tax"))[0] for s in subjects]
         tasks = sum(len(e.data["tasks"]) for e in envelopes)
@@ -59,11 +80,10 @@ async def bench(n: int) -> None:
         )
 
         wall, used = time.perf_counter(), cpu()
-        lanes = Lanes(engine, h.hosting.departments, h.advance, concurrency=3)
+        lanes = Lanes(h.store, h.hosting.departments, h.advance, concurrency=3)
         stop = asyncio.Event()
         running = asyncio.create_task(lanes.run(stop))
-        while await _outbox_rows(engine) < tasks:  # noqa: ASYNC110 - polls the database
-            await asyncio.sleep(0.2)
+        await drained(engine)
         elapsed = time.perf_counter() - wall
         stop.set()
         await running
@@ -100,12 +120,6 @@ async def bench(n: int) -> None:
             f"{latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms, cpu "
             f"{(cpu() - used) / len(latencies) * 1000:.2f} ms each"
         )
-    finally:
-        await engine.dispose()
-        admin = make_engine(DEFAULT_ADMIN_URL)
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await admin.dispose()
 
 
 if __name__ == "__main__":

@@ -18,11 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.responder import execution, tables
 from services.responder.hosting import Hosting
 from services.responder.ingest import Ingest
+from services.responder.pg_store import PostgresResponderStore
+from services.responder.ports import ResponderStore
 from services.responder.settings import ResponderSettings
 from shared.adapters.topics import DEADLETTER, DESIGNATIONS, FEEDBACK
 from shared.domain.catalogue.index import default_index
-from shared.domain.commands import IssueDesignation, SubjectRef
+from shared.domain.commands import (
+    FileObjection,
+    IssueDesignation,
+    ResolveObjection,
+    SubjectRef,
+)
 from shared.domain.envelope import Envelope
+from shared.domain.events import ObjectionOutcome, RaisedBy
 from tests.support.feedback_items import reports
 from tests.support.initiator_bodies import stated_facts
 from tests.unit.domain_fixtures import Subject
@@ -56,6 +64,45 @@ def issue_command(
     )
 
 
+def objection(designation_id: Any, department: str = "tax") -> FileObjection:
+    """The subject objects to its designation (filed with the designating department)."""
+    return FileObjection(
+        department=department,
+        at=datetime.now(UTC),
+        designation_id=designation_id,
+        raised_by=RaisedBy.SUBJECT,
+        grounds="paid",
+    )
+
+
+def rejection(filed: FileObjection) -> ResolveObjection:
+    return ResolveObjection(
+        department=filed.department,
+        at=datetime.now(UTC),
+        objection_id=filed.objection_id,
+        outcome=ObjectionOutcome.REJECTED,
+    )
+
+
+def designation_record(
+    suffix: str, offset: int, value: bytes, key: str = "k"
+) -> ConsumerRecord[bytes, bytes]:
+    """A record of the designations topic as the ingest consumer hands it on."""
+    return ConsumerRecord(
+        topic=DESIGNATIONS + suffix,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key.encode(),
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        headers=(),
+    )
+
+
 def run(subject: Subject, command: Any) -> list[Envelope]:
     """Decide a command against the subject (real catalogue); its envelopes."""
     before = len(subject.events)
@@ -63,33 +110,20 @@ def run(subject: Subject, command: Any) -> list[Envelope]:
     return [r.envelope for r in subject.events[before:]]
 
 
-@dataclass
-class Harness:
-    engine: AsyncEngine
+class Pipeline:
+    """Feeds designation records to the ingest and runs the departments' passes, on
+    the `store` a subclass sets up (Postgres here, memory in responder_memory.py)."""
+
+    store: ResponderStore
     hosting: Hosting
     suffix: str
-    ingest: Ingest = field(init=False)
-    _offset: int = 0
-
-    def __post_init__(self) -> None:
-        self.ingest = Ingest(self.hosting, self.suffix)
-        self.ctx = execution.Context(self.hosting, self.suffix, batch=50)
+    ingest: Ingest
+    ctx: execution.Context
+    _offset: int
 
     def record(self, value: bytes, key: str = "k") -> ConsumerRecord[bytes, bytes]:
         self._offset += 1
-        return ConsumerRecord(
-            topic=DESIGNATIONS + self.suffix,
-            partition=0,
-            offset=self._offset,
-            timestamp=0,
-            timestamp_type=0,
-            key=key.encode(),
-            value=value,
-            checksum=None,
-            serialized_key_size=len(key),
-            serialized_value_size=len(value),
-            headers=(),
-        )
+        return designation_record(self.suffix, self._offset, value, key)
 
     async def feed(self, items: Iterable[Envelope | bytes]) -> None:
         """One ingest batch, in one transaction (as the consumer applies it)."""
@@ -97,22 +131,34 @@ class Harness:
             self.record(i.to_json_bytes(), i.subject) if isinstance(i, Envelope) else self.record(i)
             for i in items
         ]
-        async with self.engine.begin() as conn:
-            await self.ingest(conn, records)
+        async with self.store.begin() as unit:
+            await self.ingest(unit, records)
 
     async def ensure(self) -> None:
-        from services.responder import store
-
-        async with self.engine.begin() as conn:
-            await store.ensure_departments(conn, self.hosting.departments)
+        async with self.store.begin() as unit:
+            await unit.deliveries.ensure(self.hosting.departments)
 
     async def advance(self, department: str, ctx: execution.Context | None = None) -> bool:
-        return await execution.advance(self.engine, department, ctx or self.ctx)
+        return await execution.advance(self.store, department, ctx or self.ctx)
 
     async def drain(self, departments: Iterable[str] | None = None) -> None:
         for department in sorted(departments or self.hosting.departments):
             while await self.advance(department):
                 pass
+
+
+@dataclass
+class Harness(Pipeline):
+    engine: AsyncEngine
+    hosting: Hosting
+    suffix: str
+    ingest: Ingest = field(init=False)
+    _offset: int = 0
+
+    def __post_init__(self) -> None:
+        self.store = PostgresResponderStore(self.engine)
+        self.ingest = Ingest(self.hosting, self.suffix)
+        self.ctx = execution.Context(self.hosting, self.suffix, batch=50)
 
     async def outbox(self) -> list[Any]:
         async with self.engine.connect() as conn:

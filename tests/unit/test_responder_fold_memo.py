@@ -3,21 +3,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from services.responder.fold_memo import FoldMemo
+from shared.domain.envelope import Envelope
 from shared.domain.fold_state import SubjectState
+
+CAUSE = Envelope(type="jsb.test.cause", source="/t", subject="s", time=datetime.now(UTC))
 
 
 def test_found_only_at_its_own_position_and_bounded() -> None:
     memo = FoldMemo(capacity=2)
     a, b, c = (SubjectState(subject_id=s) for s in "abc")
-    memo.put("a", 1, (a, None))
-    memo.put("b", 1, (b, None))
-    assert memo.get("a", 1) == (a, None)  # a is now the most recently used
+    memo.put("a", 1, (a, None, CAUSE))
+    memo.put("b", 1, (b, None, CAUSE))
+    assert memo.get("a", 1) == (a, None, CAUSE)  # a is now the most recently used
     assert memo.get("a", 2) is None  # another position is another state
-    memo.put("c", 1, (c, None))  # evicts b, the least recently used
+    memo.put("c", 1, (c, None, CAUSE))  # evicts b, the least recently used
     assert memo.get("b", 1) is None
-    assert memo.get("a", 1) == (a, None)
-    assert memo.get("c", 1) == (c, None)
+    assert memo.get("a", 1) == (a, None, CAUSE)
+    assert memo.get("c", 1) == (c, None, CAUSE)
     assert (memo.hits, memo.misses) == (3, 2)
 
 
@@ -28,7 +33,7 @@ def test_a_state_older_than_its_age_bound_is_gone_and_its_memory_with_it() -> No
     memo = FoldMemo(capacity=1000, max_age_s=30.0, timer=lambda: now[0])
     for n in range(100):  # one new subject a second for 100 s
         now[0] = float(n)
-        memo.put(f"s{n}", 1, (SubjectState(subject_id=f"s{n}"), None))
+        memo.put(f"s{n}", 1, (SubjectState(subject_id=f"s{n}"), None, CAUSE))
     assert len(memo) == 30  # the last 30 s: s70..s99
     assert memo.get("s69", 1) is None
     assert memo.get("s70", 1) is not None

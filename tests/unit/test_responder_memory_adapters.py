@@ -6,8 +6,11 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from services.responder.memory import MemoryCheckJournal
+from services.responder.memory import MemoryCheckJournal, MemoryResponderStore
 from tests.contracts.check_recorder import CheckRecorderContract, Stored
+from tests.contracts.delivery_log import DeliveryLogContract
+from tests.contracts.subject_events import SubjectEventsContract
+from tests.contracts.task_store import TaskStoreContract
 
 
 class TestMemoryCheckJournal(CheckRecorderContract):
@@ -28,3 +31,21 @@ class TestMemoryCheckJournal(CheckRecorderContract):
     @pytest.fixture
     def broken(self) -> MemoryCheckJournal:
         return MemoryCheckJournal(down=True)
+
+
+class TestMemorySubjectEvents(SubjectEventsContract):
+    @pytest.fixture
+    def store(self) -> MemoryResponderStore:
+        return MemoryResponderStore()
+
+
+class TestMemoryDeliveryLog(DeliveryLogContract):
+    @pytest.fixture
+    def store(self) -> MemoryResponderStore:
+        return MemoryResponderStore()
+
+
+class TestMemoryTaskStore(TaskStoreContract):
+    @pytest.fixture
+    def store(self) -> MemoryResponderStore:
+        return MemoryResponderStore()

@@ -8,8 +8,9 @@ from typing import Any
 
 from services.responder.hosting import Hosting
 from services.responder.planning import CLOCK, plan
+from services.responder.ports import Known
 from services.responder.settings import ResponderSettings
-from services.responder.taskbook import Known, task_id
+from services.responder.taskbook import task_id
 from shared.domain.catalogue.index import default_index
 from shared.domain.commands import IssueDesignation, RevokeDesignation, SubjectRef
 from shared.domain.envelope import Envelope

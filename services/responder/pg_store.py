@@ -1,0 +1,279 @@
+"""The responder's ports (ports.py) on Postgres, each bound to one connection's
+transaction; `PostgresResponderStore` opens them. The queries the check path shares
+(a subject's history, identifiers) stay in store.py."""
+
+from __future__ import annotations
+
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.responder import index_store, store, tables
+from services.responder.live_index import IndexChanges
+from services.responder.ports import Delivery, Known, ResponderUnit, TaskRow
+from shared.adapters.consumer import Handler
+from shared.adapters.outbox import PostgresOutbox
+from shared.domain.envelope import Envelope
+from shared.domain.fold import Recorded
+
+# Why a lock: `position` comes from an identity column, and two ingest transactions
+# (two instances sharing the partitions) could commit positions out of order; a
+# department reading "after my cursor" would then skip the one committed later.
+# Serialising ingest transactions makes positions visible in order. The lock is
+# transaction-scoped, taken once per batch: cheap next to the batch itself. Keyed by
+# the schema, as the ledger's append lock is: responders in other schemas of the same
+# database (a test's, another deployment's) do not share positions, so they need not
+# wait for each other (they did: tests/integration/test_responder_lanes.py).
+INGEST_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('jsb.responder.ingest.' || current_schema(), 0))"
+)
+
+
+class PostgresSubjectEvents:
+    """`SubjectEvents`: tables designation_events, designations, subject_identifiers."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def take_ingest_turn(self) -> None:
+        await self._conn.execute(text(INGEST_LOCK))
+
+    async def departments_of(self, designation_id: UUID) -> set[str] | None:
+        d = tables.designations
+        query = select(d.c.departments).where(d.c.designation_id == designation_id)
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else set(row.departments)
+
+    async def keep(
+        self,
+        designation_id: UUID,
+        subject_id: str,
+        departments: Collection[str],
+        identifiers: Collection[str],
+    ) -> None:
+        d, i = tables.designations, tables.subject_identifiers
+        await self._conn.execute(
+            pg_insert(d)
+            .values(
+                designation_id=designation_id,
+                subject_id=subject_id,
+                departments=sorted(departments),
+            )
+            .on_conflict_do_nothing(index_elements=["designation_id"])
+        )
+        rows = [{"identifier": v, "subject_id": subject_id} for v in identifiers]
+        if rows:
+            await self._conn.execute(pg_insert(i).values(rows).on_conflict_do_nothing())
+
+    async def widen(self, designation_id: UUID, departments: Collection[str]) -> None:
+        d = tables.designations
+        await self._conn.execute(
+            d.update()
+            .where(d.c.designation_id == designation_id)
+            .values(departments=sorted(departments))
+        )
+
+    async def append(
+        self, envelope: Envelope, designation_id: UUID, partition: int, offset: int
+    ) -> int | None:
+        e = tables.designation_events
+        position = await self._conn.scalar(
+            pg_insert(e)
+            .values(
+                event_id=envelope.id,
+                subject_id=envelope.subject,
+                designation_id=designation_id,
+                type=envelope.type,
+                effective_at=envelope.time,
+                envelope=envelope.model_dump(mode="json"),
+                source_partition=partition,
+                source_offset=offset,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(e.c.position)
+        )
+        return None if position is None else int(position)
+
+    async def history(
+        self, subject_ids: Iterable[str], up_to: int | None = None
+    ) -> dict[str, list[Recorded]]:
+        return await store.subject_events(self._conn, subject_ids, up_to)
+
+    async def subjects_of(self, identifier: str) -> list[str]:
+        return await store.subjects_of(self._conn, identifier)
+
+    async def stored(self, position: int) -> dict[str, Any] | None:
+        e = tables.designation_events
+        found: dict[str, Any] | None = await self._conn.scalar(
+            select(e.c.envelope).where(e.c.position == position)
+        )
+        return found
+
+
+class PostgresDeliveryLog:
+    """`DeliveryLog`: tables deliveries and departments (the cursor row is locked
+    `FOR UPDATE`, so two instances hosting one department take turns)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def deliver(self, position: int, departments: Collection[str]) -> None:
+        rows = [{"department": d, "position": position} for d in sorted(departments)]
+        if rows:
+            await self._conn.execute(tables.deliveries.insert(), rows)
+
+    async def ensure(self, departments: Iterable[str]) -> None:
+        await store.ensure_departments(self._conn, departments)
+
+    async def lock_cursor(self, department: str) -> int:
+        return await store.lock_department(self._conn, department)
+
+    async def after(self, department: str, position: int, limit: int) -> list[Delivery]:
+        rows = await store.deliveries_after(self._conn, department, position, limit)
+        return [
+            Delivery(
+                r.position, r.subject_id, r.designation_id, r.source_partition, r.source_offset
+            )
+            for r in rows
+        ]
+
+    async def move_cursor(self, department: str, position: int) -> None:
+        await store.move_department(self._conn, department, position)
+
+    async def cursor(self, department: str) -> int:
+        d = tables.departments
+        value = await self._conn.scalar(select(d.c.position).where(d.c.department == department))
+        return int(value or 0)
+
+    async def pending(self, departments: Iterable[str], now: datetime) -> list[str]:
+        return await store.pending_departments(self._conn, departments, now)
+
+
+T = tables.tasks
+
+
+class PostgresTaskStore:
+    """`TaskStore`: table tasks (rows locked `FOR UPDATE`)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def for_update(
+        self, department: str, designation_ids: Iterable[UUID]
+    ) -> dict[UUID, dict[str, Known]]:
+        found = await store.tasks_for_update(self._conn, department, designation_ids)
+        return {
+            designation_id: {
+                m: Known(r.task_id, r.mode, r.state, r.resume_to) for m, r in rows.items()
+            }
+            for designation_id, rows in found.items()
+        }
+
+    async def write(
+        self, inserts: Sequence[Mapping[str, Any]], updates: Mapping[UUID, Mapping[str, Any]]
+    ) -> None:
+        """One INSERT of the new rows, one UPDATE per set of columns (executemany)."""
+        if inserts:
+            await self._conn.execute(T.insert(), [dict(r) for r in inserts])
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for task, values in updates.items():
+            shape = tuple(sorted(values))
+            shapes.setdefault(shape, []).append(
+                {"_task": task, **{f"_v_{k}": v for k, v in values.items()}}
+            )
+        for shape, rows in shapes.items():
+            columns: dict[str, Any] = {"updated_at": func.now()}
+            columns.update({k: bindparam(f"_v_{k}") for k in shape})
+            statement = T.update().where(T.c.task_id == bindparam("_task")).values(columns)
+            await self._conn.execute(statement, rows)
+
+    async def due(self, department: str, now: datetime) -> list[tuple[str, UUID]]:
+        return await store.due(self._conn, department, now)
+
+    async def stop_waking(self, department: str, designation_id: UUID) -> None:
+        await self._conn.execute(
+            T.update()
+            .where(T.c.department == department, T.c.designation_id == designation_id)
+            .values(wake_at=None)
+        )
+
+    async def listed(
+        self, department: str, state: str | None, designation_id: UUID | None, limit: int
+    ) -> list[TaskRow]:
+        query = select(T).where(T.c.department == department)
+        if state is not None:
+            query = query.where(T.c.state == state)
+        if designation_id is not None:
+            query = query.where(T.c.designation_id == designation_id)
+        rows = await self._conn.execute(query.order_by(T.c.created_at, T.c.task_id).limit(limit))
+        return [TaskRow(**r._mapping) for r in rows]
+
+    async def get(self, department: str, task_id: UUID, *, lock: bool) -> TaskRow | None:
+        query = select(T).where(T.c.task_id == task_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        if row is None or row.department != department:
+            return None
+        return TaskRow(**row._mapping)
+
+
+class PostgresIndexWriter:
+    """`IndexWriter`: index_store.refresh on the transaction's connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def refresh(self, subjects: Iterable[str], departments: frozenset[str]) -> IndexChanges:
+        return await index_store.refresh(self._conn, subjects, departments)
+
+
+def postgres_unit(conn: AsyncConnection) -> ResponderUnit:
+    """The ports bound to `conn`'s transaction."""
+    return ResponderUnit(
+        events=PostgresSubjectEvents(conn),
+        deliveries=PostgresDeliveryLog(conn),
+        tasks=PostgresTaskStore(conn),
+        index=PostgresIndexWriter(conn),
+        outbox=PostgresOutbox(conn, tables.outbox),
+    )
+
+
+class PostgresResponderStore:
+    """`ResponderStore` on an engine: one transaction per `begin`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[ResponderUnit]:
+        async with self.engine.begin() as conn:
+            yield postgres_unit(conn)
+
+
+UnitHandler = Callable[[ResponderUnit, Sequence[ConsumerRecord]], Awaitable[None]]
+
+
+def on_connection(handler: UnitHandler) -> Handler:
+    """A batch handler on the ports as the transactional consumer's handler (which
+    gets the connection of the transaction that stores the offsets)."""
+
+    async def handle(conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
+        await handler(postgres_unit(conn), records)
+
+    return handle
