@@ -1,12 +1,14 @@
 """The pass's gathered task writes (services/responder/task_writes.py): the same end
 state as writing each plan at once — later values win key by key, a row inserted and
-updated in one pass is inserted with its final values, one statement per shape."""
+updated in one pass is inserted with its final values, one statement per shape (the
+Postgres task store's `write`, on a connection that records its statements)."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import uuid4
 
+from services.responder.pg_store import PostgresTaskStore
 from services.responder.planning import Plan
 from services.responder.task_writes import TaskWrites
 
@@ -32,7 +34,7 @@ async def test_later_values_win_and_new_rows_carry_their_final_values() -> None:
     writes.add(_plan(updates=[(new, {"state": "lifted"}), (old, {"state": "lifted"})]))
     assert writes
     conn = _Recorder()
-    await writes.flush(conn)  # type: ignore[arg-type]
+    await writes.flush(PostgresTaskStore(conn))  # type: ignore[arg-type]
     assert conn.calls[0] == ("INSERT", [{"task_id": new, "state": "lifted", "wake_at": None}])
     (kind, rows), *rest = conn.calls[1:]
     assert (kind, rest) == ("UPDATE", [])
@@ -46,5 +48,5 @@ async def test_one_update_statement_per_set_of_columns() -> None:
     writes.add(_plan(updates=[(a, {"state": "x"}), (b, {"state": "y"})]))
     writes.add(_plan(updates=[(c, {"state": "z", "wake_at": None})]))
     conn = _Recorder()
-    await writes.flush(conn)  # type: ignore[arg-type]
+    await writes.flush(PostgresTaskStore(conn))  # type: ignore[arg-type]
     assert [(k, len(rows)) for k, rows in conn.calls] == [("UPDATE", 2), ("UPDATE", 1)]
