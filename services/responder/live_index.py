@@ -23,10 +23,13 @@ Why a copy in memory, and how it stays equal to the table:
   reads and applies under the ingest lock, so no ingest of this process commits a
   newer version of a subject between the read and the apply.
 
-Compact by construction: per subject one tuple of its sanction rows for the hosted
-departments (department, measure and list type strings shared), instants as POSIX
+Compact by construction: per subject a tuple of spans, one per designation and
+interval, each holding the (department, measure) pairs it restricts for the hosted
+departments (pairs and list type strings shared by every subject), instants as POSIX
 seconds (floats), identifiers mapping to a tuple of subject ids (measured:
-docs/benchmarks.md, "Check API").
+docs/benchmarks.md, "Check API"). A court debtor's 48 rows were 48 objects and 48
+floats, 5.8 kB; as one span they are ~1.3 kB (docs/reliability.md, "Soak": the index is
+what grows with the subjects restricted, in the soak and at 1,000,000 subjects).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import gc
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -45,9 +49,9 @@ from services.responder.restriction_index import Found, IndexRow
 
 @dataclass(slots=True)
 class Held:
-    """One interval of one sanction measure a hosted department enforces (not frozen:
-    a frozen dataclass's __init__ costs 6x more, and a million are built at start-up;
-    never changed once built)."""
+    """One interval of one sanction measure a hosted department enforces, as read (not
+    frozen: a frozen dataclass's __init__ costs 6x more, and a million are built at
+    start-up; never changed once built). Held in spans (`Span`), not one by one."""
 
     department: str
     measure: str
@@ -57,6 +61,19 @@ class Held:
     active_until: float
     """POSIX seconds; `math.inf`: until an event changes it."""
     ordinal: int
+
+
+@dataclass(slots=True)
+class Span:
+    """A subject's rows of one designation sharing one interval: the (department,
+    measure) pairs it restricts, in the fold's order (`ordinals`, parallel to `pairs`)."""
+
+    designation_id: UUID
+    list_type: str
+    active_from: float
+    active_until: float
+    pairs: tuple[tuple[str, str], ...]
+    ordinals: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +92,11 @@ class LiveIndex:
     def __init__(self, departments: frozenset[str]) -> None:
         self.departments = departments
         self._subjects: dict[str, tuple[str, ...]] = {}
-        self._held: dict[str, tuple[Held, ...]] = {}
+        self._held: dict[str, tuple[Span, ...]] = {}
+        self._staged: dict[str, list[Held]] = {}
+        """Rows read at start-up, made into spans once the load has read them all."""
         self._words: dict[str, str] = {}
+        self._pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.loaded = False
         self.position = 0
         """The highest `indexed_subjects.position` read from the table (by the load or
@@ -94,15 +114,17 @@ class LiveIndex:
         subjects = self._subjects.get(identifier, ())
         reasons: dict[tuple[UUID, str], tuple[str, UUID, str, str]] = {}
         for subject in subjects:
-            for h in self._held.get(subject, ()):
-                if (
-                    h.department == department
-                    and h.measure in measures
-                    and h.active_from <= at < h.active_until
-                ):
-                    key = (h.designation_id, h.measure)
-                    if key not in reasons:
-                        reasons[key] = (subject, h.designation_id, h.list_type, h.measure)
+            hits: list[tuple[int, UUID, str, str]] = []
+            for span in self._held.get(subject, ()):
+                if span.active_from <= at < span.active_until:
+                    for (held_by, measure), ordinal in zip(span.pairs, span.ordinals, strict=True):
+                        if held_by == department and measure in measures:
+                            hits.append((ordinal, span.designation_id, span.list_type, measure))
+            hits.sort(key=_first)  # the fold's order (ordinals are unique per subject)
+            for _, designation_id, list_type, measure in hits:
+                key = (designation_id, measure)
+                if key not in reasons:
+                    reasons[key] = (subject, designation_id, list_type, measure)
         return Found(list(subjects), list(reasons.values()))
 
     def apply(self, changes: IndexChanges) -> None:
@@ -124,19 +146,40 @@ class LiveIndex:
         self._subjects[identifier] = tuple(sorted((*known, subject)))
 
     def replace(self, subject: str, rows: Iterable[Held]) -> None:
-        kept = tuple(sorted((h for h in rows if h.department in self.departments), key=_ordinal))
+        kept = [h for h in rows if h.department in self.departments]
         if kept:
-            self._held[self._subject(subject)] = kept
+            self._held[self._subject(subject)] = self._spans(kept)
         else:
             self._held.pop(subject, None)
 
     def add_loaded(self, subject: str, h: Held) -> None:
-        """One row read at start-up (any order: a subject's rows are kept sorted)."""
-        known = self._held.get(subject)
-        if known is None:
-            self._held[self._subject(subject)] = (h,)
+        """One row read at start-up (any order); `settle` makes the spans."""
+        staged = self._staged.get(subject)
+        if staged is None:
+            self._staged[self._subject(subject)] = [h]
         else:
-            self._held[subject] = tuple(sorted((*known, h), key=_ordinal))
+            staged.append(h)
+
+    def settle(self) -> None:
+        """The staged rows of the load, as spans (each subject's list freed as it goes)."""
+        while self._staged:
+            subject, rows = self._staged.popitem()
+            self._held[subject] = self._spans(rows)
+
+    def _spans(self, rows: Iterable[Held]) -> tuple[Span, ...]:
+        groups: dict[tuple[UUID, str, float, float], tuple[list[tuple[str, str]], list[int]]] = {}
+        for h in sorted(rows, key=_ordinal):
+            key = (h.designation_id, h.list_type, h.active_from, h.active_until)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = ([], [])
+            pair = (h.department, h.measure)
+            group[0].append(self._pairs.setdefault(pair, pair))
+            group[1].append(h.ordinal)
+        return tuple(
+            Span(designation_id, list_type, active_from, active_until, tuple(p), tuple(o))
+            for (designation_id, list_type, active_from, active_until), (p, o) in groups.items()
+        )
 
     def _subject(self, subject: str) -> str:
         """The string object already held for this subject id, if any."""
@@ -185,6 +228,9 @@ def _ordinal(h: Held) -> int:
     return h.ordinal
 
 
+_first = itemgetter(0)
+
+
 _IDENTIFIERS = "SELECT identifier, subject_id FROM subject_identifiers"
 _ROWS = """
 SELECT subject_id, department, measure, designation_id, list_type,
@@ -215,6 +261,7 @@ async def load(
     gc.disable()
     try:
         await _read(conn, index, departments, lock_sql, prefetch)
+        index.settle()
     finally:
         gc.enable()
     gc.freeze()

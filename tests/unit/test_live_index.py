@@ -99,3 +99,46 @@ def test_an_interval_holds_from_its_start_until_just_before_its_end() -> None:
         True,
         False,
     ]
+
+
+def test_a_designations_rows_are_held_as_one_span_and_answer_as_rows() -> None:
+    """The rows of one designation share their interval: held as one span of
+    (department, measure) pairs (the index's memory per subject is what grows with the
+    subjects restricted), answering what the rows answered, in the fold's order."""
+    subject = resident_id()
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    end = datetime(2031, 1, 5, tzinfo=UTC)
+    designation, later = uuid4(), uuid4()
+    rows = [
+        replace(_row(subject, f"m{i}", i, active_from=start), designation_id=designation)
+        for i in range(48)
+    ]
+    # a second designation of the same measures, one interval ending: two more spans
+    rows += [
+        replace(
+            _row(subject, f"m{i}", 48 + i, active_from=start, active_until=end if i else None),
+            designation_id=later,
+        )
+        for i in range(2)
+    ]
+    every = {f"m{i}" for i in range(48)}
+    live = _live(frozenset({"caac"}), subject, rows)
+    assert len(live._held[subject]) == 3
+    found = live.lookup(subject, "caac", every, start.timestamp())
+    assert [(d, m) for _, d, _, m in found.reasons] == [
+        *((designation, f"m{i}") for i in range(48)),
+        (later, "m0"),
+        (later, "m1"),
+    ]
+    assert live.lookup(subject, "caac", {"m1"}, end.timestamp()).reasons == [
+        (subject, designation, "court.dishonest-debtor", "m1")
+    ]
+    assert live.lookup(subject, "tax", every, start.timestamp()).reasons == []
+
+    loaded = LiveIndex(frozenset({"caac"}))  # start-up: one row at a time, any order
+    loaded.add_identifier(subject, subject)
+    for r in reversed(rows):
+        loaded.add_loaded(subject, loaded.hold(r))
+    loaded.settle()
+    assert loaded._held[subject] == live._held[subject]
+    assert loaded.lookup(subject, "caac", every, start.timestamp()) == found
