@@ -4,19 +4,23 @@ topic suffix, its own schemas, its own subjects."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from shared.adapters import kafka_admin
 from shared.adapters.topics import TOPICS, TopicSpec
-from tests.support.infra import Infra, discover, unique
+from tests.support.infra import ISSUED, Infra, discover, unique
+from tests.support.topic_cleanup import delete_issued
 
 
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     with discover() as found:
         yield found
+        if ISSUED and not os.environ.get("JSB_KEEP_TEST_DATA"):
+            asyncio.run(delete_issued(found.kafka, ISSUED))
 
 
 @pytest.fixture

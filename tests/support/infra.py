@@ -70,6 +70,13 @@ def _containers() -> Iterator[Infra]:  # pragma: no cover - needs a Docker engin
         yield Infra(kafka.get_bootstrap_server(), url, url, None, "testcontainers")
 
 
+ISSUED: set[str] = set()
+"""Every id `unique` gave out in this process: the session deletes the topics named
+with them when it ends (`tests.support.topic_cleanup`)."""
+
+
 def unique(prefix: str = "t") -> str:
     """A fresh id for a test's own topics, schemas and consumer groups."""
-    return f"{prefix}{secrets.token_hex(4)}"
+    made = f"{prefix}{secrets.token_hex(4)}"
+    ISSUED.add(made)
+    return made
