@@ -44,7 +44,8 @@ async def schema_suffix(infra: Infra) -> AsyncIterator[str]:
         upgrade_all, url=infra.admin_url, schema_suffix=suffix, role=infra.service_role
     )
     yield suffix
-    await asyncio.to_thread(drop_schemas, infra.admin_url, suffix)
+    if not os.environ.get("JSB_KEEP_TEST_DATA"):
+        await asyncio.to_thread(drop_schemas, infra.admin_url, suffix)
 
 
 def drop_schemas(url: str, suffix: str) -> None:
