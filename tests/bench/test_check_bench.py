@@ -71,7 +71,11 @@ def _wait_index_loaded(server: Server, subjects: int, timeout_s: float = 300) ->
     restricted subjects); checks read the table until then."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
-        for line in httpx.get(server.url + "/metrics", timeout=10).text.splitlines():
+        try:  # a poll slower than its own timeout is not the end of the wait
+            metrics = httpx.get(server.url + "/metrics", timeout=10).text
+        except httpx.TimeoutException:
+            continue
+        for line in metrics.splitlines():
             if line.startswith("responder_index_subjects ") and float(line.split()[1]) >= subjects:
                 return time.monotonic() - started
         time.sleep(0.2)

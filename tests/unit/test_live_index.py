@@ -4,13 +4,16 @@ ingest batch wrote replaces a subject's rows in it."""
 
 from __future__ import annotations
 
+import asyncio
+import math
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
-from services.responder.live_index import IndexChanges, LiveIndex
+from services.responder.live_index import SETTLE_CHUNK, IndexChanges, LiveIndex, load
 from services.responder.restriction_index import IndexRow, subject_rows
 from tests.unit.domain_fixtures import Subject, resident_id
 from tests.unit.test_restriction_index import SCENARIOS, _fold_answer, _probes
@@ -142,3 +145,64 @@ def test_a_designations_rows_are_held_as_one_span_and_answer_as_rows() -> None:
     loaded.settle()
     assert loaded._held[subject] == live._held[subject]
     assert loaded.lookup(subject, "caac", every, start.timestamp()) == found
+
+
+class _Rows:
+    """Just enough of an asyncpg connection for `load`: its rows, then a flag once the
+    last row has been read."""
+
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        self.rows = rows
+        self.all_read = False
+
+    def transaction(self, readonly: bool = False) -> _Rows:
+        return self
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def execute(self, sql: str) -> None:
+        return None
+
+    async def fetchval(self, sql: str) -> int:
+        return 0
+
+    async def cursor(self, sql: str, *args: object, prefetch: int) -> AsyncIterator[object]:
+        if "subject_identifiers" in sql:
+            return
+        for row in self.rows:
+            yield row
+        self.all_read = True
+
+
+async def test_the_load_lets_the_event_loop_turn_while_it_makes_the_spans() -> None:
+    """Made in one go, the spans of 1,000,000 subjects held the event loop for seconds:
+    no check, /readyz or /metrics was answered meanwhile. Here the loop must turn
+    between the last row read and the copy being ready."""
+    subjects = 3 * SETTLE_CHUNK + 5
+    conn = _Rows(
+        [
+            (f"s{i}", "caac", "m", uuid4(), "court.dishonest-debtor", 0.0, math.inf, 0)
+            for i in range(subjects)
+        ]
+    )
+    turns_while_settling = 0
+    done = asyncio.Event()
+
+    async def count_turns() -> None:
+        nonlocal turns_while_settling
+        while not done.is_set():
+            if conn.all_read:
+                turns_while_settling += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    index = await load(conn, frozenset({"caac"}), "SELECT 1")  # type: ignore[arg-type]
+    done.set()
+    await counter
+    assert index.loaded
+    assert len(index._held) == subjects
+    assert turns_while_settling >= 3
