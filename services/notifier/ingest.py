@@ -29,6 +29,7 @@ from services.notifier.status_decoder import decode
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.outbox import enqueue
 from shared.domain.catalogue.index import CatalogueIndex
+from shared.domain.envelope import Envelope
 
 CONSUMER = "notifier.status"
 _LOCK = 1414  # advisory-lock class of the status log's append turn
@@ -41,8 +42,11 @@ class Ingest:
         catalogue: CatalogueIndex,
         webhooks: Callable[[AsyncConnection], Webhooks],
         suffix: str,
+        decode: Callable[[bytes | None], Envelope] = decode,
     ) -> None:
+        """`decode`: status_decoder.py's (the benchmark also runs its reference)."""
         self.catalogue, self.webhooks, self.suffix = catalogue, webhooks, suffix
+        self.decode = decode
 
     async def __call__(self, conn: AsyncConnection, records: Sequence[ConsumerRecord]) -> None:
         # Why the lock: positions come from an identity column, allocated at insert and
@@ -57,7 +61,7 @@ class Ingest:
         dead = []
         for record in records:
             try:
-                envelope = decode(record.value)  # a wrong schema is poison
+                envelope = self.decode(record.value)  # a wrong schema is poison
                 received.append(Received(envelope, record.value.decode()))
             except (ValidationError, ValueError) as exc:
                 dead.append(dead_letter(record, str(exc)[:500], CONSUMER, self.suffix))
