@@ -11,9 +11,12 @@ bench/notifier_ingest.py runs each phase in its own process on the same records 
   envelope then the status): what the decoder changed, in the same run.
 - **ingest**: the notifier's handler (`services.notifier.ingest.Ingest`).
 
-The counts are checked (every status logged, two deliveries each); the speeds are
-reported, never asserted. Sizes: `JSB_BENCH_NOTIFIER_DEBTORS` (comma-separated court
-debtors, 49 statuses each), small enough to keep this under ~90 s.
+`previous` and `ingest` alternate twice and the best round of each is the figure (the
+machine is shared: a phase's CPU time per status swung 2× between runs under a load
+of 13–14), every round kept in the results. The counts are checked (every status
+logged, two deliveries each); the speeds are reported, never asserted. Sizes:
+`JSB_BENCH_NOTIFIER_DEBTORS` (comma-separated court debtors, 49 statuses each), small
+enough to keep this under ~90 s.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from tests.support.infra import Infra
 
 pytestmark = pytest.mark.bench
 
-SIZES = [int(n) for n in os.environ.get("JSB_BENCH_NOTIFIER_DEBTORS", "6,60").split(",")]
+SIZES = [int(n) for n in os.environ.get("JSB_BENCH_NOTIFIER_DEBTORS", "5,50").split(",")]
+ROUNDS = 2
+"""previous and ingest alternate this many times; the best round of each is reported."""
 SUBSCRIPTIONS = 2  # bench/notifier_ingest.py's: every status matches both
 
 
@@ -49,19 +54,29 @@ def phase(name: str, records: Path) -> dict[str, Any]:
 async def one_size(debtors: int, workdir: Path) -> dict[str, Any]:
     path = workdir / f"statuses-{debtors}.tsv"
     n = await asyncio.to_thread(write, path, debtors)
+    order = ["bare", *["previous", "ingest"] * ROUNDS]
+    rounds: dict[str, list[dict[str, Any]]] = {p: [] for p in order}
     try:
-        runs = {p: await asyncio.to_thread(phase, p, path) for p in ("bare", "previous", "ingest")}
+        for name in order:
+            rounds[name].append(await asyncio.to_thread(phase, name, path))
     finally:
         path.unlink()
-    for name, r in runs.items():
-        assert r["statuses"] == r["logged"] == n, (name, r)
-    for name in ("previous", "ingest"):
-        assert runs[name]["deliveries"] == SUBSCRIPTIONS * n, (name, runs[name])
-    per_cpu = {p: float(r["statuses_per_cpu_s"]) for p, r in runs.items()}
+    for name, runs in rounds.items():
+        for r in runs:
+            assert r["statuses"] == r["logged"] == n, (name, r)
+            if name != "bare":
+                assert r["deliveries"] == SUBSCRIPTIONS * n, (name, r)
+    # the least disturbed round of each phase (the machine is shared), every round kept
+    best = {
+        p: max(runs, key=lambda r: float(r["statuses_per_cpu_s"])) for p, runs in rounds.items()
+    }
+    per_cpu = {p: float(r["statuses_per_cpu_s"]) for p, r in best.items()}
     return {
         "debtors": debtors,
         "statuses": n,
-        **runs,
+        **best,
+        "rounds": {p: [r["statuses_per_cpu_s"] for r in runs] for p, runs in rounds.items()},
+        "peak_rss_mb": {p: max(r["peak_rss_mb"] for r in runs) for p, runs in rounds.items()},
         "ingest_over_bare": round(per_cpu["ingest"] / per_cpu["bare"], 3),
         "ingest_over_previous": round(per_cpu["ingest"] / per_cpu["previous"], 2),
     }
