@@ -8,9 +8,8 @@ delivery's `webhook_id` is derived from (subscription, message id), so even a
 rebuilt queue would carry the same id.
 
 This module decodes the records (status_decoder.py; poison → dead letters, in the same
-transaction) and
-takes the batch's turn; status_batch.py applies the decoded messages through the
-`Webhooks` port (ports.py) bound to the consumer's connection.
+transaction) and takes the batch's turn; status_batch.py applies the decoded messages
+through the `Webhooks` port (ports.py) bound to the consumer's connection.
 """
 
 from __future__ import annotations
