@@ -27,9 +27,8 @@ Why this keeps ingest correct:
 
 from __future__ import annotations
 
-import gc
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -41,6 +40,7 @@ from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
 from shared.adapters import topics
+from shared.adapters.collector import young_threshold
 from shared.adapters.consumer import TransactionalConsumer
 from shared.adapters.runtime import ServiceRuntime
 
@@ -51,7 +51,7 @@ LANES = {"designations": topics.DESIGNATIONS, "feedback": topics.FEEDBACK}
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: LedgerSettings = app.state.settings
-    with _gc_threshold(settings.gc_threshold):
+    with young_threshold(settings.gc_threshold):  # collector.py: why
         async with ServiceRuntime.open(
             app, settings, client_id="jsb-ledger", outbox=tables.outbox
         ) as rt:
@@ -82,20 +82,3 @@ def _batches_of(max_records: int) -> Callable[..., TransactionalConsumer]:
         return TransactionalConsumer(**{**kwargs, "max_records": max_records})
 
     return build
-
-
-@contextmanager
-def _gc_threshold(threshold: int) -> Iterator[None]:
-    """Why: ingest allocates millions of short-lived objects (the domain's status
-    models) while the fold cache keeps many long-lived ones; with Python's default
-    threshold the collector runs so often that its full passes over the cache cost
-    about a third of ingest's time (measured in docs/ledger.md). A higher threshold
-    collects as much, less often. Restored when the app stops (tests run the ledger
-    inside the test process)."""
-    previous = gc.get_threshold()
-    if threshold > 0:
-        gc.set_threshold(threshold, *previous[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)

@@ -23,6 +23,7 @@ from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters import topics
+from shared.adapters.collector import young_threshold
 from shared.adapters.db import PostgresTransactions
 from shared.adapters.idempotency import PostgresIdempotency
 from shared.adapters.memory import MemoryIdempotency, MemoryOutboxStore
@@ -62,35 +63,41 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: NotifierSettings = app.state.settings
     box = SecretBox.from_settings(settings)
     app.state.secret_box = box
-    async with ServiceRuntime.open(
-        app, settings, client_id="jsb-notifier", outbox=tables.outbox
-    ) as rt:
-        webhooks = PostgresTransactions(rt.engine, PostgresWebhooks.on)
-        wire(
-            app,
-            PostgresTransactions(rt.engine, lambda c: PostgresOutbox(c, tables.outbox)),
-            webhooks,
-            PostgresIdempotency(rt.engine, tables.idempotency, PostgresWebhooks.on),
-        )
-        rt.consume(
-            name=CONSUMER,
-            group_id=settings.group_id,
-            topics=[topics.STATUS + settings.topic_suffix],
-            offsets=tables.consumer_offsets,
-            handler=Ingest(default_index(), PostgresWebhooks.on, settings.topic_suffix),
-        )
-        dispatcher = Dispatcher(
-            webhooks,
-            settings,
-            box,
-            DeliveryMetrics(app.state.metrics, app.state.backbone_metrics.webhook_deliveries),
-        )
-        app.state.dispatcher = dispatcher
-        rt.loops.start("dispatcher", dispatcher.run)
-        clock = reminders.ShiftedClock(settings.clock_offset_s)
+    with young_threshold(settings.gc_threshold):
+        async with ServiceRuntime.open(
+            app, settings, client_id="jsb-notifier", outbox=tables.outbox
+        ) as rt:
+            _start(app, settings, box, rt)
+            yield
 
-        async def remind(stop: asyncio.Event) -> None:
-            await reminders.run(webhooks, clock, settings, stop)
 
-        rt.loops.start("reminders", remind)
-        yield
+def _start(app: FastAPI, settings: NotifierSettings, box: SecretBox, rt: ServiceRuntime) -> None:
+    """The ports, the status consumer, the dispatcher and the reminder loop."""
+    webhooks = PostgresTransactions(rt.engine, PostgresWebhooks.on)
+    wire(
+        app,
+        PostgresTransactions(rt.engine, lambda c: PostgresOutbox(c, tables.outbox)),
+        webhooks,
+        PostgresIdempotency(rt.engine, tables.idempotency, PostgresWebhooks.on),
+    )
+    rt.consume(
+        name=CONSUMER,
+        group_id=settings.group_id,
+        topics=[topics.STATUS + settings.topic_suffix],
+        offsets=tables.consumer_offsets,
+        handler=Ingest(default_index(), PostgresWebhooks.on, settings.topic_suffix),
+    )
+    dispatcher = Dispatcher(
+        webhooks,
+        settings,
+        box,
+        DeliveryMetrics(app.state.metrics, app.state.backbone_metrics.webhook_deliveries),
+    )
+    app.state.dispatcher = dispatcher
+    rt.loops.start("dispatcher", dispatcher.run)
+    clock = reminders.ShiftedClock(settings.clock_offset_s)
+
+    async def remind(stop: asyncio.Event) -> None:
+        await reminders.run(webhooks, clock, settings, stop)
+
+    rt.loops.start("reminders", remind)

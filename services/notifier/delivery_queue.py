@@ -18,7 +18,6 @@ same `webhook-id`, which is what lets the receiver drop the duplicate.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -86,9 +85,17 @@ class PostgresDeliveryQueue:
 
     async def enqueue(self, deliveries: Sequence[NewDelivery]) -> None:
         if deliveries:
-            rows = [{**asdict(d), "state": "held" if d.held else "pending"} for d in deliveries]
-            for row in rows:
-                del row["held"]
+            # field by field: dataclasses.asdict deep-copies every UUID (6 % of ingest's CPU)
+            rows = [
+                {
+                    "subscription_id": d.subscription_id,
+                    "position": d.position,
+                    "subject_id": d.subject_id,
+                    "webhook_id": d.webhook_id,
+                    "state": "held" if d.held else "pending",
+                }
+                for d in deliveries
+            ]
             await self.conn.execute(_ENQUEUE, rows)
 
     async def claim(

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from services.notifier.changes import basis
 from services.notifier.notices import Notice, WatchItem
 from services.notifier.ports import (
     DELETED,
@@ -425,6 +426,9 @@ class MemorySubjectViews:
 
     async def latest(self, subjects: Collection[str]) -> dict[str, Mapping[str, Any]]:
         return {s: self.t.latest[s].status for s in subjects if s in self.t.latest}
+
+    async def bases(self, subjects: Collection[str]) -> dict[str, Mapping[str, Any]]:
+        return {s: basis(status) for s, status in (await self.latest(subjects)).items()}
 
     async def keep(self, latest: Mapping[str, Latest], watched: Sequence[WatchItem]) -> None:
         self.t.latest.update(latest)

@@ -304,6 +304,10 @@ class SubjectViews(Protocol):
     async def latest(self, subjects: Collection[str]) -> dict[str, Mapping[str, Any]]:
         """The latest status kept of each of `subjects` that has one."""
 
+    async def bases(self, subjects: Collection[str]) -> dict[str, Mapping[str, Any]]:
+        """`changes.basis` of the latest status kept of each of `subjects` that has
+        one: what ingest compares the next status with."""
+
     async def keep(self, latest: Mapping[str, Latest], watched: Sequence[WatchItem]) -> None:
         """The subjects' latest statuses, and their running deadlines: `watched`
         replaces every deadline kept of these subjects (an item whose key is already

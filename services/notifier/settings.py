@@ -23,6 +23,9 @@ class NotifierSettings(ServiceSettings):
     the dispatcher) sooner."""
 
     # -- secrets at rest --
+    gc_threshold: int = 10_000
+    """Allocations between two young-generation garbage collections in the notifier's
+    process (Python's default: 700; 0 keeps it): shared/adapters/collector.py says why."""
     secret_key: SecretStr | None = None
     """Fernet key (urlsafe base64, 32 bytes) that encrypts the signing secrets. No
     default: when unset, the key is read from `secret_key_file`, which is created

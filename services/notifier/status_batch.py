@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid5
 
-from services.notifier.changes import Change, changes, facets
+from services.notifier.changes import Change, basis, changes_since, facets
 from services.notifier.filters import Filters, passes
 from services.notifier.notices import on_changes, watch_items
 from services.notifier.ports import DISABLED, Latest, NewDelivery, NewStatus, Webhooks
@@ -69,9 +69,11 @@ async def apply(catalogue: CatalogueIndex, tx: Webhooks, received: Sequence[Rece
         for s in await tx.subscriptions.listed(lock=True)
     ]
     seen = await tx.status_log.logged({r.envelope.id for r in received})
-    latest: dict[str, Mapping[str, Any]] = await tx.views.latest(
+    # what the next status is compared with: the kept one's basis, then the batch's own
+    previous: dict[str, Mapping[str, Any]] = await tx.views.bases(
         {r.envelope.subject for r in received}
     )
+    latest: dict[str, Mapping[str, Any]] = {}
     planned: list[_Planned] = []
     for r in received:
         envelope = r.envelope
@@ -79,8 +81,9 @@ async def apply(catalogue: CatalogueIndex, tx: Webhooks, received: Sequence[Rece
             log.info("status message %s seen before: dropped", envelope.id)
             continue
         seen.add(envelope.id)
-        found = changes(latest.get(envelope.subject), envelope.data)
+        found = changes_since(previous.get(envelope.subject), envelope.data)
         planned.append(_Planned(envelope, r.body, found, facets(envelope.data, found)))
+        previous[envelope.subject] = basis(envelope.data)
         latest[envelope.subject] = envelope.data
     positions = await tx.status_log.append_many(
         [NewStatus(p.envelope.id, p.envelope.subject, p.facets, p.body) for p in planned]

@@ -31,6 +31,25 @@ _LATEST = text(
     "SELECT subject_id, CAST(status AS text) FROM subject_latest"
     " WHERE subject_id = ANY(CAST(:subjects AS text[]))"
 )
+# changes.basis(status) in SQL (the contract suite holds them equal): a few hundred
+# bytes a designation cross and are parsed, instead of the whole ~25 kB status —
+# parsing those was 13 % of ingest's CPU at 50 debtors (docs/benchmarks.md).
+_BASES = text(
+    "SELECT subject_id, CAST(("
+    " SELECT COALESCE(jsonb_object_agg(d->>'designation_id', jsonb_build_object("
+    "  'state', d->'state',"
+    "  'amendments', COALESCE(jsonb_array_length(d->'amendments'), 0),"
+    "  'repairs', COALESCE(jsonb_array_length(d->'repairs'), 0),"
+    "  'objections', (SELECT COALESCE(jsonb_object_agg(o->>'objection_id', o->'status'),"
+    "   '{}') FROM jsonb_array_elements(COALESCE(d->'objections', '[]')) o),"
+    "  'tasks', (SELECT COALESCE(jsonb_object_agg("
+    "   (t->>'measure') || '|' || (t->>'department'), jsonb_build_array("
+    "    COALESCE(jsonb_array_length(t->'feedback'), 0),"
+    "    COALESCE(CAST(t->>'interceptions' AS bigint), 0))),"
+    "   '{}') FROM jsonb_array_elements(COALESCE(d->'tasks', '[]')) t)"
+    " )), '{}') FROM jsonb_array_elements(COALESCE(status->'designations', '[]')) d"
+    ") AS text) FROM subject_latest WHERE subject_id = ANY(CAST(:subjects AS text[]))"
+)
 _KEEP_LATEST = text(
     "INSERT INTO subject_latest (subject_id, position, status)"
     " VALUES (:subject_id, :position, CAST(:status AS jsonb))"
@@ -55,6 +74,12 @@ class PostgresSubjectViews:
             return {}
         rows = await self.conn.execute(_LATEST, {"subjects": list(subjects)})
         return {subject: orjson.loads(status) for subject, status in rows}
+
+    async def bases(self, subjects: Collection[str]) -> dict[str, Mapping[str, Any]]:
+        if not subjects:
+            return {}
+        rows = await self.conn.execute(_BASES, {"subjects": list(subjects)})
+        return {subject: orjson.loads(b) for subject, b in rows}
 
     async def keep(self, latest: Mapping[str, Latest], watched: Sequence[WatchItem]) -> None:
         if not latest:

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 
+from services.notifier.changes import basis
 from services.notifier.notices import WatchItem
 from services.notifier.ports import Latest, Webhooks
 from shared.ports import Transactions
@@ -22,6 +23,63 @@ def item(subject: str, key: str, deadline: date, measure: str | None = "m") -> W
 
 def doc(subject: str, n: int) -> dict[str, Any]:
     return {"subject_id": subject, "n": n, "designations": [{"名称": "被执行人", "x": [1.5, None]}]}
+
+
+def _task(measure: str, department: str, feedback: int, interceptions: int) -> dict[str, Any]:
+    return {
+        "measure": measure,
+        "department": department,
+        "state": "executed" if feedback else "pending",
+        "feedback": [{"kind": "executed", "note": "已执行"}] * feedback,
+        "interceptions": interceptions,
+    }
+
+
+def rich(subject: str) -> dict[str, Any]:
+    """Two designations; objections, amendments, repairs, feedback and interceptions;
+    a task given twice (the later one counts, as in `changes`)."""
+    return {
+        "subject_id": subject,
+        "designations": [
+            {
+                "designation_id": "d1",
+                "state": "in_force",
+                "objections": [
+                    {"objection_id": "o1", "status": "rejected"},
+                    {"objection_id": "o2", "status": "open"},
+                ],
+                "amendments": [{"reason": "a"}, {"reason": "b"}],
+                "repairs": [{"granted": True}],
+                "tasks": [
+                    _task("m1", "tax", 1, 0),
+                    _task("m2", "court", 0, 0),
+                    _task("m1", "tax", 2, 3),
+                ],
+            },
+            {
+                "designation_id": "d2",
+                "state": "revoked",
+                "objections": [],
+                "amendments": [],
+                "repairs": [],
+                "tasks": [],
+            },
+        ],
+    }
+
+
+def sparse(subject: str) -> dict[str, Any]:
+    """Lists and counts left out: read as empty and zero."""
+    return {
+        "subject_id": subject,
+        "designations": [
+            {
+                "designation_id": "d9",
+                "state": "pending",
+                "tasks": [{"measure": "m", "department": "x"}],
+            }
+        ],
+    }
 
 
 class SubjectViewsContract:
@@ -43,6 +101,20 @@ class SubjectViewsContract:
         assert doc(a, 2) in every
         assert doc(b, 1) in every
         assert doc(a, 1) not in every
+
+    async def test_the_basis_of_each_latest_status_is_what_changes_reads_of_it(
+        self, webhooks: Transactions[Webhooks]
+    ) -> None:
+        a, b, c = ("S-" + uuid4().hex for _ in range(3))
+        kept = {a: rich(a), b: {"subject_id": b, "designations": []}, c: sparse(c)}
+        async with webhooks.begin() as tx:
+            assert await tx.views.bases([a]) == {}
+            await tx.views.keep({s: Latest(n, d) for n, (s, d) in enumerate(kept.items())}, [])
+        async with webhooks.begin() as tx:
+            got = await tx.views.bases([a, b, c, "S-none"])
+            assert await tx.views.bases([]) == {}
+        assert got == {s: basis(d) for s, d in kept.items()}
+        assert got[a]["d1"]["tasks"] == {"m1|tax": [2, 3], "m2|court": [0, 0]}  # the last twin
 
     async def test_a_subjects_deadlines_are_replaced_with_its_status(
         self, webhooks: Transactions[Webhooks]
