@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +61,12 @@ async def lookup_in(
     return await lookup(driver, identifier, department, measures, at)
 
 
+_COLUMNS = tuple(f.name for f in fields(IndexRow))
+"""An index row's columns. Its fields are plain values, so a shallow dict is the row;
+`dataclasses.asdict` deep-copies each value (4 % of the responder's event loop in the
+pipeline bench, for nothing: docs/benchmarks.md "Pipeline")."""
+
+
 async def refresh(
     conn: AsyncConnection, subjects: Iterable[str], departments: frozenset[str]
 ) -> IndexChanges:
@@ -83,7 +89,7 @@ async def refresh(
             log.exception("subject's stored events do not fold; its index is left as it was")
             continue
         written[subject] = subject_rows(state, departments)
-        rows.extend(asdict(r) for r in written[subject])
+        rows.extend({f: getattr(r, f) for f in _COLUMNS} for r in written[subject])
         last = max((e.position or 0 for e in events), default=0)
         marks.append({"subject_id": subject, "position": last})
         done.append(subject)
