@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Text, and_, cast, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,8 +24,12 @@ E = tables.designation_events
 
 
 def recorded(row: Any) -> Recorded:
+    """A stored event; `row.envelope` is its JSON text (read as `envelope::text`: one
+    parse and validation in pydantic's core instead of the driver's `json.loads` and
+    a validation of the dict — the stdlib decoder was 2-3 % of the responder's event
+    loop in the pipeline bench, docs/benchmarks.md "Pipeline")."""
     return Recorded(
-        envelope=Envelope.model_validate(row.envelope),
+        envelope=Envelope.model_validate_json(row.envelope),
         recorded_at=row.ingested_at,
         position=row.position,
     )
@@ -41,7 +45,8 @@ async def subject_events(
     out: dict[str, list[Recorded]] = {s: [] for s in wanted}
     if not wanted:
         return out
-    query = select(E.c.position, E.c.subject_id, E.c.envelope, E.c.ingested_at).where(
+    envelope = cast(E.c.envelope, Text).label("envelope")
+    query = select(E.c.position, E.c.subject_id, envelope, E.c.ingested_at).where(
         E.c.subject_id.in_(wanted)
     )
     if up_to is not None:
