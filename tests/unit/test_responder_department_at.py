@@ -16,7 +16,7 @@ from services.responder.transitions import DepartmentAt, Phase, phase_of, wake_a
 from shared.domain.commands import AmendDesignation, DesignationChanges
 from shared.domain.fold_state import DesignationRecord, DesignationState
 from shared.domain.vocabulary import Level
-from tests.unit.domain_fixtures import LICENCE, MARKET, TENDER, Subject, at, resident_id
+from tests.unit.domain_fixtures import FUNDING, LICENCE, MARKET, TENDER, Subject, at, resident_id
 from tests.unit.test_restriction_index import SCENARIOS
 
 
@@ -95,3 +95,26 @@ def test_the_same_phase_and_wake_up_as_per_measure(name: str) -> None:
                     assert wake_at(record, department, measure, t) == wake
                     compared += 1
     assert compared > 100
+
+
+def test_a_changed_designation_at_the_same_instant_is_seen_as_changed() -> None:
+    """The views are reused per (record, instant); an event makes a new record, and
+    the departments see it even at an instant already planned."""
+    subject = Subject()
+    d = subject.issue(list_type=MARKET, level=Level.SERIOUS)
+    before = subject.refold().designation(d)
+    assert before is not None
+    assert DepartmentAt(before, "finance", at(2)).phase(FUNDING) is Phase.ACTIVE
+    subject.run(
+        AmendDesignation(
+            department="samr",
+            at=at(1),
+            designation_id=d,
+            changes=DesignationChanges(measures=(TENDER, LICENCE)),
+            reason="fewer measures",
+        )
+    )
+    after = subject.refold().designation(d)
+    assert after is not None
+    assert DepartmentAt(after, "finance", at(2)).phase(FUNDING) is Phase.ENDED
+    assert DepartmentAt(before, "finance", at(2)).phase(FUNDING) is Phase.ACTIVE
