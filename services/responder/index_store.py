@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.responder import store, tables
+from services.responder.fold_memo import Folded, at_last
 from services.responder.live_index import IndexChanges, LiveIndex
 from services.responder.live_index import follow as follow_live
 from services.responder.live_index import load as load_live
@@ -78,6 +79,7 @@ async def refresh(
         return IndexChanges()
     history = await store.subject_events(conn, wanted)
     written: dict[str, list[IndexRow]] = {}
+    folds: dict[str, tuple[int, Folded]] = {}
     rows: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
     done: list[str] = []
@@ -90,6 +92,9 @@ async def refresh(
             continue
         written[subject] = subject_rows(state, departments)
         rows.extend({f: getattr(r, f) for f in _COLUMNS} for r in written[subject])
+        folded = at_last(events, state)
+        if folded is not None:
+            folds[subject] = folded
         last = max((e.position or 0 for e in events), default=0)
         marks.append({"subject_id": subject, "position": last})
         done.append(subject)
@@ -104,7 +109,7 @@ async def refresh(
                 index_elements=["subject_id"], set_={"position": stmt.excluded.position}
             )
         )
-    return IndexChanges(rows=written)
+    return IndexChanges(rows=written, folds=folds)
 
 
 _STALE = text(
