@@ -78,7 +78,13 @@ class RecordAt:
 
 
 _RECENT: OrderedDict[tuple[int, datetime], RecordAt] = OrderedDict()
-_RECENT_SIZE = 64
+_RECENT_SIZE = 512
+"""Why 512: the departments apply the same deliveries in the same order, up to
+`lane_batch` (200) a pass and three lanes at once, so fewer entries than a pass's
+designations are all evicted before the next department reaches them (least
+recently used, visited in order: every look-up missed with 64, py-spy over the
+pass bench in docs/benchmarks.md "Pipeline"). ~10 kB each for a court designation:
+~5 MB at most, beside the fold memo's states that hold the same records."""
 
 
 def record_at(record: DesignationRecord, as_of: datetime) -> RecordAt:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.responder.transitions import DepartmentAt, Phase, phase_of, wake_at
+from services.responder.transitions import DepartmentAt, Phase, phase_of, record_at, wake_at
 from shared.domain.commands import AmendDesignation, DesignationChanges
 from shared.domain.fold_state import DesignationRecord, DesignationState
 from shared.domain.vocabulary import Level
@@ -118,3 +118,18 @@ def test_a_changed_designation_at_the_same_instant_is_seen_as_changed() -> None:
     assert after is not None
     assert DepartmentAt(after, "finance", at(2)).phase(FUNDING) is Phase.ENDED
     assert DepartmentAt(before, "finance", at(2)).phase(FUNDING) is Phase.ACTIVE
+
+
+def test_a_pass_of_200_designations_is_still_cached_for_the_next_department() -> None:
+    """Departments visit a pass's designations in the same order: with fewer entries
+    than a pass (lane_batch 200), least-recently-used eviction missed every time."""
+    records = []
+    for _ in range(200):
+        subject = Subject()
+        d = subject.issue(list_type=MARKET, level=Level.SERIOUS)
+        record = subject.state.designation(d)
+        assert record is not None
+        records.append(record)
+    first = [record_at(r, at(2)) for r in records]  # one department's pass
+    again = [record_at(r, at(2)) for r in records]  # the next department's
+    assert all(a is b for a, b in zip(first, again, strict=True))
