@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -50,7 +51,10 @@ def _wake_before(
 
 
 def _amended(subject: Subject) -> None:
-    d = subject.issue(list_type=MARKET, level=Level.SERIOUS)
+    _drop_funding(subject, subject.issue(list_type=MARKET, level=Level.SERIOUS))
+
+
+def _drop_funding(subject: Subject, d: UUID) -> None:
     subject.run(
         AmendDesignation(
             department="samr",
@@ -105,15 +109,7 @@ def test_a_changed_designation_at_the_same_instant_is_seen_as_changed() -> None:
     before = subject.refold().designation(d)
     assert before is not None
     assert DepartmentAt(before, "finance", at(2)).phase(FUNDING) is Phase.ACTIVE
-    subject.run(
-        AmendDesignation(
-            department="samr",
-            at=at(1),
-            designation_id=d,
-            changes=DesignationChanges(measures=(TENDER, LICENCE)),
-            reason="fewer measures",
-        )
-    )
+    _drop_funding(subject, d)
     after = subject.refold().designation(d)
     assert after is not None
     assert DepartmentAt(after, "finance", at(2)).phase(FUNDING) is Phase.ENDED
