@@ -68,7 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             on_failure=lambda _: metrics.lane_failures.inc(),
         )
         app.state.lanes = lanes
-        ingest = Ingest(hosting, settings.topic_suffix, metrics)
+        ingest = Ingest(hosting, settings.topic_suffix, metrics, memo=ctx.memo)
         app.state.ingest = ingest
         metrics.index_subjects.set(-1)
         index = IndexReadiness(

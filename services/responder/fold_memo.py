@@ -19,12 +19,13 @@ fold it would have cost anyway.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cachetools import TTLCache
 
 from shared.domain.envelope import Envelope
+from shared.domain.fold import Recorded
 from shared.domain.fold_state import SubjectState
 
 Folded = tuple[SubjectState, datetime | None, Envelope]
@@ -57,3 +58,18 @@ class FoldMemo:
 
     def __len__(self) -> int:
         return len(self._states)
+
+
+def at_last(events: Sequence[Recorded], state: SubjectState) -> tuple[int, Folded] | None:
+    """The memo's entry for a subject's last stored event, from the state the caller
+    folded over all of `events` (in position order): its position, the state, the
+    events' latest time, the event. Why the ingest puts it: it has just folded the
+    subject to rewrite its restriction index, and without it the first department to
+    apply the event read the subject's events back and folded them again (4.5 % and
+    3.1 % of the responder's event loop in the pipeline bench: py-spy,
+    docs/benchmarks.md "Pipeline"). Put before the ingest's transaction commits: a
+    rolled-back position is never reused (an identity column), so nobody asks for it."""
+    if not events or events[-1].position is None:
+        return None
+    latest = max(e.envelope.time for e in events)
+    return events[-1].position, (state, latest, events[-1].envelope)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.responder import store, tables
+from services.responder.fold_memo import Folded, at_last
 from services.responder.live_index import IndexChanges, LiveIndex
 from services.responder.live_index import follow as follow_live
 from services.responder.live_index import load as load_live
@@ -61,6 +62,12 @@ async def lookup_in(
     return await lookup(driver, identifier, department, measures, at)
 
 
+_COLUMNS = tuple(f.name for f in fields(IndexRow))
+"""An index row's columns. Its fields are plain values, so a shallow dict is the row;
+`dataclasses.asdict` deep-copies each value (4 % of the responder's event loop in the
+pipeline bench, for nothing: docs/benchmarks.md "Pipeline")."""
+
+
 async def refresh(
     conn: AsyncConnection, subjects: Iterable[str], departments: frozenset[str]
 ) -> IndexChanges:
@@ -72,6 +79,7 @@ async def refresh(
         return IndexChanges()
     history = await store.subject_events(conn, wanted)
     written: dict[str, list[IndexRow]] = {}
+    folds: dict[str, tuple[int, Folded]] = {}
     rows: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
     done: list[str] = []
@@ -83,7 +91,10 @@ async def refresh(
             log.exception("subject's stored events do not fold; its index is left as it was")
             continue
         written[subject] = subject_rows(state, departments)
-        rows.extend(asdict(r) for r in written[subject])
+        rows.extend({f: getattr(r, f) for f in _COLUMNS} for r in written[subject])
+        folded = at_last(events, state)
+        if folded is not None:
+            folds[subject] = folded
         last = max((e.position or 0 for e in events), default=0)
         marks.append({"subject_id": subject, "position": last})
         done.append(subject)
@@ -98,7 +109,7 @@ async def refresh(
                 index_elements=["subject_id"], set_={"position": stmt.excluded.position}
             )
         )
-    return IndexChanges(rows=written)
+    return IndexChanges(rows=written, folds=folds)
 
 
 _STALE = text(

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from aiokafka import ConsumerRecord
 
+from services.responder.fold_memo import FoldMemo
 from services.responder.hosting import Hosting
 from services.responder.live_index import IndexChanges
 from services.responder.metrics import ResponderMetrics
@@ -58,11 +59,17 @@ class Ingest:
     """The ingest consumer's batch handler."""
 
     def __init__(
-        self, hosting: Hosting, topic_suffix: str = "", metrics: ResponderMetrics | None = None
+        self,
+        hosting: Hosting,
+        topic_suffix: str = "",
+        metrics: ResponderMetrics | None = None,
+        memo: FoldMemo | None = None,
     ) -> None:
         self._hosting = hosting
         self._suffix = topic_suffix
         self._metrics = metrics
+        self._memo = memo
+        """The departments' memo (fold_memo.py): given each refreshed subject's fold."""
         self.touched: set[str] = set()
         """Departments given deliveries since the last `take_touched()`."""
         self.stored = 0
@@ -107,6 +114,9 @@ class Ingest:
         # never sees an event stored and not indexed (one fold per subject per batch).
         written = await unit.index.refresh(changed, self._hosting.departments)
         self._written = IndexChanges(written.rows, identifiers)
+        if self._memo is not None:
+            for subject, (position, folded) in written.folds.items():
+                self._memo.put(subject, position, folded)
         await unit.outbox.enqueue(dead)
         self.dead_lettered += len(dead)
         if self._metrics is not None and dead:

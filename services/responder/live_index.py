@@ -45,6 +45,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.responder.fold_memo import Folded
 from services.responder.restriction_index import Found, IndexRow
 
 
@@ -85,6 +86,9 @@ class IndexChanges:
     rows: Mapping[str, Sequence[IndexRow]] = field(default_factory=dict)
     identifiers: Sequence[tuple[str, str]] = ()
     """(identifier, subject id) pairs."""
+    folds: Mapping[str, tuple[int, Folded]] = field(default_factory=dict)
+    """Per subject refreshed, the fold at its last event (fold_memo.at_last): the
+    ingest hands it to the departments' memo."""
 
 
 class LiveIndex:

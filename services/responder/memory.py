@@ -16,6 +16,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from services.responder.check_journal import CheckRecord, JournalUnavailable
+from services.responder.fold_memo import Folded, at_last
 from services.responder.live_index import IndexChanges
 from services.responder.ports import Delivery, Known, ResponderUnit, TaskRow
 from services.responder.restriction_index import IndexRow, subject_rows
@@ -273,14 +274,18 @@ class MemoryIndexWriter:
 
     async def refresh(self, subjects: Iterable[str], departments: frozenset[str]) -> IndexChanges:
         written: dict[str, list[IndexRow]] = {}
+        folds: dict[str, tuple[int, Folded]] = {}
         for subject, events in (await self._events.history(subjects)).items():
             try:
                 state = fold(events, subject)
             except (PoisonMessage, ValueError):  # left as it was, as in Postgres
                 continue
             written[subject] = subject_rows(state, departments)
+            folded = at_last(events, state)
+            if folded is not None:
+                folds[subject] = folded
         self._tx.data.index.update(written)
-        return IndexChanges(rows=written)
+        return IndexChanges(rows=written, folds=folds)
 
 
 class MemoryUnitOutbox:

@@ -20,10 +20,9 @@ from uuid import UUID
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.responder import index_store, store, tables
+from services.responder import index_store, pass_sql, store, tables
 from services.responder.live_index import IndexChanges
 from services.responder.ports import Delivery, Known, ResponderUnit, TaskRow
 from shared.adapters.consumer import Handler
@@ -45,7 +44,8 @@ INGEST_LOCK = (
 
 
 class PostgresSubjectEvents:
-    """`SubjectEvents`: tables designation_events, designations, subject_identifiers."""
+    """`SubjectEvents`: tables designation_events, designations, subject_identifiers
+    (the ingest's per-event statements straight to the driver: pass_sql.py)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -54,10 +54,9 @@ class PostgresSubjectEvents:
         await self._conn.execute(text(INGEST_LOCK))
 
     async def departments_of(self, designation_id: UUID) -> set[str] | None:
-        d = tables.designations
-        query = select(d.c.departments).where(d.c.designation_id == designation_id)
-        row = (await self._conn.execute(query)).first()
-        return None if row is None else set(row.departments)
+        driver = await pass_sql.driver_of(self._conn)
+        row = await driver.fetchrow(pass_sql.DEPARTMENTS_OF, designation_id)
+        return None if row is None else set(row["departments"])
 
     async def keep(
         self,
@@ -66,19 +65,12 @@ class PostgresSubjectEvents:
         departments: Collection[str],
         identifiers: Collection[str],
     ) -> None:
-        d, i = tables.designations, tables.subject_identifiers
-        await self._conn.execute(
-            pg_insert(d)
-            .values(
-                designation_id=designation_id,
-                subject_id=subject_id,
-                departments=sorted(departments),
-            )
-            .on_conflict_do_nothing(index_elements=["designation_id"])
+        driver = await pass_sql.driver_of(self._conn)
+        await driver.execute(
+            pass_sql.KEEP_DESIGNATION, designation_id, subject_id, sorted(departments)
         )
-        rows = [{"identifier": v, "subject_id": subject_id} for v in identifiers]
-        if rows:
-            await self._conn.execute(pg_insert(i).values(rows).on_conflict_do_nothing())
+        if identifiers:
+            await driver.execute(pass_sql.KEEP_IDENTIFIERS, list(identifiers), subject_id)
 
     async def widen(self, designation_id: UUID, departments: Collection[str]) -> None:
         d = tables.designations
@@ -91,21 +83,17 @@ class PostgresSubjectEvents:
     async def append(
         self, envelope: Envelope, designation_id: UUID, partition: int, offset: int
     ) -> int | None:
-        e = tables.designation_events
-        position = await self._conn.scalar(
-            pg_insert(e)
-            .values(
-                event_id=envelope.id,
-                subject_id=envelope.subject,
-                designation_id=designation_id,
-                type=envelope.type,
-                effective_at=envelope.time,
-                envelope=envelope.model_dump(mode="json"),
-                source_partition=partition,
-                source_offset=offset,
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(e.c.position)
+        driver = await pass_sql.driver_of(self._conn)
+        position = await driver.fetchval(
+            pass_sql.APPEND,
+            envelope.id,
+            envelope.subject,
+            designation_id,
+            envelope.type,
+            envelope.time,
+            envelope.model_dump_json(),  # the jsonb codec takes the JSON text
+            partition,
+            offset,
         )
         return None if position is None else int(position)
 
@@ -133,27 +121,35 @@ class PostgresDeliveryLog:
         self._conn = conn
 
     async def deliver(self, position: int, departments: Collection[str]) -> None:
-        rows = [{"department": d, "position": position} for d in sorted(departments)]
+        rows = [(d, position) for d in sorted(departments)]
         if rows:
-            await self._conn.execute(tables.deliveries.insert(), rows)
+            driver = await pass_sql.driver_of(self._conn)
+            await driver.executemany(pass_sql.DELIVER, rows)
 
     async def ensure(self, departments: Iterable[str]) -> None:
         await store.ensure_departments(self._conn, departments)
 
     async def lock_cursor(self, department: str) -> int:
-        return await store.lock_department(self._conn, department)
+        """The department's cursor, locked for this transaction (see tables.departments)."""
+        driver = await pass_sql.driver_of(self._conn)
+        rows = await driver.fetch(pass_sql.LOCK_CURSOR, department)
+        if len(rows) != 1:
+            raise LookupError(f"department {department!r} has no cursor row")
+        return int(rows[0]["position"])
 
     async def after(self, department: str, position: int, limit: int) -> list[Delivery]:
-        rows = await store.deliveries_after(self._conn, department, position, limit)
-        return [
-            Delivery(
-                r.position, r.subject_id, r.designation_id, r.source_partition, r.source_offset
-            )
-            for r in rows
-        ]
+        """The department's next deliveries, without the events' envelopes: a pass
+        takes those from the subject's history, or from another department's fold."""
+        driver = await pass_sql.driver_of(self._conn)
+        rows = await driver.fetch(pass_sql.DELIVERIES_AFTER, department, position, limit)
+        return [Delivery(*r) for r in rows]
 
     async def move_cursor(self, department: str, position: int) -> None:
-        await store.move_department(self._conn, department, position)
+        """Move the cursor past what the pass applied; the deliveries it read are done
+        (the reading list only holds pending work, so it stays small)."""
+        driver = await pass_sql.driver_of(self._conn)
+        await driver.execute(pass_sql.MOVE_CURSOR, department, position)
+        await driver.execute(pass_sql.DROP_APPLIED, department, position)
 
     async def cursor(self, department: str) -> int:
         d = tables.departments
@@ -176,18 +172,25 @@ class PostgresTaskStore:
     async def for_update(
         self, department: str, designation_ids: Iterable[UUID]
     ) -> dict[UUID, dict[str, Known]]:
-        found = await store.tasks_for_update(self._conn, department, designation_ids)
-        return {
-            designation_id: {
-                m: Known(r.task_id, r.mode, r.state, r.resume_to) for m, r in rows.items()
-            }
-            for designation_id, rows in found.items()
-        }
+        """The department's tasks of these designations, locked for the transaction
+        (an officer's answer locks the same rows: see inbox.py)."""
+        wanted = sorted(set(designation_ids))
+        out: dict[UUID, dict[str, Known]] = {d: {} for d in wanted}
+        if not wanted:
+            return out
+        driver = await pass_sql.driver_of(self._conn)
+        for r in await driver.fetch(pass_sql.TASKS_FOR_UPDATE, department, wanted):
+            out[r["designation_id"]][r["measure"]] = Known(
+                r["task_id"], r["mode"], r["state"], r["resume_to"]
+            )
+        return out
 
     async def write(
         self, inserts: Sequence[Mapping[str, Any]], updates: Mapping[UUID, Mapping[str, Any]]
     ) -> None:
-        """One INSERT of the new rows, one UPDATE per set of columns (executemany)."""
+        """One INSERT of the new rows, one UPDATE per set of columns (executemany).
+        Kept on SQLAlchemy: one statement per shape per pass, so its cost is per row,
+        the driver's executemany either way."""
         if inserts:
             await self._conn.execute(T.insert(), [dict(r) for r in inserts])
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -203,7 +206,9 @@ class PostgresTaskStore:
             await self._conn.execute(statement, rows)
 
     async def due(self, department: str, now: datetime) -> list[tuple[str, UUID]]:
-        return await store.due(self._conn, department, now)
+        """(subject, designation) whose tasks the clock may have changed by `now`."""
+        driver = await pass_sql.driver_of(self._conn)
+        return [(r[0], r[1]) for r in await driver.fetch(pass_sql.DUE, department, now)]
 
     async def stop_waking(self, department: str, designation_id: UUID) -> None:
         await self._conn.execute(

@@ -15,7 +15,7 @@ from services.responder.feedback import reported
 from services.responder.hosting import Hosting
 from services.responder.ports import Known
 from services.responder.taskbook import new_task
-from services.responder.transitions import OPEN, TaskState, note_for, phase_of, step, wake_at
+from services.responder.transitions import OPEN, DepartmentAt, TaskState, note_for, step
 from shared.adapters.outbox import OutboxMessage
 from shared.domain.envelope import Envelope
 from shared.domain.feedback_events import ReportedMeasure
@@ -79,17 +79,18 @@ def plan(
     One report per transition, in measure order."""
     designation_id = record.designation_id
     out = Plan(record.data.subject_id, designation_id, department, cause)
-    specs = {t.measure: t for t in record.data.tasks if t.department == department}
+    at = DepartmentAt(record, department, as_of)
+    specs = at.specs
     for measure in sorted(specs.keys() | existing.keys()):
         row = existing.get(measure)
         mode = row.mode if row is not None else hosting.mode(measure)
         current = None if row is None else TaskState(row.state)
         resume_to = None if row is None or row.resume_to is None else TaskState(row.resume_to)
-        nxt = step(current, resume_to, phase_of(record, department, measure, as_of), mode)
+        nxt = step(current, resume_to, at.phase(measure), mode)
         values: dict[str, Any] = {
             "state": nxt.state.value,
             "resume_to": None if nxt.resume_to is None else nxt.resume_to.value,
-            "wake_at": wake_at(record, department, measure, as_of) if nxt.state in OPEN else None,
+            "wake_at": at.wake_at(measure) if nxt.state in OPEN else None,
             "subject_name": record.data.subject_name,
             "last_event_type": CLOCK if cause is None else cause.type,
         }

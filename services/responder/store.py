@@ -1,16 +1,16 @@
-"""Reads of the local store (and the department cursor): what the lanes and the
-check API fold."""
+"""Reads of the local store that the check path and the ports share (a subject's
+history, its identifiers), the departments' rows and the scanner's question; the
+statements of every pass and event are in pass_sql.py."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Text, and_, cast, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,8 +24,12 @@ E = tables.designation_events
 
 
 def recorded(row: Any) -> Recorded:
+    """A stored event; `row.envelope` is its JSON text (read as `envelope::text`: one
+    parse and validation in pydantic's core instead of the driver's `json.loads` and
+    a validation of the dict — the stdlib decoder was 2-3 % of the responder's event
+    loop in the pipeline bench, docs/benchmarks.md "Pipeline")."""
     return Recorded(
-        envelope=Envelope.model_validate(row.envelope),
+        envelope=Envelope.model_validate_json(row.envelope),
         recorded_at=row.ingested_at,
         position=row.position,
     )
@@ -41,7 +45,8 @@ async def subject_events(
     out: dict[str, list[Recorded]] = {s: [] for s in wanted}
     if not wanted:
         return out
-    query = select(E.c.position, E.c.subject_id, E.c.envelope, E.c.ingested_at).where(
+    envelope = cast(E.c.envelope, Text).label("envelope")
+    query = select(E.c.position, E.c.subject_id, envelope, E.c.ingested_at).where(
         E.c.subject_id.in_(wanted)
     )
     if up_to is not None:
@@ -70,62 +75,6 @@ async def ensure_departments(conn: AsyncConnection, departments: Iterable[str]) 
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=["department"]))
 
 
-async def lock_department(conn: AsyncConnection, department: str) -> int:
-    """The department's cursor, locked for this transaction (see tables.departments)."""
-    d = tables.departments
-    row = (
-        await conn.execute(
-            select(d.c.position).where(d.c.department == department).with_for_update()
-        )
-    ).one()
-    return int(row.position)
-
-
-async def move_department(conn: AsyncConnection, department: str, position: int) -> None:
-    """Move the cursor past what the pass applied; the deliveries it read are done
-    (the reading list only holds pending work, so it stays small)."""
-    d, v = tables.departments, tables.deliveries
-    await conn.execute(
-        d.update()
-        .where(d.c.department == department)
-        .values(position=position, applied_at=func.now())
-    )
-    await conn.execute(v.delete().where(v.c.department == department, v.c.position <= position))
-
-
-async def deliveries_after(
-    conn: AsyncConnection, department: str, position: int, limit: int
-) -> Sequence[Any]:
-    """The department's next deliveries, without the events' envelopes: a pass takes
-    those from the subject's history, or from another department's fold of it."""
-    v = tables.deliveries
-    query = (
-        select(
-            E.c.position,
-            E.c.subject_id,
-            E.c.designation_id,
-            E.c.source_partition,
-            E.c.source_offset,
-        )
-        .join(v, v.c.position == E.c.position)
-        .where(v.c.department == department, v.c.position > position)
-        .order_by(v.c.position)
-        .limit(limit)
-    )
-    return (await conn.execute(query)).all()
-
-
-async def due(conn: AsyncConnection, department: str, now: datetime) -> list[tuple[str, UUID]]:
-    """(subject, designation) whose tasks the clock may have changed by `now`."""
-    t = tables.tasks
-    rows = await conn.execute(
-        select(t.c.subject_id, t.c.designation_id)
-        .where(t.c.department == department, t.c.wake_at <= now)
-        .distinct()
-    )
-    return [(r.subject_id, r.designation_id) for r in rows]
-
-
 async def pending_departments(
     conn: AsyncConnection, departments: Iterable[str], now: datetime
 ) -> list[str]:
@@ -139,24 +88,3 @@ async def pending_departments(
         select(d.c.department).where(d.c.department.in_(sorted(departments)), unread | waking)
     )
     return [r.department for r in rows]
-
-
-async def tasks_for_update(
-    conn: AsyncConnection, department: str, designation_ids: Iterable[UUID]
-) -> dict[UUID, dict[str, Any]]:
-    """The department's tasks of these designations, locked for the transaction
-    (an officer's answer locks the same rows: see inbox.py)."""
-    wanted = sorted(set(designation_ids))
-    out: dict[UUID, dict[str, Any]] = {d: {} for d in wanted}
-    if not wanted:
-        return out
-    t = tables.tasks
-    rows = await conn.execute(
-        select(t.c.task_id, t.c.designation_id, t.c.measure, t.c.mode, t.c.state, t.c.resume_to)
-        .where(t.c.department == department, t.c.designation_id.in_(wanted))
-        .order_by(t.c.task_id)
-        .with_for_update()
-    )
-    for r in rows:
-        out[r.designation_id][r.measure] = r
-    return out

@@ -13,11 +13,14 @@ and names the feedback each transition reports on jsb.feedback.v1.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from services.responder.settings import ExecutionMode
+from shared.domain.event_base import TaskSpec
 from shared.domain.feedback_events import Outcome
 from shared.domain.fold_state import DesignationRecord, DesignationState
 
@@ -49,23 +52,101 @@ class Step:
     """Feedback kinds to report, in order (`executed`, `suspended`, `resumed`, `lifted`)."""
 
 
-def _listed(record: DesignationRecord, department: str, measure: str) -> bool:
-    return any(t.measure == measure and t.department == department for t in record.data.tasks)
+class RecordAt:
+    """A designation at one instant, for every department: its tasks grouped by
+    department, and the measures in force, each computed once. Every department
+    hosted by the process plans the same designation at the same instant (the fold
+    is shared, fold_memo.py), so `record_at` keeps the last few (held by identity:
+    the record is immutable)."""
+
+    __slots__ = ("as_of", "in_force", "later", "record", "specs", "state", "untils")
+
+    def __init__(self, record: DesignationRecord, as_of: datetime) -> None:
+        self.record, self.as_of = record, as_of
+        self.specs: dict[str, dict[str, TaskSpec]] = {}
+        self.untils: dict[tuple[str, str], list[datetime]] = {}
+        for t in record.data.tasks:
+            self.specs.setdefault(t.department, {})[t.measure] = t
+            if t.until is not None and t.until > as_of:
+                self.untils.setdefault((t.department, t.measure), []).append(t.until)
+        self.in_force = {(t.department, t.measure) for t in record.measures_in_force(as_of)}
+        ends = [record.data.effective_from, record.data.effective_until]
+        if record.end is not None:
+            ends.append(record.end.at)
+        self.later = tuple(c for c in ends if c is not None and c > as_of)
+        self.state: DesignationState | None = None
+
+
+_RECENT: OrderedDict[tuple[int, datetime], RecordAt] = OrderedDict()
+_RECENT_SIZE = 512
+"""Why 512: the departments apply the same deliveries in the same order, up to
+`lane_batch` (200) a pass and three lanes at once, so fewer entries than a pass's
+designations are all evicted before the next department reaches them (least
+recently used, visited in order: every look-up missed with 64, py-spy over the
+pass bench in docs/benchmarks.md "Pipeline"). ~10 kB each for a court designation:
+~5 MB at most, beside the fold memo's states that hold the same records."""
+
+
+def record_at(record: DesignationRecord, as_of: datetime) -> RecordAt:
+    """The designation at `as_of`, reused while the departments plan it (the entry
+    holds the record, so its `id` cannot be reused while it is kept)."""
+    key = (id(record), as_of)
+    found = _RECENT.get(key)
+    if found is not None and found.record is record:
+        _RECENT.move_to_end(key)
+        return found
+    made = _RECENT[key] = RecordAt(record, as_of)
+    if len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return made
+
+
+class DepartmentAt:
+    """One department's measures of one designation at one instant. `phase_of` and
+    `wake_at` used to rescan the designation's tasks (48 for a court bundle) and
+    re-evaluate what is in force once per measure, for each of ~30 departments: 8.6 %
+    of the responder's event loop in the pipeline bench, then 7.6 % for the same scans
+    once per department (py-spy, docs/benchmarks.md "Pipeline"); now once per
+    designation and instant (`record_at`). Same answers
+    (tests/unit/test_responder_department_at.py)."""
+
+    __slots__ = ("_at", "_department", "specs")
+
+    def __init__(self, record: DesignationRecord, department: str, as_of: datetime) -> None:
+        self._at = record_at(record, as_of)
+        self._department = department
+        self.specs: Mapping[str, TaskSpec] = self._at.specs.get(department, {})
+        """The department's tasks by measure."""
+
+    def listed(self, measure: str) -> bool:
+        return measure in self.specs
+
+    def phase(self, measure: str) -> Phase:
+        """What the domain says about the measure at the instant."""
+        at = self._at
+        if measure not in self.specs or measure in at.record.lifted:
+            return Phase.ENDED
+        if (self._department, measure) in at.in_force:
+            return Phase.ACTIVE
+        if at.state is None:
+            at.state = at.record.state_at(at.as_of)
+        if at.state is DesignationState.PENDING:  # takes effect later: applied now
+            return Phase.ACTIVE
+        if at.state is DesignationState.SUSPENDED:
+            return Phase.SUSPENDED
+        return Phase.ENDED
+
+    def wake_at(self, measure: str) -> datetime | None:
+        """The next instant after the instant at which the clock alone may change the
+        measure's phase (effective from/until, an ending that lies ahead, the
+        measure's own duration)."""
+        own = self._at.untils.get((self._department, measure), ())
+        return min((*self._at.later, *own), default=None)
 
 
 def phase_of(record: DesignationRecord, department: str, measure: str, as_of: datetime) -> Phase:
     """What the domain says about this department's measure at `as_of`."""
-    if not _listed(record, department, measure) or measure in record.lifted:
-        return Phase.ENDED
-    in_force = record.measures_in_force(as_of)
-    if any(t.measure == measure and t.department == department for t in in_force):
-        return Phase.ACTIVE
-    state = record.state_at(as_of)
-    if state is DesignationState.PENDING:  # takes effect later: applied now, from then
-        return Phase.ACTIVE
-    if state is DesignationState.SUSPENDED:
-        return Phase.SUSPENDED
-    return Phase.ENDED
+    return DepartmentAt(record, department, as_of).phase(measure)
 
 
 def step(
@@ -108,14 +189,7 @@ def wake_at(
 ) -> datetime | None:
     """The next instant after `as_of` at which the clock alone may change the phase
     (effective from/until, an ending that lies ahead, the measure's own duration)."""
-    candidates = [record.data.effective_from, record.data.effective_until]
-    if record.end is not None:
-        candidates.append(record.end.at)
-    candidates.extend(
-        t.until for t in record.data.tasks if t.measure == measure and t.department == department
-    )
-    future = [c for c in candidates if c is not None and c > as_of]
-    return min(future, default=None)
+    return DepartmentAt(record, department, as_of).wake_at(measure)
 
 
 def note_for(
@@ -139,7 +213,7 @@ def note_for(
 
 
 def end_reason(record: DesignationRecord, department: str, measure: str, as_of: datetime) -> str:
-    if not _listed(record, department, measure):
+    if not DepartmentAt(record, department, as_of).listed(measure):
         return "measure removed by an amendment"
     if measure in record.lifted:
         return "measure lifted by credit repair"

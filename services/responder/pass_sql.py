@@ -1,0 +1,86 @@
+"""The statements a department's pass and the ingest send for every pass and every
+event, sent straight to the asyncpg driver inside the unit's transaction.
+
+Why not through SQLAlchemy: in the pipeline bench these few statements, run once per
+pass (lock the cursor, read the deliveries, lock the tasks, the clock's due tasks,
+move the cursor) or once per event (keep, append, deliver), spent more of the
+responder's event loop in SQLAlchemy (building each statement, its cache key, the
+compiled parameters, the result proxy: ~15 % of busy samples, py-spy,
+docs/benchmarks.md "Pipeline") than in the driver. The SQL is constant text here, so
+asyncpg prepares each once per connection and keeps it.
+
+Why `driver_of` may send one statement first: SQLAlchemy begins the driver's
+transaction lazily, at its first statement; a statement sent to the driver before
+that would run outside the transaction (a `FOR UPDATE` would lock nothing, a write
+would commit on its own). So if the transaction has not begun, one trivial statement
+through SQLAlchemy begins it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_BEGIN = text("SELECT 1")
+
+
+async def driver_of(conn: AsyncConnection) -> asyncpg.Connection[Any]:
+    """The asyncpg connection under `conn`, inside `conn`'s transaction."""
+    raw = await conn.get_raw_connection()
+    driver: asyncpg.Connection[Any] = raw.driver_connection
+    if not driver.is_in_transaction():
+        await conn.execute(_BEGIN)
+    return driver
+
+
+LOCK_CURSOR = "SELECT position FROM departments WHERE department = $1 FOR UPDATE"
+
+DELIVERIES_AFTER = """
+SELECT e.position, e.subject_id, e.designation_id, e.source_partition, e.source_offset
+FROM designation_events e JOIN deliveries v ON v.position = e.position
+WHERE v.department = $1 AND v.position > $2
+ORDER BY v.position
+LIMIT $3
+"""
+
+MOVE_CURSOR = "UPDATE departments SET position = $2, applied_at = now() WHERE department = $1"
+DROP_APPLIED = "DELETE FROM deliveries WHERE department = $1 AND position <= $2"
+
+TASKS_FOR_UPDATE = """
+SELECT task_id, designation_id, measure, mode, state, resume_to
+FROM tasks
+WHERE department = $1 AND designation_id = ANY($2::uuid[])
+ORDER BY task_id
+FOR UPDATE
+"""
+
+DUE = """
+SELECT DISTINCT subject_id, designation_id FROM tasks
+WHERE department = $1 AND wake_at <= $2
+"""
+
+DELIVER = "INSERT INTO deliveries (department, position) VALUES ($1, $2)"
+
+DEPARTMENTS_OF = "SELECT departments FROM designations WHERE designation_id = $1"
+
+KEEP_DESIGNATION = """
+INSERT INTO designations (designation_id, subject_id, departments) VALUES ($1, $2, $3)
+ON CONFLICT (designation_id) DO NOTHING
+"""
+
+KEEP_IDENTIFIERS = """
+INSERT INTO subject_identifiers (identifier, subject_id)
+SELECT unnest($1::text[]), $2
+ON CONFLICT DO NOTHING
+"""
+
+APPEND = """
+INSERT INTO designation_events (event_id, subject_id, designation_id, type, effective_at,
+                                envelope, source_partition, source_offset)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING position
+"""
