@@ -4,8 +4,8 @@ problem documents, tokens. A service adds its routers and its lifespan."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -40,6 +41,11 @@ CHECK_ROUTE = "/v1/checks"
 QUIET_ROUTES = frozenset({"/metrics", "/healthz", "/readyz"})
 """Polled by machines: no log line per request."""
 log = structlog.get_logger("jsb.http")
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's native OpenTelemetry instrumentation, off: the services report through
+Prometheus metrics and JSON logs carrying correlation ids (docs/observability.md), and
+left on, FastAPI looked the OpenTelemetry providers up (in `os.environ`) on every
+request, 2.0 % of a check's event loop (py-spy, docs/benchmarks.md "Checks")."""
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -67,7 +73,13 @@ def create_service_app(
         async with lifespan(app):
             yield
 
-    app = FastAPI(title=f"jsb {name}", description=description, version="1", lifespan=_lifespan)
+    app = FastAPI(
+        title=f"jsb {name}",
+        description=description,
+        version="1",
+        lifespan=_lifespan,
+        telemetry=NO_OPENTELEMETRY,
+    )
     app.state.settings = settings
     app.state.metrics = registry
     app.state.backbone_metrics = backbone = BackboneMetrics(registry)
@@ -129,7 +141,7 @@ class _Measure:
         started = time.perf_counter()
         headers = dict(scope["headers"])
         given = headers.get(b"x-correlation-id", b"").decode("latin-1")
-        cid = (given or uuid.uuid4().hex)[:100]
+        cid = (given or os.urandom(16).hex())[:100]  # uuid4().hex's form, without the UUID object
         causation = headers.get(b"x-causation-id", b"").decode("latin-1")[:100] or None
         status = 500
 
