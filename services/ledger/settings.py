@@ -38,9 +38,13 @@ class LedgerSettings(ServiceSettings):
     which keeps the ledger under 300 MB whatever the number of subjects. A court list's
     feedback comes within the next chunk of designations (a few hundred subjects), so
     500 still hits. 0 turns the cache off."""
-    fold_cache_events: int = 25_000
-    """Events folded into the fold cache's states, at most (~2.3 KB each, so ~60 MB):
-    a bound in bytes, whatever the length of the subjects' histories (fold_cache.py)."""
+    fold_cache_events: int = 4_000
+    """Events folded into the fold cache's states, at most (~2.3 KB each with their row
+    snapshots, so ~9 MB): a bound in bytes, whatever the length of the subjects'
+    histories (fold_cache.py). Why not more: the cache fills at the pace the load
+    brings feedback, which on the whole stack took ~4 minutes to ~6,000 events with
+    the 60 s age bound alone, and the process kept every byte of it (the soak,
+    docs/reliability.md "The ledger's RSS: what grows")."""
     fold_cache_seconds: float = 60.0
     """An entry of the fold cache is dropped this long after it was last put
     (fold_cache.py: why 60 s, measured against the soak)."""
