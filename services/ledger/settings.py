@@ -21,6 +21,13 @@ class LedgerSettings(ServiceSettings):
     batch touches is folded, rendered and written once per batch, so a bigger batch
     costs less per event when a subject's events are spread over many records (a
     court list's 49 feedback events per debtor): measured in docs/ledger.md."""
+    relay_batch_size: int = 200
+    """Outbox rows per relay round (shared.adapters.settings). Why not `batch_size`: a
+    court debtor's status message is ~25 KB, and a round holds its rows and the
+    producer's copies until they are sent — up to ~100 MB for 2,000 rows. When the
+    relay falls behind (a loaded machine) every round is full, and the process keeps
+    the high-water mark: in the soak the ledger's C heap in use grew with the relay's
+    backlog (docs/reliability.md, "The ledger's RSS: what grows")."""
     feedback_batch_size: int = 8000
     """Records per ingest transaction of the feedback lane (bootstrap.py); 0: as
     `batch_size`. Bigger than the designation lane's because a court list's feedback
