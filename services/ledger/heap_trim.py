@@ -77,7 +77,10 @@ def trimmer(
     threshold_bytes: int, interval_s: float = 10.0, heap: Heap | None = None
 ) -> Callable[[asyncio.Event], Awaitable[None]]:
     """A loop that trims the heap every `interval_s` when more than `threshold_bytes`
-    of it is free (a trim walks the heap: not after every batch)."""
+    of it is free (a trim walks the heap: not after every batch). `mallinfo2` still
+    counts the released pages as free (their chunks stay free), so while the free
+    bytes stay above the threshold the loop trims again every round: measured ~7 ms
+    for the first trim of 38 MB free, 0.2–0.3 ms for each one after."""
     found = heap or Heap()
 
     async def run(stop: asyncio.Event) -> None:
