@@ -35,6 +35,7 @@ from fastapi import FastAPI
 
 from services.ledger import tables
 from services.ledger.dashboard.overdue_gauge import refresher
+from services.ledger.heap_trim import trimmer
 from services.ledger.ingest import CONSUMER, Ingest
 from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
@@ -71,6 +72,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             rt.loops.start(
                 "overdue-gauge", refresher(rt.engine, app.state.backbone_metrics.tasks_overdue)
             )
+            if settings.heap_trim_bytes > 0:
+                rt.loops.start("heap-trim", trimmer(settings.heap_trim_bytes))
             yield
 
 

@@ -22,10 +22,16 @@ optimisation: empty, it changes nothing but speed.
 - by count (`capacity` subjects);
 - by the events its states hold (`max_events`): an entry's memory grows with the
   events folded into it (every feedback is kept per task), ~2.3 KB per event
-  measured (a court debtor of 49 events: ~115 KB, bench/ledger_soak.py), so a bound
-  in events is a bound in bytes that a few subjects with long histories cannot
-  exceed (a subject of 10,000 events alone would hold ~25 MB); a state bigger than
-  the bound is not kept;
+  measured (a court debtor of 49 events: ~110 KB with its row snapshot,
+  tests/unit/test_ledger_fold_cache.py), so a bound in events is a bound in bytes
+  that a few subjects with long histories cannot exceed; a state bigger than the
+  bound is not kept. 2,000 events (~4.5 MB): the cache fills at the pace the load
+  brings feedback — on the whole stack a court debtor's answers come over a minute
+  or more (~6.6 refreshes each), so with the age bound alone the soak's cache grew
+  for ~4 minutes to ~6,000 events and the ledger's RSS with it (docs/reliability.md,
+  "The ledger's RSS: what grows"), and at 4,000 it was still filling 40 s after the
+  warm-up; bounded in bytes, it is full within the soak's warm-up, least recently
+  used out;
 - by age (an entry is dropped `max_age_s` after it was last put): under a steady
   load of new subjects it holds the last `max_age_s` of them. Measured with the
   soak's load on the ledger alone (bench/ledger_soak.py, docs/reliability.md "Soak"):
@@ -68,7 +74,7 @@ class FoldCache:
         capacity: int = 500,
         max_age_s: float = 60.0,
         timer: Callable[[], float] = time.monotonic,
-        max_events: int = 25_000,
+        max_events: int = 2_000,
     ) -> None:
         self.capacity = capacity
         self._entries: TTLCache[str, Folded] = TTLCache(

@@ -39,14 +39,17 @@ reading the streams the fold cache misses, `project` renders the status and wind
 and builds the rows, `write` replaces them in Postgres."""
 
 
-REFRESH_CHUNK = 100
+REFRESH_CHUNK = 25
 """Subjects refreshed together within a batch. Why not all of them at once: each
 refreshed subject holds its rendered status, its rows, their JSON and its status
 message (~0.3 MB for a court debtor) until they are written; a designation lane's
 batch of 2,000 new debtors held ~600 MB. In chunks the batch's peak is bounded by
 the chunk, at the cost of a few more statements per batch (same transaction, same
 rows, same messages in the same order). Measured at 50,000 events: ingest's peak RSS
-340 MB with chunks of 250, 263 MB with 100, at the same speed."""
+340 MB with chunks of 250, 263 MB with 100, at the same speed. 25 since the soak
+(docs/reliability.md, "The ledger's RSS: what grows"): the process keeps the
+high-water mark of these transients (pymalloc's arenas, glibc's heap), so a chunk of
+100 court debtors (~30 MB) coming late in a run showed as growth."""
 
 
 class IngestMetrics:

@@ -21,6 +21,13 @@ class LedgerSettings(ServiceSettings):
     batch touches is folded, rendered and written once per batch, so a bigger batch
     costs less per event when a subject's events are spread over many records (a
     court list's 49 feedback events per debtor): measured in docs/ledger.md."""
+    relay_batch_size: int = 200
+    """Outbox rows per relay round (shared.adapters.settings). Why not `batch_size`: a
+    court debtor's status message is ~25 KB, and a round holds its rows and the
+    producer's copies until they are sent — up to ~100 MB for 2,000 rows. When the
+    relay falls behind (a loaded machine) every round is full, and the process keeps
+    the high-water mark: in the soak the ledger's C heap in use grew with the relay's
+    backlog (docs/reliability.md, "The ledger's RSS: what grows")."""
     feedback_batch_size: int = 8000
     """Records per ingest transaction of the feedback lane (bootstrap.py); 0: as
     `batch_size`. Bigger than the designation lane's because a court list's feedback
@@ -38,12 +45,21 @@ class LedgerSettings(ServiceSettings):
     which keeps the ledger under 300 MB whatever the number of subjects. A court list's
     feedback comes within the next chunk of designations (a few hundred subjects), so
     500 still hits. 0 turns the cache off."""
-    fold_cache_events: int = 25_000
-    """Events folded into the fold cache's states, at most (~2.3 KB each, so ~60 MB):
-    a bound in bytes, whatever the length of the subjects' histories (fold_cache.py)."""
+    fold_cache_events: int = 2_000
+    """Events folded into the fold cache's states, at most (~2.3 KB each with their row
+    snapshots, so ~4.5 MB): a bound in bytes, whatever the length of the subjects'
+    histories (fold_cache.py). Why not more: the cache fills at the pace the load
+    brings feedback, which on the whole stack took ~4 minutes to ~6,000 events with
+    the 60 s age bound alone, and the process kept every byte of it; at 4,000 events it was
+    still filling 40 s after the warm-up (the soak, docs/reliability.md "The ledger's
+    RSS: what grows")."""
     fold_cache_seconds: float = 60.0
     """An entry of the fold cache is dropped this long after it was last put
     (fold_cache.py: why 60 s, measured against the soak)."""
+    heap_trim_bytes: int = 4 * 2**20
+    """When more than this is free inside the C heap, it is given back to the system
+    (glibc's malloc_trim, checked every 10 s: services/ledger/heap_trim.py says why);
+    0 turns it off."""
     gc_threshold: int = 10_000
     """Allocations between two young-generation garbage collections in the ledger's
     process (Python's default: 700); 0 keeps Python's default. See bootstrap.py."""

@@ -73,7 +73,7 @@ class ServiceRuntime:
                 engine,
                 outbox,
                 rt.producer,
-                batch_size=settings.batch_size,
+                batch_size=settings.relay_batch_size or settings.batch_size,
                 idle_sleep_s=settings.poll_interval_s,
                 metrics=rt.metrics,
             )

@@ -41,3 +41,7 @@ class ServiceSettings(BaseSettings):
     """Appended to every topic name: lets a test run the services on its own topics."""
     poll_interval_s: float = 0.05
     batch_size: int = 500
+    relay_batch_size: int = 0
+    """Outbox rows per relay round; 0: `batch_size`. A round holds its rows and the
+    producer's copies of them until they are sent, so a service whose messages are
+    big (the ledger's status documents) keeps rounds small."""

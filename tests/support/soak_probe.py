@@ -3,6 +3,7 @@ consumers' lag (the `jsb_consumer_lag` gauge of /metrics)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -41,3 +42,24 @@ def lag(stack: Stack) -> dict[str, float]:
                 for sample in family.samples:
                     out[sample.labels["consumer"]] = sample.value
     return out
+
+
+def lag_thirds(samples: Sequence[Mapping[str, float]]) -> dict[str, tuple[float, float]]:
+    """Each consumer's highest lag in the first third of `samples` and in the last
+    third (the samples after the warm-up, in order); a consumer missing from a sample
+    (its gauge not yet reported) counts as 0 there."""
+    third = max(1, len(samples) // 3)
+    consumers = sorted({name for s in samples for name in s})
+    return {
+        name: (
+            max(s.get(name, 0.0) for s in samples[:third]),
+            max(s.get(name, 0.0) for s in samples[-third:]),
+        )
+        for name in consumers
+    }
+
+
+def lag_grew(first: float, last: float, floor: float = 50.0) -> bool:
+    """The soak's criterion: a lag grew when its last third's highest is above both its
+    first third's highest and `floor` records (noise at a low lag is not growth)."""
+    return last > max(first, floor)

@@ -3,13 +3,17 @@ cached prefix projects exactly like the whole stream folded from scratch."""
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from services.ledger.fold_cache import FoldCache, Folded
+from services.ledger.read_models.changed_rows import snapshot
 from services.ledger.read_models.refresh import _START, _base, _evolve
 from services.ledger.read_models.rows import project, project_state
 from services.ledger.replay import fold_recorded, recorded_events
+from services.ledger.settings import LedgerSettings
 from shared.domain.commands import RevokeDesignation
 from shared.domain.fold_state import SubjectState
 from tests.support.ledger_events import T0, Script, designation_id, feedback, stored
@@ -127,3 +131,36 @@ def test_a_state_over_the_bound_is_not_kept_nor_its_older_one() -> None:
     assert len(cache) == 0
     assert cache.get("long", 90, "h") is None
     assert cache.get("long", 101, "h") is None
+
+
+def _court_debtor_entry() -> tuple[Folded, int]:
+    """A court debtor's entry as ingest puts it: its state after the designation and
+    an answer per task, with the snapshot of the rows written for it."""
+    s = Script(new_resident_id())
+    issued = s.issue(list_type="court.dishonest-debtor", level="especially_serious")
+    events = stored([issued, *feedback(issued)])
+    folded = _evolve(s.subject_id, _START, events)
+    projection = project_state(s.subject_id, folded.state, events[-1], folded.latest_effective)
+    return replace(folded, written=snapshot(projection)), len(events)
+
+
+def test_the_default_bound_keeps_the_cache_within_the_soaks_tolerance() -> None:
+    """The cache's most, at the default bound in events, measured in the bytes its
+    entries keep: at most 10 MiB, under the 10 % of the ledger's ~120 MB resident that
+    the soak tolerates after its warm-up (the cache fills at the pace of the load's
+    feedback, so it may fill after the warm-up: docs/reliability.md, "The ledger's RSS:
+    what grows"). With the earlier bound (25,000 events) it held ~55 MiB."""
+    _court_debtor_entry()  # the imports' and the catalogue's one-off allocations
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        entries = [_court_debtor_entry() for _ in range(10)]
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    per_event = held / sum(n for _, n in entries)
+    assert 1_000 < per_event < 5_000, per_event  # what the docs say (~2.3 KB)
+    most = per_event * LedgerSettings().fold_cache_events
+    assert most <= 10 * 2**20, f"{most / 2**20:.1f} MiB"
