@@ -13,11 +13,13 @@ and names the feedback each transition reports on jsb.feedback.v1.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from cachetools import TTLCache
 
 from services.responder.settings import ExecutionMode
 from shared.domain.event_base import TaskSpec
@@ -77,14 +79,29 @@ class RecordAt:
         self.state: DesignationState | None = None
 
 
-_RECENT: OrderedDict[tuple[int, datetime], RecordAt] = OrderedDict()
 _RECENT_SIZE = 512
 """Why 512: the departments apply the same deliveries in the same order, up to
 `lane_batch` (200) a pass and three lanes at once, so fewer entries than a pass's
 designations are all evicted before the next department reaches them (least
 recently used, visited in order: every look-up missed with 64, py-spy over the
-pass bench in docs/benchmarks.md "Pipeline"). ~10 kB each for a court designation:
-~5 MB at most, beside the fold memo's states that hold the same records."""
+pass bench in docs/benchmarks.md "Pipeline"). ~10 kB each for a court designation,
+besides the record each holds."""
+_RECENT_AGE_S = 30.0
+"""Why an age bound too: an entry holds its designation's record, and with a count
+bound alone the cache filled over minutes under the soak's steady load (records of
+subjects long planned: the responder's RSS rose 110 → 137 MB from the end of the
+warm-up, +25 %, flat only once 512 entries were held; docs/reliability.md "Soak").
+The departments plan one designation within seconds of each other, so an entry
+older than this serves nobody; a miss only costs the computation it saves."""
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+_RECENT: TTLCache[tuple[int, datetime], RecordAt] = TTLCache(
+    _RECENT_SIZE, _RECENT_AGE_S, timer=lambda: _clock()
+)
 
 
 def record_at(record: DesignationRecord, as_of: datetime) -> RecordAt:
@@ -93,11 +110,8 @@ def record_at(record: DesignationRecord, as_of: datetime) -> RecordAt:
     key = (id(record), as_of)
     found = _RECENT.get(key)
     if found is not None and found.record is record:
-        _RECENT.move_to_end(key)
         return found
     made = _RECENT[key] = RecordAt(record, as_of)
-    if len(_RECENT) > _RECENT_SIZE:
-        _RECENT.popitem(last=False)
     return made
 
 
