@@ -96,6 +96,7 @@ async def check(
         fresh_as_of=freshness.caught_up_at,
         suffix=settings.topic_suffix,
     )
+    freshness.required()  # after the body's 422s: 503 until the first catch-up ever
     if idempotency_key is None and index.ready:
         found = (
             checks.found_live(index.live, asked)
@@ -212,6 +213,7 @@ async def restrictions(
     else:
         department = _hosted(request, department)
     identifier = checks.identifier_of(subject_id)
+    request.app.state.freshness.required()  # 503 until the first catch-up ever
     as_of = datetime.now(UTC)
     async with engine.connect() as conn:
         states = await checks.states_of(conn, identifier)

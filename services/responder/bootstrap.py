@@ -53,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     ) as rt:
         freshness = Freshness(rt.engine, CONSUMER, settings.freshness_persist_s)
         app.state.freshness = freshness
+        app.state.readiness["data"] = freshness.ready
         with contextlib.suppress(Exception):  # Postgres away at start: the ingest notes it later
             await freshness.load()
         store = PostgresResponderStore(rt.engine)

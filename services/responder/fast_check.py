@@ -73,6 +73,8 @@ class FastCheck:
         if department is None:
             return False
         fresh = state.freshness.caught_up_at
+        if fresh is None:  # never caught up: the route refuses it (freshness.py)
+            return False
         try:
             asked = checks.asked(
                 CheckCreate.model_validate_json(body),

@@ -5,20 +5,26 @@ test may stop, and the responder configured with a manual measure.
   report reaches the ledger; another department's token finds no such task;
 - the check keeps answering from the local store with Kafka stopped (and after a
   restart of the responder meanwhile), saying how old its data is; the
-  interceptions recorded meanwhile reach the ledger when Kafka is back.
+  interceptions recorded meanwhile reach the ledger when Kafka is back;
+- a responder whose store never caught up with the broker answers no check (503
+  `data_not_caught_up`, nothing recorded) until it has: an `allow` from it could let
+  a sanctioned subject through.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
+from bench import pipeline
 from tests.support.infra import Infra
 from tests.support.poll import until
 from tests.support.responder_flows import (
@@ -170,6 +176,68 @@ def test_the_check_keeps_answering_with_kafka_stopped(
     assert len(ids) == len(set(ids))  # each blocking check reported once
     counts = feedback_counts(history(stack, person))
     assert counts[(did, "travel.restrict_high_speed_rail", "rail", "intercepted")] == len(ids)
+
+
+def test_a_responder_that_never_caught_up_answers_no_check(
+    private: tuple[Stack, PrivateKafka], infra: Infra
+) -> None:
+    """Found by the crash test (seed 351066317): a responder started on a new store
+    answered `allow`, with no freshness header, for a subject the ledger already held
+    in force. A store that never caught up may lack any designation: such a responder
+    refuses checks and restriction views with 503 until it has caught up once."""
+    stack, kafka = private
+    person, passport, _ = designate_person(stack)
+    wait_decision(stack, "rail", passport, "block", action="book_high_speed_rail")
+    responder = stack.services["responder"]
+    schema = "responder" + stack.schema_suffix
+
+    kafka.stop()
+    try:
+        responder.kill()
+        # What a store created while the broker is away looks like: it was never caught up.
+        asyncio.run(_sql(infra, f"DELETE FROM {schema}.ingest_progress"))
+        before = asyncio.run(_sql(infra, f"SELECT count(*) FROM {schema}.checks"))
+        responder.start(wait=False)
+        until(lambda: _healthy(responder.url), bool, timeout_s=30)
+        with stack.client("responder", as_="rail") as rail:
+            refused = check(rail, passport, action="book_high_speed_rail")
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert refused.headers["Retry-After"] == "2"
+            assert "X-Data-Fresh-As-Of" not in refused.headers
+            problem = refused.json()
+            assert problem["type"] == "urn:jsb:problem:data_not_caught_up"
+            assert [e["field"] for e in problem["errors"]] == ["kafka"]
+            assert "decision" not in problem
+            shown = rail.get(f"/v1/restrictions/{passport}")
+            assert shown.status_code == 503, shown.text
+            # A bad body is still a 422 naming its field, not a 503.
+            wrong_digit = person[:-1] + ("0" if person[-1] != "0" else "1")
+            bad = check(rail, wrong_digit, action="book_high_speed_rail")
+            assert bad.status_code == 422, bad.text
+            assert [e["field"] for e in bad.json()["errors"]] == ["subject_id"]
+        ready = httpx.get(responder.url + "/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["data"].startswith("unavailable: NotCaughtUp")
+        after = asyncio.run(_sql(infra, f"SELECT count(*) FROM {schema}.checks"))
+        assert after == before  # nothing recorded for an unanswered check
+    finally:
+        kafka.start()
+
+    responder.wait_ready(timeout_s=120)  # caught up once the broker is back
+    with stack.client("responder", as_="rail") as rail:
+        answered = check(rail, person, action="book_high_speed_rail")
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["decision"] == "block"
+        assert "X-Data-Fresh-As-Of" in answered.headers
+
+
+async def _sql(infra: Infra, statement: str) -> object:
+    conn = await asyncpg.connect(pipeline.pg_url(infra.admin_url))
+    try:
+        return await conn.fetchval(statement)
+    finally:
+        await conn.close()
 
 
 def _healthy(url: str) -> bool:

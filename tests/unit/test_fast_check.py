@@ -29,6 +29,7 @@ from tests.support.subjects import new_uscc
 MEASURE = "travel.restrict_flight"
 TOKEN = "caac-token"
 BLOCKED = new_uscc()
+FRESH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -49,7 +50,9 @@ class Downstream:
         await send({"type": "http.response.body", "body": b"route"})
 
 
-def _owner(journal: MemoryCheckJournal, loaded: bool = True) -> Any:
+def _owner(
+    journal: MemoryCheckJournal, loaded: bool = True, caught_up: datetime | None = FRESH
+) -> Any:
     live = LiveIndex(frozenset({"caac"}))
     row = IndexRow(
         department="caac",
@@ -68,7 +71,7 @@ def _owner(journal: MemoryCheckJournal, loaded: bool = True) -> Any:
         tokens=TokenRegistry({"caac": TOKEN, "rail": "rail-token", "auditor": "aud"}),
         hosting=SimpleNamespace(departments=frozenset({"caac"})),
         catalogue=default_index(),
-        freshness=SimpleNamespace(caught_up_at=datetime(2026, 1, 1, tzinfo=UTC)),
+        freshness=SimpleNamespace(caught_up_at=caught_up),
         settings=SimpleNamespace(topic_suffix=".t"),
         check_journal=journal,
         responder_metrics=ResponderMetrics.on(),
@@ -157,6 +160,17 @@ async def test_until_the_index_is_loaded_the_route_answers() -> None:
     journal, route = MemoryCheckJournal(), Downstream()
     status, _, _ = await _call(FastCheck(route, _owner(journal, loaded=False)), _body())
     assert (status, route.bodies) == (299, [_body()])
+
+
+async def test_a_store_never_caught_up_answers_nothing_here() -> None:
+    """Before the responder's first catch-up with the broker it cannot say how fresh its
+    data is; the route refuses such a check (503 data_not_caught_up), so the fast path
+    must not answer it from the index (it did: an `allow` for a subject in force)."""
+    journal, route = MemoryCheckJournal(), Downstream()
+    fast = FastCheck(route, _owner(journal, caught_up=None))
+    body = _body(subject_id=new_uscc())
+    status, _, _ = await _call(fast, body)
+    assert (status, route.bodies, journal.checks) == (299, [body], [])
 
 
 async def test_a_check_not_recorded_is_a_503_problem_and_no_answer() -> None:
