@@ -151,6 +151,11 @@ class PipelineMetrics:
         self.outbox_backlog = Gauge(
             "jsb_outbox_backlog", "Outbox rows not yet published", registry=registry
         )
+        self.producer_renewals = Counter(
+            "jsb_outbox_producer_renewals",
+            "Kafka producers replaced because a relay round's acknowledgements stalled",
+            registry=registry,
+        )
         self.partition_lag = Gauge(
             "jsb_consumer_partition_lag",
             "Records behind the high-water mark, per consumer group and partition",

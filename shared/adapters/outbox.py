@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,6 +48,17 @@ from shared.adapters.topics import DEADLETTER
 from shared.ports import OutboxMessage as OutboxMessage  # what services enqueue
 
 log = logging.getLogger(__name__)
+
+ACK_TIMEOUT_S = 60.0
+"""How long a round waits for the broker's acknowledgements (4× the producer's
+request timeout) before it gives the producer up for a new one."""
+
+Renew = Callable[[asyncio.Event], Awaitable[AIOKafkaProducer]]
+"""Stops a stalled producer (boundedly) and returns a started new one."""
+
+
+class ProducerStalled(RuntimeError):
+    """A round's sends were not acknowledged within the bound; nothing was marked."""
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -123,6 +134,15 @@ class OutboxRelay:
     seen by its id); the rows themselves were committed by their own transactions.
     Not waiting leaves the disk's flushes to the commits that must wait for them (the
     responder's checks).
+
+    Why a bound on a round's acknowledgements and a new producer after it: an
+    idempotent aiokafka producer retries a batch for ever, and after some connection
+    errors its sends never resolve even once the broker is back (aiokafka issue 1101,
+    open for 0.12; seen here once: the ledger's relay published nothing for over two
+    minutes after a connection error, its round waiting on send futures). A round not
+    acknowledged within `ack_timeout_s` rolls back (its rows stay unpublished), and
+    `renew` replaces the producer; the next round sends the rows again. A row the old
+    producer delivers late is a duplicate, which every consumer drops by its event id.
     """
 
     def __init__(
@@ -134,10 +154,14 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_sleep_s: float = 0.05,
         metrics: PipelineMetrics | None = None,
+        ack_timeout_s: float = ACK_TIMEOUT_S,
+        renew: Renew | None = None,
     ) -> None:
         self._engine = engine
         self._table = table
         self._producer = producer
+        self._ack_timeout_s = ack_timeout_s
+        self._renew = renew
         self._batch_size = batch_size
         self._idle_sleep_s = idle_sleep_s
         self.published = 0
@@ -167,16 +191,12 @@ class OutboxRelay:
             if not rows:
                 return 0
             headers = [orjson.loads(r["headers"]) if r["headers"] else {} for r in rows]
-            futures = [
-                await self._producer.send(
-                    r["topic"],
-                    value=r["value"],
-                    key=r["key"].encode(),
-                    headers=[(k, str(v).encode()) for k, v in h.items()],
-                )
-                for r, h in zip(rows, headers, strict=True)
-            ]
-            await asyncio.gather(*futures)
+            try:
+                await asyncio.wait_for(self._send(rows, headers), self._ack_timeout_s)
+            except TimeoutError as exc:  # the transaction rolls back: nothing marked
+                raise ProducerStalled(
+                    f"{len(rows)} sends not acknowledged within {self._ack_timeout_s:g} s"
+                ) from exc
             await conn.execute("SET LOCAL synchronous_commit TO off")
             await conn.execute(self._mark_sql, [r["id"] for r in rows])
         self.published += len(rows)
@@ -186,6 +206,19 @@ class OutboxRelay:
                 if r["topic"].startswith(DEADLETTER):
                     self._metrics.dead_letters.labels(h.get("jsb-consumer", "unknown")).inc()
         return len(rows)
+
+    async def _send(self, rows: Sequence[Any], headers: Sequence[dict[str, Any]]) -> None:
+        """Send the round's rows in id order; return once the broker acknowledged all."""
+        futures = [
+            await self._producer.send(
+                r["topic"],
+                value=r["value"],
+                key=r["key"].encode(),
+                headers=[(k, str(v).encode()) for k, v in h.items()],
+            )
+            for r, h in zip(rows, headers, strict=True)
+        ]
+        await asyncio.gather(*futures)
 
     async def backlog(self) -> int:
         async with _held(self._engine) as conn:
@@ -214,6 +247,12 @@ class OutboxRelay:
                                 await asyncio.wait_for(stop.wait(), self._idle_sleep_s)
             except asyncio.CancelledError:
                 raise
+            except ProducerStalled as stalled:
+                log.warning("outbox relay: %s; replacing the producer", stalled)
+                if self._renew is not None:
+                    self._producer = await self._renew(stop)
+                    if self._metrics is not None:
+                        self._metrics.producer_renewals.inc()
             except Exception:  # broker or database away: keep the rows, try again
                 log.exception("outbox relay: publish failed; retrying")
                 await asyncio.sleep(1.0)

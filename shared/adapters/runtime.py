@@ -10,11 +10,13 @@ retry, so HTTP is up at once and `/readyz` tells what is missing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +30,8 @@ from shared.adapters.runner import Loops
 from shared.adapters.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+PRODUCER_STOP_S = 10.0
 
 
 class Host(Protocol):
@@ -76,6 +80,7 @@ class ServiceRuntime:
                 batch_size=settings.relay_batch_size or settings.batch_size,
                 idle_sleep_s=settings.poll_interval_s,
                 metrics=rt.metrics,
+                renew=rt.renew_producer,
             )
             app.state.relay = relay
 
@@ -93,21 +98,36 @@ class ServiceRuntime:
             await rt.loops.close()
             for c in rt.consumers:
                 await _quietly(c.stop())
-            if rt.producer_started.is_set():
-                await _quietly(rt.producer.stop())
+            if rt.producer_started.is_set():  # bounded: a stalled producer's stop hangs
+                await _quietly(asyncio.wait_for(rt.producer.stop(), PRODUCER_STOP_S))
             await engine.dispose()
 
     async def _start_producer(self, stop: asyncio.Event) -> None:
+        if await self._started(stop):
+            self.producer_started.set()
+
+    async def _started(self, stop: asyncio.Event) -> bool:
+        """Start `self.producer`, replacing it with a new one after each failed start
+        (Kafka away); False if `stop` came first."""
         while not stop.is_set():
             try:
                 await self.producer.start()
-                self.producer_started.set()
-                return
+                return True
             except Exception as exc:
                 log.warning("%s: Kafka producer not started (%s); retrying", self.client_id, exc)
                 await _quietly(self.producer.stop())
                 self.producer = make_producer(self.settings.kafka_bootstrap_servers, self.client_id)
                 await asyncio.sleep(1.0)
+        return False
+
+    async def renew_producer(self, stop: asyncio.Event) -> AIOKafkaProducer:
+        """A started new producer in place of one whose sends stalled (outbox.py says
+        why). The old one's stop is bounded: it waits for the very sends that stalled."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.producer.stop(), PRODUCER_STOP_S)
+        self.producer = make_producer(self.settings.kafka_bootstrap_servers, self.client_id)
+        await self._started(stop)
+        return self.producer
 
     def consume(
         self,

@@ -1,13 +1,15 @@
 """The outbox relay (shared/adapters/outbox.py) on the real Postgres and Kafka: every
 committed row published once, in id order, with its key, value and headers byte for
 byte; marked published; dead letters counted by consumer; rows enqueued while the
-relay runs published by its loop; a transaction still open is not published."""
+relay runs published by its loop; a transaction still open is not published; a round
+whose acknowledgements stall rolls back and a new producer publishes it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from services.responder import tables
 from shared.adapters.db import make_engine
 from shared.adapters.observability import PipelineMetrics
 from shared.adapters.outbox import OutboxMessage, OutboxRelay, enqueue
+from shared.adapters.runtime import ServiceRuntime
 from shared.adapters.topics import DEADLETTER, FEEDBACK
 from tests.support.infra import Infra
 
@@ -174,3 +177,86 @@ async def test_a_round_cancelled_half_way_leaves_its_rows_to_the_next(
         _message(1, topic).value,
         _message(2, topic).value,
     ]
+
+
+class _Stalled:
+    """A producer whose sends are taken but never acknowledged, and whose stop waits for
+    them for ever: what an idempotent aiokafka producer did after a connection error
+    (aiokafka issue 1101; the ledger's relay published nothing for minutes)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.stopping = asyncio.Event()
+
+    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        self.sent += 1
+        return asyncio.get_running_loop().create_future()  # never resolved
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        await asyncio.Event().wait()  # waits for the sends that never end
+
+
+async def test_a_round_whose_acks_stall_rolls_back_and_a_new_producer_publishes_it(
+    infra: Infra, topic_suffix: str, engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    topic = FEEDBACK + topic_suffix
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, [_message(1, topic), _message(2, topic)])
+    stalled = _Stalled()
+    renewed: list[asyncio.Event] = []
+
+    async def renew(stop: asyncio.Event) -> AIOKafkaProducer:
+        renewed.append(stop)
+        return producer
+
+    metrics = PipelineMetrics(CollectorRegistry())
+    relay = OutboxRelay(
+        engine,
+        tables.outbox,
+        stalled,  # type: ignore[arg-type]
+        ack_timeout_s=0.3,
+        renew=renew,
+        metrics=metrics,
+        idle_sleep_s=0.01,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await _published(relay, 2)  # before the fix: waited on the stalled sends for ever
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    assert stalled.sent == 2  # the stalled round sent both rows, then rolled back
+    assert len(renewed) == 1
+    assert metrics.producer_renewals._value.get() == 1
+    assert await _unpublished(engine) == 0
+    assert [r.value for r in await _read(infra.kafka, topic, 2)] == [
+        _message(1, topic).value,
+        _message(2, topic).value,
+    ]
+
+
+async def test_the_runtime_renews_a_producer_whose_stop_hangs(
+    infra: Infra, topic_suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stalled producer's stop is given a bound, then a new producer is started and
+    kept as the runtime's producer (the one a shutdown stops)."""
+    monkeypatch.setattr("shared.adapters.runtime.PRODUCER_STOP_S", 0.2)
+    app = SimpleNamespace(state=SimpleNamespace(metrics=CollectorRegistry()))
+    settings: Any = SimpleNamespace(kafka_bootstrap_servers=infra.kafka)
+    engine: Any = None  # the producer's renewal touches no database
+    rt = ServiceRuntime(app, settings, engine, "jsb-test-renew")
+    stalled = _Stalled()
+    rt.producer = stalled  # type: ignore[assignment]
+    fresh = await asyncio.wait_for(rt.renew_producer(asyncio.Event()), 30)
+    try:
+        assert stalled.stopping.is_set()
+        assert fresh is rt.producer
+        assert fresh is not stalled
+        await fresh.send_and_wait(FEEDBACK + topic_suffix, b"x")  # started and working
+    finally:
+        await fresh.stop()
