@@ -9,8 +9,10 @@ end, the topics carrying an id it issued; a topic of another test run on the sam
 broker (a helper's, a CI run's) carries another id and is left alone.
 
 `python -m tests.support.topic_cleanup --sweep` deletes every test-named topic on the
-broker, for a developer whose runs were killed before their end; run it only when no
-other test run uses the broker."""
+broker and drops every test-named schema in the database (`<service>_<suffix>`: each
+test stack's fixture drops its own when it ends, so only killed runs leave them; one
+machine had 158), for a developer whose runs were killed before their end; run it
+only when no other test run uses the broker or the database."""
 
 from __future__ import annotations
 
@@ -23,10 +25,15 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.adapters.kafka_admin import cluster_topics
+from shared.adapters.migrations import SERVICES
 
 TEST_TOPIC = re.compile(r"^(jsb\.[a-z]+\.v1|bench\.[a-z_]+)\.[a-z0-9_]+$")
 """A name a test or benchmark makes: a base topic, a dot and a unique id (never a
 production topic, which ends in `.v1`)."""
+
+TEST_SCHEMA = re.compile(rf"^({'|'.join(SERVICES)})_[a-z0-9_]+$")
+"""A schema a test stack makes: a service's name, an underscore and a suffix (never the
+service's own schema, which is its bare name)."""
 
 BATCH = 200
 
@@ -66,6 +73,20 @@ async def sweep(bootstrap: str) -> list[str]:
     return doomed
 
 
+async def sweep_schemas(database_url: str) -> list[str]:
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        names = [r[0] for r in await conn.fetch("SELECT nspname FROM pg_namespace")]
+        doomed = sorted(n for n in names if TEST_SCHEMA.match(n))
+        for name in doomed:  # a name the pattern allows: letters, digits, underscores
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        await conn.close()
+    return doomed
+
+
 def main() -> None:
     from shared.adapters.settings import DEFAULT_KAFKA
 
@@ -73,11 +94,19 @@ def main() -> None:
     parser.add_argument(
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
     )
-    parser.add_argument("--sweep", action="store_true", help="delete every test-named topic")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_ADMIN_URL", os.environ.get("DATABASE_URL")),
+    )
+    parser.add_argument(
+        "--sweep", action="store_true", help="delete every test-named topic and schema"
+    )
     args = parser.parse_args()
     if not args.sweep:
         parser.error("nothing to do without --sweep")
     print(f"deleted {len(asyncio.run(sweep(args.bootstrap)))} test topics")
+    if args.database_url:
+        print(f"dropped {len(asyncio.run(sweep_schemas(args.database_url)))} test schemas")
 
 
 if __name__ == "__main__":
