@@ -16,6 +16,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
+import httpx
 
 from tests.support.subjects import new_uscc
 
@@ -107,6 +108,22 @@ async def decisions(dsn: str, schema: str) -> dict[str, int]:
         return out
     finally:
         await conn.close()
+
+
+def wait_index_loaded(url: str, subjects: int, timeout_s: float = 300) -> float:
+    """Seconds until the responder at `url` holds its index in memory (its gauge says
+    how many restricted subjects); checks read the table until then."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        try:  # a poll slower than its own timeout is not the end of the wait
+            metrics = httpx.get(url + "/metrics", timeout=10).text
+        except httpx.TimeoutException:
+            continue
+        for line in metrics.splitlines():
+            if line.startswith("responder_index_subjects ") and float(line.split()[1]) >= subjects:
+                return time.monotonic() - started
+        time.sleep(0.2)
+    raise TimeoutError(f"the in-process index did not load in {timeout_s}s")
 
 
 def _yesterday() -> datetime:

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -64,22 +63,6 @@ def _measure(server: Server, bodies: Path, token: str, responder: bool = False) 
         "server_cpu_ms_per_request": round(1000 * cpu / max(peak.requests, 1), 3),
         "peak_rss_mb": round(server.peak_rss_mb(), 1),
     }
-
-
-def _wait_index_loaded(server: Server, subjects: int, timeout_s: float = 300) -> float:
-    """Seconds until the responder holds its index in memory (its gauge says how many
-    restricted subjects); checks read the table until then."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        try:  # a poll slower than its own timeout is not the end of the wait
-            metrics = httpx.get(server.url + "/metrics", timeout=10).text
-        except httpx.TimeoutException:
-            continue
-        for line in metrics.splitlines():
-            if line.startswith("responder_index_subjects ") and float(line.split()[1]) >= subjects:
-                return time.monotonic() - started
-        time.sleep(0.2)
-    raise TimeoutError(f"the in-process index did not load in {timeout_s}s")
 
 
 def _group_commit(server: Server) -> dict[str, float]:
@@ -134,7 +117,7 @@ def test_check_api_against_a_bare_endpoint(
         )
         responder.start()
         try:
-            index_load_s = _wait_index_loaded(responder, loaded)
+            index_load_s = check_data.wait_index_loaded(responder.url, loaded)
             ours = _measure(responder, bodies, token, responder=True)
             ours["group_commit"] = _group_commit(responder)
         finally:
