@@ -48,6 +48,7 @@ def main(out: str, seconds: float = 15.0, subjects: int = 10_000) -> None:
         (tmp / "tokens.json").write_text(json.dumps({check_data.DEPARTMENT: token}))
         asked = asyncio.run(check_data.asked_subjects(dsn, schema))
         asyncio.run(check_data.fill(dsn, schema, len(asked.blocked), subjects))
+        asyncio.run(check_data.settle(admin.replace("+asyncpg", "", 1), schema))
         bodies = asked.write_bodies(tmp / "bodies.jsonl")
         server = Server(
             os.environ.get("JSB_PROFILE_APP", "services.responder.app:app"),

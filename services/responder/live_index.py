@@ -31,7 +31,7 @@ pairs, their tuples, the ordinals' tuples and the list type strings are shared b
 subject (a bounded table: `_SHARED_MOST`), "until further notice" is one float object,
 and an identifier that names one subject maps to that subject's string itself. Per
 subject, its id string, dict entries and designation UUID included: one row (the check
-bench's) ~285 bytes, ~580 as a span with its own tuples; a court debtor's 48 rows ~450
+bench's) ~285-320 bytes, ~580-650 as a span with its own tuples; a court debtor's 48 rows ~450
 bytes, ~1.4 kB as a span with its own tuples, 5.8 kB as 48 row objects.
 
 The load makes each subject's spans as its rows stream in (any order: a row joins its
