@@ -2,7 +2,8 @@
 
 A fresh schema with 10,000 restricted subjects (bench/check_data.py), the responder
 under the services' uvicorn settings, wrk at the maximum rate, py-spy recording the
-responder meanwhile (`--format speedscope` if OUT ends in .json)."""
+responder meanwhile (`--format speedscope` if OUT ends in .json; with
+`JSB_PROFILE_NATIVE=1`, C and Cython frames too: asyncpg's protocol, uvloop, httptools)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ def main(out: str, seconds: float = 15.0) -> None:
         server.start()
         time.sleep(1)
         fmt = ["--format", "speedscope"] if out.endswith(".json") else []
+        if os.environ.get("JSB_PROFILE_NATIVE"):  # C and Cython frames too (slower)
+            fmt.append("--native")
         spy = threading.Thread(
             target=subprocess.run,
             args=(
