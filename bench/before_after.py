@@ -10,8 +10,10 @@ the same wrk load (32 connections, a blocked and an allowed subject in turn, all
 services' uvicorn settings), `rounds` times in turn (default 1; each figure is then the
 median of the rounds: on a shared machine one round says as much about the minute it ran
 in as about the code). The responders log at `log level` (default WARNING, as the bench;
-the services' own default, INFO, writes a line per request). Prints one JSON line;
-docs/benchmarks.md keeps the figures.
+the services' own default, INFO, writes a line per request). `JSB_BENCH_AFTER_ENV`, a JSON
+object of environment variables, is given to the checkout's responder only: with the
+same commit on both sides, a setting is compared with its default the same way. Prints
+one JSON line; docs/benchmarks.md keeps the figures.
 """
 
 from __future__ import annotations
@@ -126,20 +128,23 @@ def main(
             "JSB_RESPONDER_DEPARTMENTS": "caac",
             "JSB_LOG_LEVEL": log_level,
         }
+        after_env: dict[str, str] = json.loads(os.environ.get("JSB_BENCH_AFTER_ENV", "{}"))
+        no_env: dict[str, str] = {}
         results: dict[str, Any] = {
             "machine": describe(),
             "subjects": n,
             "before": before,
             "log_level": log_level,
+            "after_env": after_env,
         }
         runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "before": [], "after": []}
         for _ in range(rounds):  # interleaved: each round sees the machine's load of its minute
-            for name, app, cwd in (
-                ("baseline", "bench.baseline_app:app", PROJECT_ROOT),
-                ("before", "services.responder.app:app", old),
-                ("after", "services.responder.app:app", PROJECT_ROOT),
+            for name, app, cwd, extra in (
+                ("baseline", "bench.baseline_app:app", PROJECT_ROOT, no_env),
+                ("before", "services.responder.app:app", old, no_env),
+                ("after", "services.responder.app:app", PROJECT_ROOT, after_env),
             ):
-                server = Server(app, free_port(), env, tmp / f"{name}.log", cwd=cwd)
+                server = Server(app, free_port(), {**env, **extra}, tmp / f"{name}.log", cwd=cwd)
                 server.start()
                 time.sleep(1.0)
                 try:

@@ -274,3 +274,19 @@ def test_behind_the_guard_a_hostile_check_gets_the_guards_answer(body: bytes) ->
         unguarded = Downstream()
         want, _, _ = asyncio.run(_call(FastCheck(unguarded, _owner(MemoryCheckJournal())), body))
         assert (status, len(route.bodies)) == (want, len(unguarded.bodies))
+
+
+async def test_answers_are_counted_by_decision_in_the_current_registry() -> None:
+    """`responder_checks_total{decision}` counts the fast path's answers, in the
+    registry of the app's current lifespan (a new one starts from nothing)."""
+    owner = _owner(MemoryCheckJournal())
+    fast = FastCheck(Downstream(), owner)
+    for body in (_body(), _body(), _body(subject_id=new_uscc())):
+        await _call(fast, body)
+    counted = owner.state.responder_metrics.checks
+    assert counted.labels("block")._value.get() == 2
+    assert counted.labels("allow")._value.get() == 1
+    owner.state.responder_metrics = ResponderMetrics.on()
+    await _call(fast, _body())
+    assert counted.labels("block")._value.get() == 2
+    assert owner.state.responder_metrics.checks.labels("block")._value.get() == 1
