@@ -4,7 +4,9 @@
 A fresh schema with `subjects` restricted subjects (default 10,000; bench/check_data.py),
 the responder under the services' uvicorn settings, its index loaded, wrk at the
 maximum rate, py-spy recording the responder meanwhile (`--format speedscope` if OUT
-ends in .json). Prints wrk's figures, the responder's CPU per check and its RSS."""
+ends in .json; with `JSB_PROFILE_NATIVE=1`, C and Cython frames too: asyncpg's
+protocol, uvloop, httptools). Prints wrk's figures, the responder's CPU per check and
+its RSS."""
 
 from __future__ import annotations
 
@@ -66,6 +68,8 @@ def main(out: str, seconds: float = 15.0, subjects: int = 10_000) -> None:
         check_data.wait_index_loaded(server.url, subjects)
         wrk.run(server.url, bodies, token, duration_s=2)  # warm-up
         fmt = ["--format", "speedscope"] if out.endswith(".json") else []
+        if os.environ.get("JSB_PROFILE_NATIVE"):  # C and Cython frames too (slower)
+            fmt.append("--native")
         spy = threading.Thread(
             target=subprocess.run,
             args=(
