@@ -17,10 +17,11 @@ equal row for row — `jsb ledger rebuild` relies on it and a test checks it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.ledger.read_models.task_lines import Lines, TaskLines, dump_status
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
 from services.ledger.timeline import Timeline, Window, timeline
@@ -49,6 +50,8 @@ class SubjectProjection:
     designations: list[Row]
     tasks: list[Row]
     public_entries: list[Row]
+    lines: Lines = field(default_factory=dict, compare=False, repr=False)
+    """Each task's line as rendered here, for the subject's next refresh (task_lines.py)."""
 
 
 def normalise_identifier(raw: str) -> str:
@@ -90,17 +93,24 @@ def project(subject_id: str, events: Sequence[StoredEvent]) -> SubjectProjection
 
 
 def project_state(
-    subject_id: str, state: SubjectState, head: StoredEvent, effective: datetime
+    subject_id: str,
+    state: SubjectState,
+    head: StoredEvent,
+    effective: datetime,
+    previous: Lines | None = None,
 ) -> SubjectProjection:
     """The rows of a subject whose events fold to `state`: `head` is its last stored
     event, `effective` the latest effective time among all of them. The same rows as
     `project(subject_id, events)` (that is how it computes them); ingest calls it with
-    a state evolved from a cached one (services/ledger/fold_cache.py)."""
+    a state evolved from a cached one (services/ledger/fold_cache.py) and the task
+    lines of the refresh that state was evolved from (`previous`: task_lines.py says
+    why the status is the same)."""
     as_of = change_instant(head, effective)
-    status = render_status(state, as_of)
+    lines = TaskLines(previous)
+    status = render_status(state, as_of, task_renderer=lines)
     windows = timeline(state, as_of)
     kind = status.subject_kind
-    doc: Row = status.model_dump(mode="json")
+    doc: Row = dump_status(status, lines)
     # Each designation's view is the status document's own entry (the same JSON that
     # view.model_dump would give): the status is dumped once, not once per table, and
     # the writer lets the server take the views from the stored status (bulk_sql.Part).
@@ -135,6 +145,7 @@ def project_state(
         designations=designations,
         tasks=tasks,
         public_entries=public,
+        lines=lines.lines,
     )
 
 
