@@ -2,7 +2,9 @@
 (services/ledger/read_models/task_lines.py) gives what a render from scratch gives:
 the same rows in every projection table and the same status document, byte for
 byte — on random histories cut into random batches, on the court-list workloads
-through ingest, and when only the clock moved a task's overdue flag."""
+through ingest, and when only the clock moved a task's overdue flag. The status
+messages, whose document is spliced in as serialised for the row
+(services/ledger/status_stream.py), are the envelope's whole dump byte for byte."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 import random
 from collections.abc import Sequence
 from datetime import timedelta
+from uuid import uuid5
 
 import pydantic_core
 import pytest
@@ -24,11 +27,11 @@ from services.ledger.memory import MemoryLedger
 from services.ledger.read_models.changed_rows import rows_of
 from services.ledger.read_models.rows import SubjectProjection, project, project_state
 from services.ledger.read_models.task_lines import Lines, TaskLines, dump_status
-from services.ledger.replay import fold_recorded, recorded_events
-from services.ledger.status_stream import status_message
+from services.ledger.replay import fold_recorded, recorded_events, to_recorded
+from services.ledger.status_stream import _IDS, SOURCE, status_message
 from services.ledger.store import StoredEvent
 from shared.domain.fold_state import SubjectState
-from shared.domain.status_view import render_status
+from shared.domain.status_view import render_status, status_envelope
 from tests.support.ledger_events import Script, feedback, stored
 from tests.support.ledger_workload import court_bulk, records
 from tests.support.subjects import new_resident_id
@@ -152,6 +155,21 @@ async def test_every_status_message_of_a_court_list_is_the_one_from_scratch(seed
         stream = await ledger.events.stream(message.key)
         cause = message.headers["jsb-caused-by"]
         prefix = stream[: 1 + next(i for i, e in enumerate(stream) if str(e.event_id) == cause)]
-        expected = status_message(project(message.key, prefix))
-        assert message.value == expected.value
+        scratch = project(message.key, prefix)
+        assert message.value == status_message(scratch).value
+        assert message.value == _dumped_message(scratch)
         assert json.loads(message.value)["data"]["caused_by"] == cause
+
+
+def _dumped_message(projection: SubjectProjection) -> bytes:
+    """The status message as the envelope dumps it whole (the status document dumped
+    by pydantic, not spliced in as serialised for its row)."""
+    caused_by = to_recorded(projection.head).envelope
+    envelope = status_envelope(
+        projection.status,
+        caused_by,
+        source=SOURCE,
+        time=projection.as_of,
+        document=projection.status.model_dump(mode="json"),
+    )
+    return envelope.model_copy(update={"id": uuid5(_IDS, str(caused_by.id))}).to_json_bytes()

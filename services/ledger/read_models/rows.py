@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pydantic_core
+
 from services.ledger.read_models.task_lines import Lines, TaskLines, dump_status
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
@@ -50,6 +52,9 @@ class SubjectProjection:
     designations: list[Row]
     tasks: list[Row]
     public_entries: list[Row]
+    status_json: bytes = field(compare=False, repr=False)
+    """The status document serialised once (pydantic-core), for its row and its
+    message alike (`status_row["status"]` is that document)."""
     lines: Lines = field(default_factory=dict, compare=False, repr=False)
     """Each task's line as rendered here, for the subject's next refresh (task_lines.py)."""
 
@@ -145,6 +150,7 @@ def project_state(
         designations=designations,
         tasks=tasks,
         public_entries=public,
+        status_json=pydantic_core.to_json(doc),
         lines=lines.lines,
     )
 
