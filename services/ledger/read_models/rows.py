@@ -126,7 +126,7 @@ def project_state(
     for view, view_doc in zip(status.designations, views, strict=True):
         record = state.designations[view.designation_id]
         designations.append(_designation_row(subject_id, record, view, view_doc, windows))
-        tasks.extend(_task_rows(subject_id, record, view, windows))
+        tasks.extend(_task_rows(subject_id, record, view, windows, lines))
         public.extend(_public_rows(subject_id, record, view, view_doc, windows))
     return SubjectProjection(
         subject_id=subject_id,
@@ -189,7 +189,11 @@ def _designation_row(
 
 
 def _task_rows(
-    subject_id: str, record: DesignationRecord, view: DesignationStatus, windows: Timeline
+    subject_id: str,
+    record: DesignationRecord,
+    view: DesignationStatus,
+    windows: Timeline,
+    lines: TaskLines,
 ) -> list[Row]:
     rows: dict[tuple[str, str], Row] = {}
     for task in view.tasks:
@@ -197,7 +201,22 @@ def _task_rows(
             continue
         key = (view.designation_id, task.measure, task.department)
         overdue_from, overdue_until = _first(windows.overdue.get(key))
-        rows[(task.measure, task.department)] = {
+        line = lines.line(task)
+        kept = None if line is None else line.row
+        if (
+            kept is not None
+            and kept["subject_id"] == subject_id
+            and kept["designation_id"] == view.designation_id
+            and kept["designated_by"] == record.data.designated_by
+            and kept["issued_at"] == record.issued_at
+            and kept["overdue_from"] == overdue_from
+            and kept["overdue_until"] == overdue_until
+        ):
+            # The line's status is the one this row was built from (a carried line),
+            # and every other input of the row is as it was: the same row.
+            rows[(task.measure, task.department)] = kept
+            continue
+        row = rows[(task.measure, task.department)] = {
             "subject_id": subject_id,
             "designation_id": view.designation_id,
             "measure": task.measure,
@@ -211,6 +230,8 @@ def _task_rows(
             "overdue_from": overdue_from,
             "overdue_until": overdue_until,
         }
+        if line is not None:
+            line.row = row
     return list(rows.values())
 
 

@@ -45,14 +45,17 @@ Row = dict[str, Any]
 
 @dataclass(slots=True)
 class Line:
-    """One task's line as rendered for (`spec`, `feedback`, `overdue`), and its JSON
-    (set once, by `dump_status`)."""
+    """One task's line as rendered for (`spec`, `feedback`, `overdue`), its JSON (set
+    once, by `dump_status`) and its projection row."""
 
     spec: TaskSpec
     feedback: TaskFeedback
     overdue: bool
     status: TaskStatus
     doc: Row | None = None
+    row: Row | None = None
+    """The task's projection row built from this line (read_models/rows.py): kept
+    while the line is, and reused when the row's other inputs are the same."""
 
 
 Lines = Mapping[int, Line]
