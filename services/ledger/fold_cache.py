@@ -21,12 +21,11 @@ The cache is bounded three ways, least recently used out, and only an
 optimisation: empty, it changes nothing but speed.
 - by count (`capacity` subjects);
 - by the events its states hold (`max_events`): an entry's memory grows with the
-  events folded into it (every feedback is kept per task), ~4.7 KB per event
-  measured with its row snapshot and its status's task lines (a court debtor of 49
-  events: ~230 KB; ~2.3 KB per event before the lines were kept,
+  events folded into it (every feedback is kept per task), ~2.3 KB per event
+  measured (a court debtor of 49 events: ~110 KB with its row snapshot,
   tests/unit/test_ledger_fold_cache.py), so a bound in events is a bound in bytes
   that a few subjects with long histories cannot exceed; a state bigger than the
-  bound is not kept. 2,000 events (~9 MB): the cache fills at the pace the load
+  bound is not kept. 2,000 events (~4.5 MB): the cache fills at the pace the load
   brings feedback — on the whole stack a court debtor's answers come over a minute
   or more (~6.6 refreshes each), so with the age bound alone the soak's cache grew
   for ~4 minutes to ~6,000 events and the ledger's RSS with it (docs/reliability.md,
@@ -53,7 +52,6 @@ from datetime import datetime
 from cachetools import TTLCache
 
 from services.ledger.read_models.changed_rows import Written
-from services.ledger.read_models.task_lines import Lines
 from shared.domain.fold_state import SubjectState
 
 
@@ -68,8 +66,6 @@ class Folded:
     """The latest effective time among the folded events (read_models/rows.change_instant)."""
     written: Written | None = None
     """The rows written for this state, if this process wrote them (read_models/changed_rows.py)."""
-    lines: Lines | None = None
-    """The task lines of the status rendered for this state (read_models/task_lines.py)."""
 
 
 class FoldCache:

@@ -13,7 +13,7 @@ status document spliced in as already serialised for its row (`status_json`): th
 ~25 KB document of a court debtor is serialised once per refresh, not twice. `data`
 is the envelope's last field, and `status_envelope` makes it the document plus
 `caused_by`, so the splice is byte for byte the dump
-(tests/unit/test_ledger_task_lines.py).
+(tests/unit/test_ledger_status_bytes.py).
 """
 
 from __future__ import annotations

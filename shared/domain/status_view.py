@@ -8,7 +8,7 @@ built from the same rules (`_task_overdue`, `_incentive_suppressed`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,14 +16,12 @@ from uuid import UUID
 
 from shared.domain.china_time import china_date
 from shared.domain.envelope import Envelope, dataschema_uri
-from shared.domain.event_base import TaskSpec
 from shared.domain.fold_state import (
     OUTLIVED_BY_OWN_DURATION,
     DesignationRecord,
     DesignationState,
     ObjectionRecord,
     SubjectState,
-    TaskFeedback,
     TaskKey,
     TaskState,
 )
@@ -52,17 +50,11 @@ __all__ = [
     "RepairView",
     "StatusChanged",
     "SubjectStatus",
-    "TaskRenderer",
     "TaskStatus",
     "clock_view",
     "render_status",
     "status_envelope",
-    "task_status",
 ]
-
-TaskRenderer = Callable[[TaskSpec, TaskFeedback, bool], TaskStatus]
-"""Renders one task's line of the status from its spec, its answers and whether it is
-overdue (`task_status`, or a caller's memo of it: render_status(task_renderer=…))."""
 
 
 def status_envelope(
@@ -95,40 +87,10 @@ def status_envelope(
     )
 
 
-def task_status(task: TaskSpec, feedback: TaskFeedback, overdue: bool) -> TaskStatus:
-    """One task's line of the status: its spec, its answers (`feedback`) and whether
-    it is overdue (`_task_overdue` at the status's instant)."""
-    return TaskStatus(
-        measure=task.measure,
-        department=task.department,
-        state=feedback.state,
-        deadline=task.deadline,
-        overdue=overdue,
-        mandatory=task.mandatory,
-        until=task.until,
-        interceptions=feedback.interceptions,
-        last_intercepted_at=feedback.last_intercepted_at,
-        feedback=tuple(
-            FeedbackView(event_id=f.event_id, kind=f.kind, at=f.at, note=f.note)
-            for f in feedback.history
-        ),
-    )
-
-
 def render_status(
-    state: SubjectState,
-    as_of: datetime,
-    known_at: datetime | None = None,
-    *,
-    task_renderer: TaskRenderer = task_status,
+    state: SubjectState, as_of: datetime, known_at: datetime | None = None
 ) -> SubjectStatus:
-    """The status at `as_of` of a state that holds no event later than `as_of`.
-
-    `task_renderer`: what renders each task's line, `task_status` by default. A task's
-    line is a function of its spec, its answers and its overdue flag alone, so a
-    caller that re-renders a subject after a few of its tasks changed may pass a memo
-    that hands back the line it rendered before for the same three (the ledger's
-    refresh: services/ledger/read_models/task_lines.py)."""
+    """The status at `as_of` of a state that holds no event later than `as_of`."""
     records = tuple(state.designations.values())
     sanctions: list[MeasureInForce] = []
     incentives: list[MeasureInForce] = []
@@ -142,9 +104,7 @@ def render_status(
         as_of=as_of,
         known_at=known_at,
         restricted=bool(sanctions),
-        designations=tuple(
-            _designation(state, r, as_of, sanctioned, task_renderer) for r in records
-        ),
+        designations=tuple(_designation(state, r, as_of, sanctioned) for r in records),
         measures_in_force=tuple(sanctions),
         incentives_in_force=() if sanctioned else tuple(incentives),
         names=_names(records),
@@ -242,11 +202,7 @@ def _names(records: tuple[DesignationRecord, ...]) -> tuple[str, ...]:
 
 
 def _designation(
-    state: SubjectState,
-    record: DesignationRecord,
-    as_of: datetime,
-    sanctioned: bool,
-    render_task: TaskRenderer,
+    state: SubjectState, record: DesignationRecord, as_of: datetime, sanctioned: bool
 ) -> DesignationStatus:
     data = record.data
     designation_state = record.state_at(as_of)
@@ -257,8 +213,23 @@ def _designation(
     tasks = []
     for task in data.tasks:
         feedback = state.task_feedback((record.designation_id, task.measure, task.department))
-        overdue = _task_overdue(designation_state, feedback.state, task.deadline, today)
-        tasks.append(render_task(task, feedback, overdue))
+        tasks.append(
+            TaskStatus(
+                measure=task.measure,
+                department=task.department,
+                state=feedback.state,
+                deadline=task.deadline,
+                overdue=_task_overdue(designation_state, feedback.state, task.deadline, today),
+                mandatory=task.mandatory,
+                until=task.until,
+                interceptions=feedback.interceptions,
+                last_intercepted_at=feedback.last_intercepted_at,
+                feedback=tuple(
+                    FeedbackView(event_id=f.event_id, kind=f.kind, at=f.at, note=f.note)
+                    for f in feedback.history
+                ),
+            )
+        )
     return DesignationStatus(
         designation_id=record.designation_id,
         list_type=data.list_type,

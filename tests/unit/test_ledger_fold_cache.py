@@ -135,15 +135,13 @@ def test_a_state_over_the_bound_is_not_kept_nor_its_older_one() -> None:
 
 def _court_debtor_entry() -> tuple[Folded, int]:
     """A court debtor's entry as ingest puts it: its state after the designation and
-    an answer per task, with the snapshot of the rows written for it and the task
-    lines of its status (read_models/task_lines.py)."""
+    an answer per task, with the snapshot of the rows written for it."""
     s = Script(new_resident_id())
     issued = s.issue(list_type="court.dishonest-debtor", level="especially_serious")
     events = stored([issued, *feedback(issued)])
     folded = _evolve(s.subject_id, _START, events)
     projection = project_state(s.subject_id, folded.state, events[-1], folded.latest_effective)
-    entry = replace(folded, written=snapshot(projection), lines=projection.lines)
-    return entry, len(events)
+    return replace(folded, written=snapshot(projection)), len(events)
 
 
 def test_the_default_bound_keeps_the_cache_within_the_soaks_tolerance() -> None:
@@ -163,6 +161,6 @@ def test_the_default_bound_keeps_the_cache_within_the_soaks_tolerance() -> None:
     finally:
         tracemalloc.stop()
     per_event = held / sum(n for _, n in entries)
-    assert 1_000 < per_event < 5_000, per_event  # what the docs say (~4.7 KB)
+    assert 1_000 < per_event < 5_000, per_event  # what the docs say (~2.3 KB)
     most = per_event * LedgerSettings().fold_cache_events
     assert most <= 10 * 2**20, f"{most / 2**20:.1f} MiB"

@@ -25,7 +25,6 @@ from services.ledger.ports import Projections
 from services.ledger.read_models import changed_rows
 from services.ledger.read_models.changed_rows import Written
 from services.ledger.read_models.rows import SubjectProjection, project, project_state
-from services.ledger.read_models.task_lines import Lines
 from services.ledger.replay import fold_recorded, recorded_events
 from shared.domain.fold_state import SubjectState
 
@@ -57,7 +56,6 @@ async def refresh(
         fresh.setdefault(event.stream, []).append(event)
     folded: dict[str, tuple[Folded, store.StoredEvent]] = {}
     previous: dict[str, Written] = {}
-    lines: dict[str, Lines] = {}
     missing: list[str] = []
     for subject in subjects:
         new = fresh.get(subject)
@@ -66,8 +64,6 @@ async def refresh(
             folded[subject] = (_evolve(subject, base, new), new[-1])
             if base.written is not None:
                 previous[subject] = base.written
-            if base.lines is not None:
-                lines[subject] = base.lines
         else:
             missing.append(subject)
     for subject, events in (await rows.streams(missing)).items():
@@ -78,15 +74,12 @@ async def refresh(
     for subject in subjects:
         if subject in folded:
             f, head = folded[subject]
-            projections.append(
-                project_state(subject, f.state, head, f.latest_effective, lines.get(subject))
-            )
+            projections.append(project_state(subject, f.state, head, f.latest_effective))
     _lap(lap, "project")
     written = await rows.write(projections, previous, subjects)
     if cache is not None:
         for p in projections:
-            f = replace(folded[p.subject_id][0], written=written[p.subject_id], lines=p.lines)
-            cache.put(p.subject_id, f)
+            cache.put(p.subject_id, replace(folded[p.subject_id][0], written=written[p.subject_id]))
     _lap(lap, "write")
     return projections
 

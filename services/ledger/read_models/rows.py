@@ -23,7 +23,6 @@ from typing import Any
 
 import pydantic_core
 
-from services.ledger.read_models.task_lines import Lines, TaskLines, dump_status
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
 from services.ledger.timeline import Timeline, Window, timeline
@@ -55,8 +54,6 @@ class SubjectProjection:
     status_json: bytes = field(compare=False, repr=False)
     """The status document serialised once (pydantic-core), for its row and its
     message alike (`status_row["status"]` is that document)."""
-    lines: Lines = field(default_factory=dict, compare=False, repr=False)
-    """Each task's line as rendered here, for the subject's next refresh (task_lines.py)."""
 
 
 def normalise_identifier(raw: str) -> str:
@@ -98,24 +95,17 @@ def project(subject_id: str, events: Sequence[StoredEvent]) -> SubjectProjection
 
 
 def project_state(
-    subject_id: str,
-    state: SubjectState,
-    head: StoredEvent,
-    effective: datetime,
-    previous: Lines | None = None,
+    subject_id: str, state: SubjectState, head: StoredEvent, effective: datetime
 ) -> SubjectProjection:
     """The rows of a subject whose events fold to `state`: `head` is its last stored
     event, `effective` the latest effective time among all of them. The same rows as
     `project(subject_id, events)` (that is how it computes them); ingest calls it with
-    a state evolved from a cached one (services/ledger/fold_cache.py) and the task
-    lines of the refresh that state was evolved from (`previous`: task_lines.py says
-    why the status is the same)."""
+    a state evolved from a cached one (services/ledger/fold_cache.py)."""
     as_of = change_instant(head, effective)
-    lines = TaskLines(previous)
-    status = render_status(state, as_of, task_renderer=lines)
+    status = render_status(state, as_of)
     windows = timeline(state, as_of)
     kind = status.subject_kind
-    doc: Row = dump_status(status, lines)
+    doc: Row = status.model_dump(mode="json")
     # Each designation's view is the status document's own entry (the same JSON that
     # view.model_dump would give): the status is dumped once, not once per table, and
     # the writer lets the server take the views from the stored status (bulk_sql.Part).
@@ -126,7 +116,7 @@ def project_state(
     for view, view_doc in zip(status.designations, views, strict=True):
         record = state.designations[view.designation_id]
         designations.append(_designation_row(subject_id, record, view, view_doc, windows))
-        tasks.extend(_task_rows(subject_id, record, view, windows, lines))
+        tasks.extend(_task_rows(subject_id, record, view, windows))
         public.extend(_public_rows(subject_id, record, view, view_doc, windows))
     return SubjectProjection(
         subject_id=subject_id,
@@ -151,7 +141,6 @@ def project_state(
         tasks=tasks,
         public_entries=public,
         status_json=pydantic_core.to_json(doc),
-        lines=lines.lines,
     )
 
 
@@ -189,11 +178,7 @@ def _designation_row(
 
 
 def _task_rows(
-    subject_id: str,
-    record: DesignationRecord,
-    view: DesignationStatus,
-    windows: Timeline,
-    lines: TaskLines,
+    subject_id: str, record: DesignationRecord, view: DesignationStatus, windows: Timeline
 ) -> list[Row]:
     rows: dict[tuple[str, str], Row] = {}
     for task in view.tasks:
@@ -201,22 +186,7 @@ def _task_rows(
             continue
         key = (view.designation_id, task.measure, task.department)
         overdue_from, overdue_until = _first(windows.overdue.get(key))
-        line = lines.line(task)
-        kept = None if line is None else line.row
-        if (
-            kept is not None
-            and kept["subject_id"] == subject_id
-            and kept["designation_id"] == view.designation_id
-            and kept["designated_by"] == record.data.designated_by
-            and kept["issued_at"] == record.issued_at
-            and kept["overdue_from"] == overdue_from
-            and kept["overdue_until"] == overdue_until
-        ):
-            # The line's status is the one this row was built from (a carried line),
-            # and every other input of the row is as it was: the same row.
-            rows[(task.measure, task.department)] = kept
-            continue
-        row = rows[(task.measure, task.department)] = {
+        rows[(task.measure, task.department)] = {
             "subject_id": subject_id,
             "designation_id": view.designation_id,
             "measure": task.measure,
@@ -230,8 +200,6 @@ def _task_rows(
             "overdue_from": overdue_from,
             "overdue_until": overdue_until,
         }
-        if line is not None:
-            line.row = row
     return list(rows.values())
 
 
