@@ -17,9 +17,8 @@ import pytest
 
 from bench.index_memory import DEPARTMENT, _load
 from services.responder.live_index import LiveIndex, Span
-from services.responder.restriction_index import IndexRow, subject_rows
-from tests.unit.domain_fixtures import Subject, resident_id
-from tests.unit.test_restriction_index import SCENARIOS, _probes
+from services.responder.restriction_index import IndexRow
+from tests.unit.test_restriction_index import SCENARIOS, _probes, scenario_rows
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -28,12 +27,8 @@ def test_rows_loaded_in_any_order_make_the_ingests_spans(name: str, seed: int) -
     """The load makes the spans as the rows stream in, in whatever order the table
     gives them: the same spans, and the same answers at every instant, as the copy
     the ingest's path (`apply`) makes from all of the subject's rows at once."""
-    subject = Subject(resident_id() if "court" in name else None)
-    SCENARIOS[name](subject)
-    state = subject.refold()
+    state, departments, rows = scenario_rows(name)
     assert state.subject_id is not None
-    departments = frozenset(t.department for r in state.designations.values() for t in r.data.tasks)
-    rows = subject_rows(state, departments)
     applied = LiveIndex(departments)
     applied.add_identifier(state.subject_id, state.subject_id)
     applied.replace(state.subject_id, [applied.hold(r) for r in rows])
