@@ -60,7 +60,7 @@ def main(out: str, seconds: float = 15.0, subjects: int = 10_000) -> None:
                 "JSB_TOPIC_SUFFIX": topics,
                 "JSB_RESPONDER_DB_SCHEMA": schema,
                 "JSB_RESPONDER_DEPARTMENTS": check_data.DEPARTMENT,
-                "JSB_LOG_LEVEL": "WARNING",
+                "JSB_LOG_LEVEL": os.environ.get("JSB_PROFILE_LOG_LEVEL", "WARNING"),
             },
             tmp / "server.log",
         )

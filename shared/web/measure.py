@@ -15,18 +15,22 @@ import logging
 import os
 import time
 
-import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.adapters.observability import BackboneMetrics, event_ids, reset_event_ids
+from shared.adapters.observability import (
+    BackboneMetrics,
+    event_ids,
+    line_logger,
+    reset_event_ids,
+)
 
 CHECK_ROUTE = "/v1/checks"
 """The responder's check: its latency is `jsb_check_seconds` (issue 12)."""
 QUIET_ROUTES = frozenset({"/metrics", "/healthz", "/readyz"})
 """Polled by machines: no log line per request."""
 LOGGER = "jsb.http"
-log = structlog.get_logger(LOGGER)
+log = line_logger(LOGGER)
 
 
 class RequestMeasure:
@@ -47,7 +51,7 @@ class RequestMeasure:
         self._timed: dict[tuple[str, str], Histogram] = {}
         # Why: a log call filtered out by the level still runs structlog's bound logger
         # and its first processor (7.4 us, 1.8 % of the event loop at WARNING); the
-        # level is asked of the same stdlib logger `filter_by_level` asks.
+        # level is asked of the same stdlib logger that processor (`by_level`) asks.
         self._stdlib_log = logging.getLogger(LOGGER)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
