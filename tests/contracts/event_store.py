@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from services.ledger.ports import EventStore
@@ -13,8 +13,10 @@ from services.ledger.verify import verify_chain
 from shared.domain.envelope import Envelope
 
 
-def envelope(subject: str) -> Envelope:
-    return Envelope(type="jsb.test.appended", source="/t", subject=subject, time=datetime.now(UTC))
+def envelope(subject: str, time: datetime | None = None) -> Envelope:
+    return Envelope(
+        type="jsb.test.appended", source="/t", subject=subject, time=time or datetime.now(UTC)
+    )
 
 
 def subject() -> str:
@@ -47,6 +49,30 @@ class EventStoreContract:
         assert await store.stream(a, after_version=4) == []
         assert await store.stream(a, after_version=1, limit=2) == whole[1:3]
         assert await store.stream(a, limit=10) == whole
+
+    async def test_a_visible_stream_leaves_out_what_is_later_or_unknown(
+        self, store: EventStore
+    ) -> None:
+        a = subject()
+        t0 = datetime(2024, 1, 1, tzinfo=UTC)
+        times = [t0 + timedelta(days=d) for d in (0, 5, 2, 9)]  # not in stream order
+        async with store.begin() as tx:
+            await tx.append([(envelope(a, at), None) for at in times[:2]])
+        async with store.begin() as tx:
+            await tx.append([(envelope(a, at), None) for at in times[2:]])
+        whole = await store.stream(a)
+        now = datetime.now(UTC)
+        for as_of in (*times, t0 - timedelta(days=1), now):
+            for known_at in (whole[0].recorded_at, whole[2].recorded_at, now):
+                for after_version in (0, 1, 3):
+                    expected = [
+                        e
+                        for e in whole[after_version:]
+                        if e.effective_at <= as_of and e.recorded_at <= known_at
+                    ]
+                    got = await store.visible_stream(a, as_of, known_at, after_version)
+                    assert got == expected
+        assert [e.stream_version for e in await store.visible_stream(a, times[2], now)] == [1, 3]
 
     async def test_an_event_id_is_appended_once(self, store: EventStore) -> None:
         env = envelope(subject())
