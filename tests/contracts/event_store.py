@@ -19,6 +19,10 @@ def envelope(subject: str, time: datetime | None = None) -> Envelope:
     )
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def subject() -> str:
     return "S-" + uuid4().hex[:12]
 
@@ -73,6 +77,19 @@ class EventStoreContract:
                     got = await store.visible_stream(a, as_of, known_at, after_version)
                     assert got == expected
         assert [e.stream_version for e in await store.visible_stream(a, times[2], now)] == [1, 3]
+
+    async def test_a_payload_reads_back_as_appended_whatever_its_numbers(
+        self, store: EventStore
+    ) -> None:
+        a = subject()
+        data = {"big": 2**70, "negative": -(2**64) - 1, "edge": 2**63, "small": 7, "x": 0.1}
+        env = envelope(a).model_copy(update={"data": {**data, "note": "9" * 25, "n": [1.5]}})
+        async with store.begin() as tx:
+            await tx.append([(env, None)])
+        for read in (await store.stream(a), await store.visible_stream(a, env.time, _now())):
+            assert read[0].payload == env.model_dump(mode="json", exclude_none=True)
+            assert read[0].payload["data"]["big"] == 2**70
+            assert verify_chain(a, read).ok
 
     async def test_an_event_id_is_appended_once(self, store: EventStore) -> None:
         env = envelope(subject())
