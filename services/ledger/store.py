@@ -246,7 +246,8 @@ async def _stream_heads(
     return {r.stream: (r.stream_version, r.hash) for r in rows}
 
 
-def row_to_event(r: Any) -> StoredEvent:
+def row_to_event(r: Any, payload: dict[str, Any] | None = None) -> StoredEvent:
+    """The row as a `StoredEvent`; `payload`: the row's payload already decoded."""
     src = (
         SourceRef(r.source_topic, r.source_partition, r.source_offset)
         if r.source_topic is not None
@@ -261,7 +262,7 @@ def row_to_event(r: Any) -> StoredEvent:
         schema_version=r.schema_version,
         effective_at=r.effective_at,
         recorded_at=r.recorded_at,
-        payload=r.payload,
+        payload=r.payload if payload is None else payload,
         prev_hash=r.prev_hash,
         hash=r.hash,
         source=src,
@@ -279,22 +280,7 @@ def read_columns(events: Table) -> list[ColumnElement[Any]]:
 
 def text_row_to_event(r: Any) -> StoredEvent:
     """`row_to_event` of a row read with `read_columns`."""
-    return StoredEvent(
-        position=r.position,
-        event_id=r.event_id,
-        stream=r.stream,
-        stream_version=r.stream_version,
-        type=r.type,
-        schema_version=r.schema_version,
-        effective_at=r.effective_at,
-        recorded_at=r.recorded_at,
-        payload=from_json(r.payload),
-        prev_hash=r.prev_hash,
-        hash=r.hash,
-        source=None
-        if r.source_topic is None
-        else SourceRef(r.source_topic, r.source_partition, r.source_offset),
-    )
+    return row_to_event(r, from_json(r.payload))
 
 
 async def stream(
