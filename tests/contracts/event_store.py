@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from services.ledger.ports import EventStore
-from services.ledger.store import GENESIS
+from services.ledger.store import GENESIS, SourceRef
 from services.ledger.verify import verify_chain
 from shared.domain.envelope import Envelope
 
@@ -84,9 +84,11 @@ class EventStoreContract:
         a = subject()
         data = {"big": 2**70, "negative": -(2**64) - 1, "edge": 2**63, "small": 7, "x": 0.1}
         env = envelope(a).model_copy(update={"data": {**data, "note": "9" * 25, "n": [1.5]}})
+        source = SourceRef("t", 3, 2**40)
         async with store.begin() as tx:
-            await tx.append([(env, None)])
-        for read in (await store.stream(a), await store.visible_stream(a, env.time, _now())):
+            appended = await tx.append([(env, source), (envelope(a), None)])
+        for read in (await store.stream(a), await store.visible_stream(a, _now(), _now())):
+            assert read == appended  # every column, the source's and the payload's
             assert read[0].payload == env.model_dump(mode="json", exclude_none=True)
             assert read[0].payload["data"]["big"] == 2**70
             assert verify_chain(a, read).ok
