@@ -36,21 +36,19 @@ PHASE = (
 )
 
 
+def phase_result(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a bench phase in a process of its own; its last line of output (JSON)."""
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def _run(tree: Path, events: int, schema: str) -> dict[str, Any]:
     code = PHASE.format(
         threshold=LedgerSettings().gc_threshold or 700, events=events, schema=schema
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return phase_result([sys.executable, "-c", code], tree, {**os.environ, "PYTHONPATH": str(tree)})
 
 
 async def compare(before: Path, rounds: int) -> None:
