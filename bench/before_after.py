@@ -1,6 +1,6 @@
 """The check API before and after issue 11, in one run, on the same data:
 
-    python -m bench.before_after <commit-before> [subjects] [seconds] [rounds]
+    python -m bench.before_after <commit-before> [subjects] [seconds] [rounds] [log level]
 
 `subjects` court debtors (default 1,000) are designated through the responder's real
 ingest (so the old code has the event history it folds, and the new one its index);
@@ -9,7 +9,11 @@ then the bare baseline app, the responder of `<commit-before>` (exported with
 the same wrk load (32 connections, a blocked and an allowed subject in turn, all the
 services' uvicorn settings), `rounds` times in turn (default 1; each figure is then the
 median of the rounds: on a shared machine one round says as much about the minute it ran
-in as about the code). Prints one JSON line; docs/benchmarks.md keeps the figures.
+in as about the code). The responders log at `log level` (default WARNING, as the bench;
+the services' own default, INFO, writes a line per request). `JSB_BENCH_AFTER_ENV`, a JSON
+object of environment variables, is given to the checkout's responder only: with the
+same commit on both sides, a setting is compared with its default the same way. Prints
+one JSON line; docs/benchmarks.md keeps the figures.
 """
 
 from __future__ import annotations
@@ -84,7 +88,9 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def main(before: str, n: int = 1000, seconds: float = 10.0, rounds: int = 1) -> None:
+def main(
+    before: str, n: int = 1000, seconds: float = 10.0, rounds: int = 1, log_level: str = "WARNING"
+) -> None:
     database_url = os.environ["DATABASE_URL"]
     admin = os.environ.get("DATABASE_ADMIN_URL", database_url)
     kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
@@ -120,17 +126,25 @@ def main(before: str, n: int = 1000, seconds: float = 10.0, rounds: int = 1) -> 
             "JSB_TOPIC_SUFFIX": topics,
             "JSB_RESPONDER_DB_SCHEMA": schema,
             "JSB_RESPONDER_DEPARTMENTS": "caac",
-            "JSB_LOG_LEVEL": "WARNING",
+            "JSB_LOG_LEVEL": log_level,
         }
-        results: dict[str, Any] = {"machine": describe(), "subjects": n, "before": before}
+        after_env: dict[str, str] = json.loads(os.environ.get("JSB_BENCH_AFTER_ENV", "{}"))
+        no_env: dict[str, str] = {}
+        results: dict[str, Any] = {
+            "machine": describe(),
+            "subjects": n,
+            "before": before,
+            "log_level": log_level,
+            "after_env": after_env,
+        }
         runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "before": [], "after": []}
         for _ in range(rounds):  # interleaved: each round sees the machine's load of its minute
-            for name, app, cwd in (
-                ("baseline", "bench.baseline_app:app", PROJECT_ROOT),
-                ("before", "services.responder.app:app", old),
-                ("after", "services.responder.app:app", PROJECT_ROOT),
+            for name, app, cwd, extra in (
+                ("baseline", "bench.baseline_app:app", PROJECT_ROOT, no_env),
+                ("before", "services.responder.app:app", old, no_env),
+                ("after", "services.responder.app:app", PROJECT_ROOT, after_env),
             ):
-                server = Server(app, free_port(), env, tmp / f"{name}.log", cwd=cwd)
+                server = Server(app, free_port(), {**env, **extra}, tmp / f"{name}.log", cwd=cwd)
                 server.start()
                 time.sleep(1.0)
                 try:
@@ -162,4 +176,5 @@ if __name__ == "__main__":
         int(sys.argv[2]) if len(sys.argv) > 2 else 1000,
         float(sys.argv[3]) if len(sys.argv) > 3 else 10.0,
         int(sys.argv[4]) if len(sys.argv) > 4 else 1,
+        sys.argv[5] if len(sys.argv) > 5 else "WARNING",
     )

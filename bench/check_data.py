@@ -16,6 +16,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
+import httpx
 
 from tests.support.subjects import new_uscc
 
@@ -91,7 +92,30 @@ async def fill(dsn: str, schema: str, start: int, stop: int) -> float:
     try:
         if stop > start:
             await conn.execute(_FILL, start, stop - 1, DEPARTMENT, MEASURE, LIST_TYPE)
-        await conn.execute("ANALYZE subject_identifiers; ANALYZE restriction_index")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+_TABLES = ("subject_identifiers", "restriction_index", "indexed_subjects")
+
+
+async def settle(admin_dsn: str, schema: str) -> float:
+    """After a fill, bring the database to rest before measuring: VACUUM (ANALYZE) the
+    filled tables, then CHECKPOINT; returns the seconds it took (as the tables' owner:
+    the services' role may not). Why: a million rows written in one statement leave
+    Postgres with their dirty pages to write back and the tables to vacuum (autovacuum
+    picks an insert-only table up after 20 % new rows), work that otherwise runs while
+    the responder is measured and slows the journal's commits (the 1M size's group
+    statement took 1.6x the 10k's with the responder's CPU per check at 1.02x;
+    docs/benchmarks.md "Check API"). The bench measures the responder's index at that
+    size, not Postgres digesting the bench's own bulk load."""
+    started = time.perf_counter()
+    conn = await asyncpg.connect(admin_dsn, server_settings={"search_path": schema})
+    try:
+        for table in _TABLES:
+            await conn.execute(f"VACUUM (ANALYZE) {table}")
+        await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
     return time.perf_counter() - started
@@ -107,6 +131,22 @@ async def decisions(dsn: str, schema: str) -> dict[str, int]:
         return out
     finally:
         await conn.close()
+
+
+def wait_index_loaded(url: str, subjects: int, timeout_s: float = 300) -> float:
+    """Seconds until the responder at `url` holds its index in memory (its gauge says
+    how many restricted subjects); checks read the table until then."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        try:  # a poll slower than its own timeout is not the end of the wait
+            metrics = httpx.get(url + "/metrics", timeout=10).text
+        except httpx.TimeoutException:
+            continue
+        for line in metrics.splitlines():
+            if line.startswith("responder_index_subjects ") and float(line.split()[1]) >= subjects:
+                return time.monotonic() - started
+        time.sleep(0.2)
+    raise TimeoutError(f"the in-process index did not load in {timeout_s}s")
 
 
 def _yesterday() -> datetime:

@@ -1,8 +1,12 @@
-"""Profile the responder under check load: `python -m bench.profile_checks OUT.svg`.
+"""Profile the responder under check load:
+`python -m bench.profile_checks OUT.svg [seconds] [subjects]`.
 
-A fresh schema with 10,000 restricted subjects (bench/check_data.py), the responder
-under the services' uvicorn settings, wrk at the maximum rate, py-spy recording the
-responder meanwhile (`--format speedscope` if OUT ends in .json)."""
+A fresh schema with `subjects` restricted subjects (default 10,000; bench/check_data.py),
+the responder under the services' uvicorn settings, its index loaded, wrk at the
+maximum rate, py-spy recording the responder meanwhile (`--format speedscope` if OUT
+ends in .json; with `JSB_PROFILE_NATIVE=1`, C and Cython frames too: asyncpg's
+protocol, uvloop, httptools). Prints wrk's figures, the responder's CPU per check and
+its RSS."""
 
 from __future__ import annotations
 
@@ -14,11 +18,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from bench import check_data, wrk
-from bench.servers import Server
+from bench.servers import Server, cpu_seconds
 from shared.adapters import kafka_admin
 from shared.adapters.migrations import upgrade_all
 from shared.adapters.topics import TOPICS, TopicSpec
@@ -27,7 +30,7 @@ from tests.support.infra import unique
 from tests.support.stack import free_port
 
 
-def main(out: str, seconds: float = 15.0) -> None:
+def main(out: str, seconds: float = 15.0, subjects: int = 10_000) -> None:
     env_db = os.environ["DATABASE_URL"]
     admin = os.environ.get("DATABASE_ADMIN_URL", env_db)
     kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
@@ -46,7 +49,8 @@ def main(out: str, seconds: float = 15.0) -> None:
         token = secrets.token_urlsafe(16)
         (tmp / "tokens.json").write_text(json.dumps({check_data.DEPARTMENT: token}))
         asked = asyncio.run(check_data.asked_subjects(dsn, schema))
-        asyncio.run(check_data.fill(dsn, schema, len(asked.blocked), 10_000))
+        asyncio.run(check_data.fill(dsn, schema, len(asked.blocked), subjects))
+        asyncio.run(check_data.settle(admin.replace("+asyncpg", "", 1), schema))
         bodies = asked.write_bodies(tmp / "bodies.jsonl")
         server = Server(
             os.environ.get("JSB_PROFILE_APP", "services.responder.app:app"),
@@ -61,8 +65,11 @@ def main(out: str, seconds: float = 15.0) -> None:
             tmp / "server.log",
         )
         server.start()
-        time.sleep(1)
+        check_data.wait_index_loaded(server.url, subjects)
+        wrk.run(server.url, bodies, token, duration_s=2)  # warm-up
         fmt = ["--format", "speedscope"] if out.endswith(".json") else []
+        if os.environ.get("JSB_PROFILE_NATIVE"):  # C and Cython frames too (slower)
+            fmt.append("--native")
         spy = threading.Thread(
             target=subprocess.run,
             args=(
@@ -81,14 +88,21 @@ def main(out: str, seconds: float = 15.0) -> None:
                 ],
             ),
         )
+        cpu0 = cpu_seconds(server.pid)
         spy.start()
         result = wrk.run(server.url, bodies, token, duration_s=seconds)
         spy.join()
-        print(json.dumps(result.as_dict()))
+        cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu0) / max(result.requests, 1)
+        figures = {"cpu_ms_per_check": round(cpu_ms, 3), "rss_mb": server.peak_rss_mb()}
+        print(json.dumps({**result.as_dict(), "subjects": subjects, **figures}))
         server.stop()
     finally:
         drop_schemas(admin, suffix)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 15.0)
+    main(
+        sys.argv[1],
+        float(sys.argv[2]) if len(sys.argv) > 2 else 15.0,
+        int(sys.argv[3]) if len(sys.argv) > 3 else 10_000,
+    )

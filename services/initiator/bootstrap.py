@@ -98,6 +98,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 batch_size=settings.batch_size,
                 idle_sleep_s=settings.poll_interval_s,
                 metrics=rt.metrics,
+                ack_timeout_s=settings.relay_ack_timeout_s,
                 renew=rt.renew_producer,
             )
             app.state.relay = relay

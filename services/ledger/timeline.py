@@ -67,20 +67,27 @@ def timeline(state: SubjectState, since: datetime) -> Timeline:
     """The windows from `since` on (the state must hold no event after `since`)."""
     samples = [(t, clock_view(state, t)) for t in change_instants(state, since)]
     records = state.designations
-    tasks = list(
-        dict.fromkeys(
-            (d, t.measure, t.department) for d, r in records.items() for t in r.data.tasks
-        )
-    )
-    # Runs are tracked by the task's index: a TaskKey hashes a UUID in Python each time.
-    overdue = _windows(
-        samples, lambda view: ((i, key in view.overdue) for i, key in enumerate(tasks))
-    )
+    # Only the tasks overdue at some sampled instant can have a window: the others (a
+    # court debtor's answered tasks) are left out of the runs instead of being asked
+    # about at every instant (process CPU of `timeline` for a court debtor with 20 /
+    # 45 of 49 tasks answered: 0.9x / 0.8x). Runs are tracked by the task's index: a
+    # TaskKey hashes a UUID in Python each time.
+    tasks = list(dict.fromkeys(key for _, view in samples for key in view.overdue))
+    index = {key: i for i, key in enumerate(tasks)}
+    overdue = _windows(samples, lambda view: _flags(len(tasks), view.overdue, index))
     return Timeline(
         in_force=_windows(samples, _in_force),
         public=_windows(samples, lambda view: _public(view, records)),
         overdue={tasks[i]: runs for i, runs in overdue.items()},
     )
+
+
+def _flags(
+    count: int, overdue: frozenset[TaskKey], index: Mapping[TaskKey, int]
+) -> Iterable[tuple[int, bool]]:
+    """(task index, overdue at this sample?) for each of the `count` tasks indexed."""
+    late = {index[key] for key in overdue}
+    return ((i, i in late) for i in range(count))
 
 
 def _in_force(view: ClockView) -> Iterable[tuple[UUID, bool]]:

@@ -199,6 +199,7 @@ def apply(
         as_of=as_of,
         cause=cause,
         now=utc_now(),
+        views=work.ctx.memo.views,
     )
     emitted = todo.feedback(work.ctx.suffix)
     work.writes.add(todo)

@@ -29,12 +29,14 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from prometheus_client import Counter
 from pydantic import ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.responder import checks
 from services.responder.freshness import HEADER
+from services.responder.metrics import ResponderMetrics
 from services.responder.schemas import CheckCreate
 from shared.domain.errors import DomainError
 from shared.web.body_guard import BodyRefused
@@ -49,6 +51,10 @@ class FastCheck:
         self.app = app
         self._owner = owner
         self._route: BaseRoute | None = None
+        self._decisions: dict[str, Counter] = {}
+        """`responder_checks_total`'s child per decision, of `_metrics` (why: the
+        request measure's `_count`, shared/web/measure.py)."""
+        self._metrics: object = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
@@ -94,7 +100,7 @@ class FastCheck:
         except DomainError as refused:
             await problem_response(problem_of(refused), PATH)(scope, _no_body, send)
             return True
-        state.responder_metrics.checks.labels(payload["decision"]).inc()
+        self._decided(state.responder_metrics, payload["decision"]).inc()
         content = orjson.dumps(payload)
         headers = [_JSON, (b"content-length", str(len(content)).encode())]
         if fresh is not None:
@@ -102,6 +108,14 @@ class FastCheck:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": content})
         return True
+
+    def _decided(self, metrics: ResponderMetrics, decision: str) -> Counter:
+        if metrics is not self._metrics:  # another lifespan's registry
+            self._decisions, self._metrics = {}, metrics
+        counter = self._decisions.get(decision)
+        if counter is None:
+            counter = self._decisions[decision] = metrics.checks.labels(decision)
+        return counter
 
     def _check_route(self) -> BaseRoute | None:
         """The route the FastAPI router would have matched (the request metrics and

@@ -8,12 +8,25 @@ The state after all events up to a position is the same for every department (ev
 become visible in position order, see the ingest's advisory lock), and states are
 immutable, so one department's fold is reused by the next as is.
 
+The views of designations at an instant the departments' planning shares
+(transitions.record_at: a court designation's tasks grouped and its measures in force,
+once for ~30 departments, not once each) are kept here too, under the same bound: one
+object, injected into the passes (`execution.Context.memo`), holds every state the
+departments share, and no module keeps any.
+
 Bounded by count (least recently used out) and by age: an entry is dropped
 `max_age_s` after it was put. The departments' passes over one event run within
 seconds of each other, so an older state serves nobody; a count bound alone lets the
 memo fill with states of subjects long passed (up to 1,000 folded states, tens of MB),
 which a steady load sees as growth (docs/reliability.md "Soak"). A miss only costs the
-fold it would have cost anyway.
+fold it would have cost anyway. The views likewise: each holds its designation's
+record, and held by count alone (512 then) they raised the soak's responder RSS by
+25 % over minutes (110 -> 137 MB) with records of subjects planned long before.
+
+Why a count of 1,000 is enough for the views: the departments apply the same
+deliveries in the same order, up to `lane_batch` (200) a pass and three lanes at once,
+and with fewer entries than a pass's designations least-recently-used eviction misses
+every time (it did with 64: py-spy over the pass bench, docs/benchmarks.md "Pipeline").
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from datetime import datetime
 
 from cachetools import TTLCache
 
+from services.responder.transitions import RecordAt
 from shared.domain.envelope import Envelope
 from shared.domain.fold import Recorded
 from shared.domain.fold_state import SubjectState
@@ -42,6 +56,8 @@ class FoldMemo:
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._states: TTLCache[tuple[str, int], Folded] = TTLCache(capacity, max_age_s, timer)
+        self.views: TTLCache[tuple[int, datetime], RecordAt] = TTLCache(capacity, max_age_s, timer)
+        """The designations' views at an instant (transitions.record_at), same bound."""
         self.hits = 0
         self.misses = 0
 

@@ -23,13 +23,20 @@ Why a copy in memory, and how it stays equal to the table:
   reads and applies under the ingest lock, so no ingest of this process commits a
   newer version of a subject between the read and the apply.
 
-Compact by construction: per subject a tuple of spans, one per designation and
-interval, each holding the (department, measure) pairs it restricts for the hosted
-departments (pairs and list type strings shared by every subject), instants as POSIX
-seconds (floats), identifiers mapping to a tuple of subject ids (measured:
-docs/benchmarks.md, "Check API"). A court debtor's 48 rows were 48 objects and 48
-floats, 5.8 kB; as one span they are ~1.3 kB (docs/reliability.md, "Soak": the index is
-what grows with the subjects restricted, in the soak and at 1,000,000 subjects).
+Compact by construction (measured: docs/benchmarks.md, "Check API"; `python -m
+bench.index_memory`): per subject its spans, one per designation and interval, each
+holding the (department, measure) pairs it restricts for the hosted departments and
+their ordinals; a subject with one span holds it as itself (no tuple around it). The
+pairs, their tuples, the ordinals' tuples and the list type strings are shared by every
+subject (a bounded table: `_SHARED_MOST`), "until further notice" is one float object,
+and an identifier that names one subject maps to that subject's string itself. Per
+subject, its id string, dict entries and designation UUID included: one row (the check
+bench's) ~285-320 bytes, ~580-650 as a span with its own tuples; a court debtor's 48 rows ~450
+bytes, ~1.4 kB as a span with its own tuples, 5.8 kB as 48 row objects.
+
+The load makes each subject's spans as its rows stream in (any order: a row joins its
+span in ordinal order), so it never holds a row object per row beside the spans; once
+every row is read, `settle` shares the tuples of spans of several rows (only then final).
 """
 
 from __future__ import annotations
@@ -37,10 +44,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from bisect import bisect
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -78,6 +87,18 @@ class Span:
     ordinals: tuple[int, ...]
 
 
+Entry = Span | tuple[Span, ...]
+"""A subject's spans: its one span itself (most subjects), else several in the fold's
+order (by their first ordinal)."""
+
+_T = TypeVar("_T")
+
+_SHARED_MOST = 4096
+"""Tuples of pairs and of ordinals shared between subjects, at most (the table is
+never emptied, so it is bounded: a few MB at worst). Subjects of one bundle share the
+same few; a tuple found past the bound is held by its span alone."""
+
+
 @dataclass(frozen=True, slots=True)
 class IndexChanges:
     """What one committed ingest transaction (or one follow pass) wrote to the index:
@@ -96,12 +117,15 @@ class LiveIndex:
 
     def __init__(self, departments: frozenset[str]) -> None:
         self.departments = departments
-        self._subjects: dict[str, tuple[str, ...]] = {}
-        self._held: dict[str, tuple[Span, ...]] = {}
-        self._staged: dict[str, list[Held]] = {}
-        """Rows read at start-up, made into spans once the load has read them all."""
+        self._subjects: dict[str, str | tuple[str, ...]] = {}
+        """Identifier → its one subject (the identifier's own string when it is the
+        subject's id), or its subjects sorted."""
+        self._held: dict[str, Entry] = {}
         self._words: dict[str, str] = {}
         self._pairs: dict[tuple[str, str], tuple[str, str]] = {}
+        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._settling: Iterator[Entry] | None = None
+        """The subjects `settle` has still to visit."""
         self.loaded = False
         self.position = 0
         """The highest `indexed_subjects.position` read from the table (by the load or
@@ -117,10 +141,15 @@ class LiveIndex:
         """What `index_store.LOOKUP` answers, from memory: the subjects known by the
         identifier (sorted) and the rows in force at `at`, in the fold's order."""
         subjects = self._subjects.get(identifier, ())
+        if isinstance(subjects, str):
+            subjects = (subjects,)
         reasons: dict[tuple[UUID, str], tuple[str, UUID, str, str]] = {}
         for subject in subjects:
+            entry = self._held.get(subject)
+            if entry is None:
+                continue
             hits: list[tuple[int, UUID, str, str]] = []
-            for span in self._held.get(subject, ()):
+            for span in (entry,) if isinstance(entry, Span) else entry:
                 if span.active_from <= at < span.active_until:
                     for (held_by, measure), ordinal in zip(span.pairs, span.ordinals, strict=True):
                         if held_by == department and measure in measures:
@@ -140,61 +169,151 @@ class LiveIndex:
             self.replace(subject, [self.hold(r) for r in rows])
 
     def add_identifier(self, identifier: str, subject: str) -> None:
-        known = self._subjects.get(identifier, ())
-        if not known and identifier == subject:  # most subjects: their own identifier
-            self._subjects[identifier] = (identifier,)
+        known = self._subjects.get(identifier)
+        if known is None:  # most identifiers: one subject, most often themselves
+            one = identifier if subject == identifier else self._subject(subject)
+            self._subjects[identifier] = one
             return
-        if subject in known:
+        subjects = (known,) if isinstance(known, str) else known
+        if subject in subjects:
             return
-        # Most subjects are their own identifier: one string object for both.
         subject = identifier if subject == identifier else self._subject(subject)
-        self._subjects[identifier] = tuple(sorted((*known, subject)))
+        self._subjects[identifier] = tuple(sorted((*subjects, subject)))
 
     def replace(self, subject: str, rows: Iterable[Held]) -> None:
         kept = [h for h in rows if h.department in self.departments]
         if kept:
-            self._held[self._subject(subject)] = self._spans(kept)
+            self._held[self._subject(subject)] = self._entry(kept)
         else:
             self._held.pop(subject, None)
 
     def add_loaded(self, subject: str, h: Held) -> None:
-        """One row read at start-up (any order); `settle` makes the spans."""
-        staged = self._staged.get(subject)
-        if staged is None:
-            self._staged[self._subject(subject)] = [h]
-        else:
-            staged.append(h)
+        """One row read at start-up (any order); `settle` once every row is read."""
+        self.merge(
+            subject,
+            self.pair(h.department, h.measure),
+            h.designation_id,
+            h.list_type,
+            h.active_from,
+            h.active_until,
+            h.ordinal,
+        )
+
+    def merge(
+        self,
+        subject: str,
+        pair: tuple[str, str],
+        designation_id: UUID,
+        list_type: str,
+        active_from: float,
+        active_until: float,
+        ordinal: int,
+    ) -> None:
+        """One row read at start-up joins its subject's spans: its own span's pairs at
+        its ordinal's place, or a new span (spans ordered by their first ordinal), so
+        that the spans equal those of `replace` with all of the subject's rows."""
+        if active_until == math.inf:
+            active_until = math.inf  # one object for every row's "until further notice"
+        held = self._held
+        entry = held.get(subject)
+        one = (designation_id, list_type, active_from, active_until, pair, ordinal)
+        if entry is None:  # a subject's first row: most subjects' only one
+            held[self._subject(subject)] = self._one(*one)
+            return
+        spans = [entry] if isinstance(entry, Span) else list(entry)
+        for span in spans:
+            if (
+                span.designation_id == designation_id
+                and span.active_from == active_from
+                and span.active_until == active_until
+                and span.list_type == list_type
+            ):
+                at = bisect(span.ordinals, ordinal)
+                span.pairs = (*span.pairs[:at], pair, *span.pairs[at:])
+                span.ordinals = (*span.ordinals[:at], ordinal, *span.ordinals[at:])
+                if at == 0 and len(spans) > 1:  # its first ordinal moved: the order may
+                    spans.sort(key=_first_ordinal)
+                    held[subject] = tuple(spans)
+                return
+        spans.append(self._one(*one))
+        spans.sort(key=_first_ordinal)
+        held[subject] = tuple(spans)
+
+    def _one(
+        self,
+        designation_id: UUID,
+        list_type: str,
+        active_from: float,
+        active_until: float,
+        pair: tuple[str, str],
+        ordinal: int,
+    ) -> Span:
+        """A span of one row, its tuples shared."""
+        share = self._share
+        return Span(
+            designation_id, list_type, active_from, active_until, share((pair,)), share((ordinal,))
+        )
 
     def settle(self, most: int | None = None) -> bool:
-        """The staged rows of the load, as spans (each subject's list freed as it goes):
-        `most` subjects at a time when given; True once nothing is staged."""
-        staged, held, spans = self._staged, self._held, self._spans
-        for _ in range(len(staged) if most is None else min(most, len(staged))):
-            subject, rows = staged.popitem()
-            held[subject] = spans(rows)
-        return not staged
+        """Share the tuples of the loaded spans of several rows (final only once every
+        row is read), `most` subjects at a time when given; True once every subject
+        has been visited."""
+        if self._settling is None:
+            self._settling = iter(self._held.values())
+        share, visited = self._share, 0
+        for entry in islice(self._settling, most):
+            visited += 1
+            for span in (entry,) if isinstance(entry, Span) else entry:
+                if len(span.ordinals) > 1:
+                    span.pairs, span.ordinals = share(span.pairs), share(span.ordinals)
+        if most is None or visited < most:
+            self._settling = None
+            return True
+        return False
 
-    def _spans(self, rows: Iterable[Held]) -> tuple[Span, ...]:
+    def _entry(self, rows: Iterable[Held]) -> Entry:
         groups: dict[tuple[UUID, str, float, float], tuple[list[tuple[str, str]], list[int]]] = {}
         for h in sorted(rows, key=_ordinal):
             key = (h.designation_id, h.list_type, h.active_from, h.active_until)
             group = groups.get(key)
             if group is None:
                 group = groups[key] = ([], [])
-            pair = (h.department, h.measure)
-            group[0].append(self._pairs.setdefault(pair, pair))
+            group[0].append(self.pair(h.department, h.measure))
             group[1].append(h.ordinal)
-        return tuple(
-            Span(designation_id, list_type, active_from, active_until, tuple(p), tuple(o))
+        spans = tuple(
+            Span(
+                designation_id,
+                list_type,
+                active_from,
+                math.inf if active_until == math.inf else active_until,
+                self._share(tuple(p)),
+                self._share(tuple(o)),
+            )
             for (designation_id, list_type, active_from, active_until), (p, o) in groups.items()
         )
+        return spans[0] if len(spans) == 1 else spans
+
+    def _share(self, values: tuple[_T, ...]) -> tuple[_T, ...]:
+        """The tuple already held with these values, if any (bounded: `_SHARED_MOST`)."""
+        found = self._shared.get(values)
+        if found is not None:
+            return found
+        if len(self._shared) < _SHARED_MOST:
+            self._shared[values] = values
+        return values
 
     def _subject(self, subject: str) -> str:
         """The string object already held for this subject id, if any."""
-        for known in self._subjects.get(subject, ()):
-            if known == subject:
-                return known
+        known = self._subjects.get(subject, ())
+        for held in (known,) if isinstance(known, str) else known:
+            if held == subject:
+                return held
         return subject
+
+    def pair(self, department: str, measure: str) -> tuple[str, str]:
+        """One tuple (and one string object each) per (department, measure)."""
+        pair = (department, measure)
+        return self._pairs.setdefault(pair, pair)
 
     def word(self, value: str) -> str:
         """One string object per department, measure and list type (they repeat)."""
@@ -236,10 +355,14 @@ def _ordinal(h: Held) -> int:
     return h.ordinal
 
 
+def _first_ordinal(span: Span) -> int:
+    return span.ordinals[0]
+
+
 _first = itemgetter(0)
 
 SETTLE_CHUNK = 20_000
-"""Subjects made into spans per turn of the event loop while loading (~tens of ms)."""
+"""Subjects settled per turn of the event loop while loading (a few ms)."""
 
 
 _IDENTIFIERS = "SELECT identifier, subject_id FROM subject_identifiers"
@@ -269,11 +392,16 @@ async def load(
     a change replaces), so the objects alive after the load are moved out of the
     collector's sight (`gc.freeze`).
 
-    Why the spans are made a chunk at a time between turns of the event loop: made in
-    one go for 1,000,000 subjects they held the loop for seconds (more on a busy
-    machine), and meanwhile no check, `/readyz` or `/metrics` was answered: the check
-    bench's poll of `/metrics` timed out after 10 s. Checks are answered from the table
-    until `loaded` is set, so a half-settled copy is never read."""
+    Why the spans are made while the rows stream in, and settled a chunk at a time
+    between turns of the event loop: made after every row was read, the load held each
+    row as an object beside the spans (a court debtor's 48 rows: 6.1 kB at the peak for
+    1.3 kB kept), and making them in one go for 1,000,000 subjects held the loop for
+    seconds (more on a busy machine), while no check, `/readyz` or `/metrics` was
+    answered: the check bench's poll of `/metrics` timed out after 10 s. The cursor's
+    fetches turn the loop while rows are read; what is left once they all are (sharing
+    the tuples of spans of several rows) goes `SETTLE_CHUNK` subjects a turn. Checks
+    are answered from the table until `loaded` is set, so a half-settled copy is never
+    read."""
     index = LiveIndex(departments)
     gc.disable()
     try:
@@ -298,9 +426,9 @@ async def _read(
         await conn.execute(lock_sql)
         async for r in conn.cursor(_IDENTIFIERS, prefetch=prefetch):
             index.add_identifier(r[0], r[1])
-        word, add = index.word, index.add_loaded  # a million rows: no attribute lookups
+        merge, pair, word = index.merge, index.pair, index.word  # a million rows
         async for r in conn.cursor(_ROWS, sorted(departments), prefetch=prefetch):
-            add(r[0], Held(word(r[1]), word(r[2]), r[3], word(r[4]), r[5], r[6], r[7]))
+            merge(r[0], pair(r[1], r[2]), r[3], word(r[4]), r[5], r[6], r[7])
         index.position = int(await conn.fetchval(_POSITION))
 
 

@@ -15,7 +15,7 @@ from services.responder.feedback import reported
 from services.responder.hosting import Hosting
 from services.responder.ports import Known
 from services.responder.taskbook import new_task
-from services.responder.transitions import OPEN, DepartmentAt, TaskState, note_for, step
+from services.responder.transitions import OPEN, DepartmentAt, TaskState, Views, note_for, step
 from shared.adapters.outbox import OutboxMessage
 from shared.domain.envelope import Envelope
 from shared.domain.feedback_events import ReportedMeasure
@@ -73,13 +73,15 @@ def plan(
     as_of: datetime,
     cause: Envelope | None,
     now: datetime,
+    views: Views | None = None,
 ) -> Plan:
     """Bring the department's tasks of `record` to what the fold says at `as_of`
     (`cause`: the lifecycle event applied; None when the clock alone re-evaluates).
-    One report per transition, in measure order."""
+    One report per transition, in measure order. `views`: the designations' views
+    the departments share (transitions.record_at)."""
     designation_id = record.designation_id
     out = Plan(record.data.subject_id, designation_id, department, cause)
-    at = DepartmentAt(record, department, as_of)
+    at = DepartmentAt(record, department, as_of, views)
     specs = at.specs
     for measure in sorted(specs.keys() | existing.keys()):
         row = existing.get(measure)

@@ -13,13 +13,10 @@ and names the feedback each transition reports on jsb.feedback.v1.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-
-from cachetools import TTLCache
 
 from services.responder.settings import ExecutionMode
 from shared.domain.event_base import TaskSpec
@@ -58,8 +55,8 @@ class RecordAt:
     """A designation at one instant, for every department: its tasks grouped by
     department, and the measures in force, each computed once. Every department
     hosted by the process plans the same designation at the same instant (the fold
-    is shared, fold_memo.py), so `record_at` keeps the last few (held by identity:
-    the record is immutable)."""
+    is shared, fold_memo.py), so `record_at` keeps them in the views it is given: the
+    fold memo's (held by identity: the record is immutable)."""
 
     __slots__ = ("as_of", "in_force", "later", "record", "specs", "state", "untils")
 
@@ -79,39 +76,22 @@ class RecordAt:
         self.state: DesignationState | None = None
 
 
-_RECENT_SIZE = 512
-"""Why 512: the departments apply the same deliveries in the same order, up to
-`lane_batch` (200) a pass and three lanes at once, so fewer entries than a pass's
-designations are all evicted before the next department reaches them (least
-recently used, visited in order: every look-up missed with 64, py-spy over the
-pass bench in docs/benchmarks.md "Pipeline"). ~10 kB each for a court designation,
-besides the record each holds."""
-_RECENT_AGE_S = 30.0
-"""Why an age bound too: an entry holds its designation's record, and with a count
-bound alone the cache filled over minutes under the soak's steady load (records of
-subjects long planned: the responder's RSS rose 110 → 137 MB from the end of the
-warm-up, +25 %, flat only once 512 entries were held; docs/reliability.md "Soak").
-The departments plan one designation within seconds of each other, so an entry
-older than this serves nobody; a miss only costs the computation it saves."""
+Views = MutableMapping[tuple[int, datetime], RecordAt]
+"""Designations' views by (record identity, instant): `FoldMemo.views`, bounded by the
+memo's count and age (fold_memo.py says why both)."""
 
 
-def _clock() -> float:
-    return time.monotonic()
-
-
-_RECENT: TTLCache[tuple[int, datetime], RecordAt] = TTLCache(
-    _RECENT_SIZE, _RECENT_AGE_S, timer=lambda: _clock()
-)
-
-
-def record_at(record: DesignationRecord, as_of: datetime) -> RecordAt:
-    """The designation at `as_of`, reused while the departments plan it (the entry
-    holds the record, so its `id` cannot be reused while it is kept)."""
+def record_at(record: DesignationRecord, as_of: datetime, views: Views | None = None) -> RecordAt:
+    """The designation at `as_of`, reused from `views` while the departments plan it
+    (the entry holds the record, so its `id` cannot be reused while it is kept);
+    made afresh without `views`."""
+    if views is None:
+        return RecordAt(record, as_of)
     key = (id(record), as_of)
-    found = _RECENT.get(key)
+    found = views.get(key)
     if found is not None and found.record is record:
         return found
-    made = _RECENT[key] = RecordAt(record, as_of)
+    made = views[key] = RecordAt(record, as_of)
     return made
 
 
@@ -121,13 +101,19 @@ class DepartmentAt:
     re-evaluate what is in force once per measure, for each of ~30 departments: 8.6 %
     of the responder's event loop in the pipeline bench, then 7.6 % for the same scans
     once per department (py-spy, docs/benchmarks.md "Pipeline"); now once per
-    designation and instant (`record_at`). Same answers
+    designation and instant (`record_at`, reused through `views`). Same answers
     (tests/unit/test_responder_department_at.py)."""
 
     __slots__ = ("_at", "_department", "specs")
 
-    def __init__(self, record: DesignationRecord, department: str, as_of: datetime) -> None:
-        self._at = record_at(record, as_of)
+    def __init__(
+        self,
+        record: DesignationRecord,
+        department: str,
+        as_of: datetime,
+        views: Views | None = None,
+    ) -> None:
+        self._at = record_at(record, as_of, views)
         self._department = department
         self.specs: Mapping[str, TaskSpec] = self._at.specs.get(department, {})
         """The department's tasks by measure."""

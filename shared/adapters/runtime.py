@@ -80,6 +80,7 @@ class ServiceRuntime:
                 batch_size=settings.relay_batch_size or settings.batch_size,
                 idle_sleep_s=settings.poll_interval_s,
                 metrics=rt.metrics,
+                ack_timeout_s=settings.relay_ack_timeout_s,
                 renew=rt.renew_producer,
             )
             app.state.relay = relay

@@ -4,13 +4,10 @@ problem documents, tokens. A service adds its routers and its lifespan."""
 from __future__ import annotations
 
 import asyncio
-import os
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
@@ -21,26 +18,19 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.adapters.observability import (
     BackboneMetrics,
     configure_logging,
-    event_ids,
-    reset_event_ids,
 )
 from shared.adapters.settings import ServiceSettings
 from shared.web.auth import TokenRegistry
 from shared.web.body_guard import JsonBodyGuard
+from shared.web.measure import RequestMeasure
 from shared.web.openapi_problems import document_problems
 from shared.web.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[None]]
-CHECK_ROUTE = "/v1/checks"
-"""The responder's check: its latency is `jsb_check_seconds` (issue 12)."""
-QUIET_ROUTES = frozenset({"/metrics", "/healthz", "/readyz"})
-"""Polled by machines: no log line per request."""
-log = structlog.get_logger("jsb.http")
 NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 """FastAPI's native OpenTelemetry instrumentation, off: the services report through
 Prometheus metrics and JSON logs carrying correlation ids (docs/observability.md), and
@@ -87,11 +77,8 @@ def create_service_app(
     install_problem_handlers(app)
     document_problems(app)
 
-    # A plain ASGI middleware: `@app.middleware("http")` (BaseHTTPMiddleware) runs each
-    # request in a task group with memory streams, which cost more CPU than a check
-    # itself (docs/benchmarks.md).
-    app.add_middleware(JsonBodyGuard)  # inside _Measure: its refusals are measured too
-    app.add_middleware(_Measure, requests=requests, latency=latency, backbone=backbone)
+    app.add_middleware(JsonBodyGuard)  # inside the measure: its refusals are measured too
+    app.add_middleware(RequestMeasure, requests=requests, latency=latency, backbone=backbone)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -119,57 +106,3 @@ def create_service_app(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-class _Measure:
-    """Correlation and causation ids (from `X-Correlation-Id` / `X-Causation-Id` or new;
-    on the response and in every log line of the request), one log line per request by
-    route template, and the HTTP metrics, by route."""
-
-    def __init__(
-        self, app: ASGIApp, requests: Counter, latency: Histogram, backbone: BackboneMetrics
-    ) -> None:
-        self.app = app
-        self.requests = requests
-        self.latency = latency
-        self.backbone = backbone
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        headers = dict(scope["headers"])
-        given = headers.get(b"x-correlation-id", b"").decode("latin-1")
-        cid = (given or os.urandom(16).hex())[:100]  # uuid4().hex's form, without the UUID object
-        causation = headers.get(b"x-causation-id", b"").decode("latin-1")[:100] or None
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = [*message.get("headers", ()), (b"x-correlation-id", cid.encode())]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        tokens = event_ids(cid, causation)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            seconds = time.perf_counter() - started
-            # the route's template, never the raw path: paths carry identity numbers
-            path = getattr(scope.get("route"), "path", "unmatched")
-            if path not in QUIET_ROUTES:
-                log.info(
-                    "request",
-                    method=scope["method"],
-                    route=path,
-                    status=status,
-                    ms=round(seconds * 1000, 2),
-                )
-            reset_event_ids(tokens)
-            self.requests.labels(scope["method"], path, str(status)).inc()
-            self.latency.labels(scope["method"], path).observe(seconds)
-            if path == CHECK_ROUTE and scope["method"] == "POST":
-                self.backbone.check_seconds.observe(seconds)

@@ -6,7 +6,10 @@ connections, a blocked and an allowed subject in turn. Baseline, measured in the
 run just before each size: `bench/baseline_app.py`, a bare FastAPI endpoint on the same
 path returning a constant, under the same uvicorn settings. At each size: the maximum
 rate (closed loop), then latency at half of that rate (each connection paced by wrk's
-`delay()`), and the responder's peak RSS. Sizes: `JSB_BENCH_CHECK_SIZES` (default
+`delay()`), and the responder's peak RSS; at the sizes after the first, its latency
+also at the first size's half rate (the same offered load). Each fill is followed by
+VACUUM and CHECKPOINT (`JSB_BENCH_CHECK_SETTLE=0`: not), so that a size is measured
+with the database at rest (check_data.settle says why). Sizes: `JSB_BENCH_CHECK_SIZES` (default
 10,000 and 1,000,000), `JSB_BENCH_CHECK_SECONDS` per run (default 10).
 """
 
@@ -16,7 +19,6 @@ import asyncio
 import json
 import os
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ pytestmark = pytest.mark.bench
 SIZES = tuple(int(s) for s in os.environ.get("JSB_BENCH_CHECK_SIZES", "10000,1000000").split(","))
 SECONDS = float(os.environ.get("JSB_BENCH_CHECK_SECONDS", "10"))
 CONNECTIONS = 32
+SETTLE = os.environ.get("JSB_BENCH_CHECK_SETTLE", "1") != "0"
+"""VACUUM and CHECKPOINT after each fill (check_data.settle); 0: measure right after."""
 
 
 def _measure(server: Server, bodies: Path, token: str, responder: bool = False) -> dict[str, Any]:
@@ -59,6 +63,7 @@ def _measure(server: Server, bodies: Path, token: str, responder: bool = False) 
         "half": {
             **half.as_dict(),
             "target_per_s": round(half_rate, 1),
+            "delay_ms": delay_ms,
             "waits": check_waits.waits(at_peak, at_end),
         },
         "server_cpu_ms_per_request": round(1000 * cpu / max(peak.requests, 1), 3),
@@ -66,20 +71,19 @@ def _measure(server: Server, bodies: Path, token: str, responder: bool = False) 
     }
 
 
-def _wait_index_loaded(server: Server, subjects: int, timeout_s: float = 300) -> float:
-    """Seconds until the responder holds its index in memory (its gauge says how many
-    restricted subjects); checks read the table until then."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        try:  # a poll slower than its own timeout is not the end of the wait
-            metrics = httpx.get(server.url + "/metrics", timeout=10).text
-        except httpx.TimeoutException:
-            continue
-        for line in metrics.splitlines():
-            if line.startswith("responder_index_subjects ") and float(line.split()[1]) >= subjects:
-                return time.monotonic() - started
-        time.sleep(0.2)
-    raise TimeoutError(f"the in-process index did not load in {timeout_s}s")
+def _paced(server: Server, bodies: Path, token: str, delay_ms: int) -> dict[str, Any]:
+    """Latency at a given pacing (another size's half rate): at half of each size's own
+    maximum the offered load differs when the maxima do (the machine's share moves
+    them by 1.5x between phases), and latency follows the offered load."""
+    before = check_waits.snapshot(server.url)
+    paced = wrk.run(
+        server.url, bodies, token, connections=CONNECTIONS, duration_s=SECONDS, delay_ms=delay_ms
+    )
+    return {
+        **paced.as_dict(),
+        "delay_ms": delay_ms,
+        "waits": check_waits.waits(before, check_waits.snapshot(server.url)),
+    }
 
 
 def _group_commit(server: Server) -> dict[str, float]:
@@ -103,6 +107,7 @@ def test_check_api_against_a_bare_endpoint(
 ) -> None:
     schema = "responder" + schema_suffix
     dsn = infra.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    admin_dsn = infra.admin_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     token = secrets.token_urlsafe(16)
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps({check_data.DEPARTMENT: token}))
@@ -119,8 +124,10 @@ def test_check_api_against_a_bare_endpoint(
     }
     results: dict[str, Any] = {"machine": describe(), "connections": CONNECTIONS, "sizes": {}}
     loaded = len(asked.blocked)
+    first_delay_ms: int | None = None
     for size in SIZES:
         load_s = asyncio.run(check_data.fill(dsn, schema, loaded, size))
+        settle_s = asyncio.run(check_data.settle(admin_dsn, schema)) if SETTLE else None
         loaded = max(loaded, size)
         baseline = Server("bench.baseline_app:app", free_port(), env, tmp_path / "baseline.log")
         baseline.start()
@@ -134,9 +141,13 @@ def test_check_api_against_a_bare_endpoint(
         )
         responder.start()
         try:
-            index_load_s = _wait_index_loaded(responder, loaded)
+            index_load_s = check_data.wait_index_loaded(responder.url, loaded)
             ours = _measure(responder, bodies, token, responder=True)
             ours["group_commit"] = _group_commit(responder)
+            if first_delay_ms is None:
+                first_delay_ms = ours["half"]["delay_ms"]
+            else:  # the first size's half rate: the same offered load at both sizes
+                ours["first_half_rate"] = _paced(responder, bodies, token, first_delay_ms)
         finally:
             responder.stop()
         after = asyncio.run(check_data.decisions(dsn, schema))
@@ -147,6 +158,7 @@ def test_check_api_against_a_bare_endpoint(
         results["sizes"][str(size)] = {
             "subjects": size,
             "load_seconds": round(load_s, 1),
+            "db_settle_seconds": None if settle_s is None else round(settle_s, 1),
             "index_load_seconds": round(index_load_s, 1),
             "baseline": base,
             "responder": ours,
@@ -162,5 +174,7 @@ def test_check_api_against_a_bare_endpoint(
             "p50_half_rate": round(large["half"]["p50_ms"] / small["half"]["p50_ms"], 2),
             "p99_half_rate": round(large["half"]["p99_ms"] / small["half"]["p99_ms"], 2),
             "max_rate": round(large["max"]["requests_per_s"] / small["max"]["requests_per_s"], 2),
+            "p50_same_rate": round(large["first_half_rate"]["p50_ms"] / small["half"]["p50_ms"], 2),
+            "p99_same_rate": round(large["first_half_rate"]["p99_ms"] / small["half"]["p99_ms"], 2),
         }
     record("checks", results)

@@ -11,10 +11,17 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from shared.adapters.settings import ServiceSettings
-from shared.web.body_guard import refusal
+from shared.web.body_guard import (
+    SCAN_LIMIT,
+    clean_by_its_bytes,
+    refusal,
+    refusal_by_decoding,
+)
 from shared.web.limits import BODY_ALLOWANCES, MAX_BODY_BYTES, MAX_JSON_DEPTH
 from shared.web.service_app import create_service_app
 
@@ -222,3 +229,89 @@ def test_a_realistic_batch_of_10000_passes_the_guard() -> None:
     assert MAX_BODY_BYTES < len(body) < body_limit("POST", "/v1/designations/batch")
     assert body_limit("POST", "/v1/designations") == MAX_BODY_BYTES
     assert refusal(body) is None
+
+
+# --- the guard's two steps agree: bodies cleared from their bytes are never refused ---
+
+_KEYS = st.sampled_from(["a", "b", "subject_id", "measure", "a\x00", "é", 'q"', "k:", "\\"])
+_TEXT = st.text(alphabet=st.sampled_from('ab:"\\\x00é{[ ,\u2028'), max_size=6)
+_SCALARS = st.none() | st.booleans() | st.integers(-5, 5) | _TEXT | _KEYS
+
+
+def _pairs(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """An object as its list of members, so that a key may come twice."""
+    return st.lists(st.tuples(_KEYS | _TEXT, children), max_size=4).map(lambda p: ("obj", p))
+
+
+_VALUES = st.recursive(_SCALARS, lambda c: st.lists(c, max_size=4) | _pairs(c), max_leaves=12)
+_ENCODINGS = ("utf-16", "utf-16-le", "utf-16-be", "utf-32")
+_SEPARATORS = st.sampled_from([(",", ":"), (", ", ": "), (" ,\n", " :\t"), (",\r", "\n:")])
+
+
+def _render(value: Any, ascii_only: bool, seps: tuple[str, str]) -> str:
+    import json
+
+    if isinstance(value, tuple):
+        return (
+            "{"
+            + seps[0].join(
+                json.dumps(k, ensure_ascii=ascii_only) + seps[1] + _render(v, ascii_only, seps)
+                for k, v in value[1]
+            )
+            + "}"
+        )
+    if isinstance(value, list):
+        return "[" + seps[0].join(_render(v, ascii_only, seps) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
+@st.composite
+def hostile_bodies(draw: st.DrawFn) -> bytes:
+    """JSON with duplicate keys, U+0000 (escaped or raw), nesting around and far beyond
+    the limit, quotes, colons and backslashes in strings, odd whitespace; then cut short,
+    prefixed with a byte-order mark, re-encoded or left as it is."""
+    text = _render(draw(_VALUES), draw(st.booleans()), draw(_SEPARATORS))
+    depth = draw(st.sampled_from([0, 0, 0, 1, MAX_JSON_DEPTH - 2, MAX_JSON_DEPTH, 1_500]))
+    text = "[" * depth + text + "]" * depth
+    body = text.encode("utf-8", "surrogatepass")
+    mutation = draw(st.sampled_from(["none", "none", "cut", "bom", "tail", *_ENCODINGS]))
+    if mutation == "cut":
+        body = body[: draw(st.integers(0, len(body)))]
+    elif mutation == "bom":
+        body = b"\xef\xbb\xbf" + body
+    elif mutation in _ENCODINGS:
+        body = text.encode(mutation, "surrogatepass")
+    elif mutation == "tail":
+        body += draw(st.sampled_from([b" ", b"}", b'"a":1}', b"\x00", b"\xff"]))
+    return body
+
+
+@example(b'{"subject_id": "91350100M000100Y43", "subject_id": "x", "measure": "m"}')
+@example(b'{"subject_id": "91350100M000100Y43", "measure": "travel.restrict_flight"}')
+@example(b'{"a": {"k": 1}, "b": {"k": 1}}')  # the same key in two objects: allowed
+@example(b'{"a": "x\\u0000"}')
+@example(b'{"a\\u0000": 1}')
+@example(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1))
+@example(b'{"a": 1, "\\u0061": 2}')  # the same key spelled twice
+@example(b'{"a": 1, "a": 2} trailing')
+@example('{"a": 1, "a": 2}'.encode("utf-16-le"))
+@example(b"\xff\xfe" + b'{"a": 1, "a": 2}')  # a UTF-16 mark on UTF-8: not JSON
+@given(hostile_bodies())
+@settings(max_examples=1_500, deadline=None)
+def test_clearing_a_body_by_its_bytes_refuses_what_decoding_refuses(body: bytes) -> None:
+    """`refusal` clears most bodies from their bytes, without decoding them (a check's
+    body, every time); whatever it clears, the decoding refuses nothing either, and
+    what it does not clear gets the decoding's answer: the same problem for every body."""
+    decoded = refusal_by_decoding(body)
+    assert refusal(body) == decoded
+    if clean_by_its_bytes(body):
+        assert decoded is None
+
+
+def test_a_checks_body_is_cleared_by_its_bytes_and_hostile_ones_are_not() -> None:
+    check = b'{"subject_id": "91350100M000100Y43", "measure": "travel.restrict_flight"}'
+    assert clean_by_its_bytes(check)
+    assert not clean_by_its_bytes(check[:-1] + b', "measure": "x"}')
+    assert not clean_by_its_bytes(b'{"a": "\\u0000"}')
+    assert not clean_by_its_bytes(b"[" * (MAX_JSON_DEPTH + 1))
+    assert not clean_by_its_bytes(b'{"a": "' + b"x" * SCAN_LIMIT + b'"}')  # decoded instead

@@ -5,6 +5,8 @@ in-memory adapters of the responder's ports (memory.py, live_index.py): no I/O."
 
 from __future__ import annotations
 
+import asyncio
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -13,6 +15,8 @@ from uuid import uuid4
 
 import orjson
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from starlette.types import Message, Receive, Scope, Send
 
 from services.responder.app import create_app
@@ -23,7 +27,8 @@ from services.responder.metrics import ResponderMetrics
 from services.responder.restriction_index import IndexRow
 from shared.domain.catalogue.index import default_index
 from shared.web.auth import TokenRegistry
-from shared.web.body_guard import JsonBodyGuard
+from shared.web.body_guard import JsonBodyGuard, refusal_by_decoding
+from shared.web.limits import MAX_JSON_DEPTH
 from tests.support.subjects import new_uscc
 
 MEASURE = "travel.restrict_flight"
@@ -221,3 +226,81 @@ def test_the_fast_path_labels_its_answers_with_the_real_apps_check_route() -> No
     route = FastCheck(Downstream(), app)._check_route()
     assert route is not None
     assert getattr(route, "path", None) == "/v1/checks"
+
+
+_MEMBERS = st.sampled_from(
+    [
+        ("subject_id", BLOCKED),
+        ("subject_id", new_uscc()),
+        ("subject_id", "x\x00"),
+        ("measure", MEASURE),
+        ("measure", "travel.\x00"),
+        ("action", "book_flight"),
+        ("subject\x00id", BLOCKED),
+        ("extra", [[[]]]),
+    ]
+)
+
+
+@st.composite
+def hostile_checks(draw: st.DrawFn) -> bytes:
+    """Check bodies with a member twice (the same value or another), U+0000 in a key or
+    a value, nesting around the limit, spelled with or without escapes."""
+    members = draw(st.lists(_MEMBERS, min_size=1, max_size=4))
+    ascii_only = draw(st.booleans())
+    text = (
+        "{"
+        + ", ".join(
+            json.dumps(k, ensure_ascii=ascii_only) + ": " + json.dumps(v, ensure_ascii=ascii_only)
+            for k, v in members
+        )
+        + "}"
+    )
+    depth = draw(st.sampled_from([0, 0, MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH]))
+    return ('{"x": ' * depth + text + "}" * depth).encode()
+
+
+@example(_body())
+@example(
+    b'{"subject_id": "'
+    + BLOCKED.encode()
+    + b'", "measure": "x", "measure": "'
+    + MEASURE.encode()
+    + b'"}'
+)
+@given(hostile_checks())
+@settings(max_examples=300, deadline=None)
+def test_behind_the_guard_a_hostile_check_gets_the_guards_answer(body: bytes) -> None:
+    """Every service app runs the body guard outside the fast path: whatever the guard's
+    decoding refuses is answered with its problem (nothing journaled, the route never
+    runs), and everything else is answered by the fast path or the route, as if the
+    guard were not there (docs/benchmarks.md: the guard clears a check's body from its
+    bytes without decoding it)."""
+    expected = refusal_by_decoding(body)
+    journal, route = MemoryCheckJournal(), Downstream()
+    guarded = JsonBodyGuard(FastCheck(route, _owner(journal)))
+    length = {"content-length": str(len(body))}
+    status, _, content = asyncio.run(_call(guarded, body, length, chunks=2))  # type: ignore[arg-type]
+    if expected is not None:
+        assert (status, route.bodies, journal.checks) == (expected.status, [], [])
+        assert orjson.loads(content) == expected.document("/v1/checks")
+    else:
+        unguarded = Downstream()
+        want, _, _ = asyncio.run(_call(FastCheck(unguarded, _owner(MemoryCheckJournal())), body))
+        assert (status, len(route.bodies)) == (want, len(unguarded.bodies))
+
+
+async def test_answers_are_counted_by_decision_in_the_current_registry() -> None:
+    """`responder_checks_total{decision}` counts the fast path's answers, in the
+    registry of the app's current lifespan (a new one starts from nothing)."""
+    owner = _owner(MemoryCheckJournal())
+    fast = FastCheck(Downstream(), owner)
+    for body in (_body(), _body(), _body(subject_id=new_uscc())):
+        await _call(fast, body)
+    counted = owner.state.responder_metrics.checks
+    assert counted.labels("block")._value.get() == 2
+    assert counted.labels("allow")._value.get() == 1
+    owner.state.responder_metrics = ResponderMetrics.on()
+    await _call(fast, _body())
+    assert counted.labels("block")._value.get() == 2
+    assert owner.state.responder_metrics.checks.labels("block")._value.get() == 1

@@ -14,9 +14,9 @@ from uuid import uuid4
 import pytest
 
 from services.responder.live_index import SETTLE_CHUNK, IndexChanges, LiveIndex, load
-from services.responder.restriction_index import IndexRow, subject_rows
-from tests.unit.domain_fixtures import Subject, resident_id
-from tests.unit.test_restriction_index import SCENARIOS, _fold_answer, _probes
+from services.responder.restriction_index import IndexRow
+from tests.unit.domain_fixtures import resident_id
+from tests.unit.test_restriction_index import SCENARIOS, _fold_answer, _probes, scenario_rows
 
 
 def _live(departments: frozenset[str], subject: str, rows: list[IndexRow]) -> LiveIndex:
@@ -27,12 +27,8 @@ def _live(departments: frozenset[str], subject: str, rows: list[IndexRow]) -> Li
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_the_copy_answers_as_the_fold_at_every_instant(name: str) -> None:
-    subject = Subject(resident_id() if "court" in name else None)
-    SCENARIOS[name](subject)
-    state = subject.refold()
+    state, departments, rows = scenario_rows(name)
     assert state.subject_id is not None
-    departments = frozenset(t.department for r in state.designations.values() for t in r.data.tasks)
-    rows = subject_rows(state, departments)
     live = _live(departments, state.subject_id, rows)
     every = {t.measure for r in state.designations.values() for t in r.data.tasks}
     for t in _probes(rows, state):

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import pytest
 
-from services.responder import transitions
+from services.responder.fold_memo import FoldMemo
 from services.responder.transitions import DepartmentAt, Phase, phase_of, record_at, wake_at
 from shared.domain.commands import AmendDesignation, DesignationChanges
 from shared.domain.fold_state import DesignationRecord, DesignationState
@@ -117,40 +117,58 @@ def test_a_changed_designation_at_the_same_instant_is_seen_as_changed() -> None:
     assert DepartmentAt(before, "finance", at(2)).phase(FUNDING) is Phase.ACTIVE
 
 
-def test_a_pass_of_200_designations_is_still_cached_for_the_next_department() -> None:
-    """Departments visit a pass's designations in the same order: with fewer entries
-    than a pass (lane_batch 200), least-recently-used eviction missed every time."""
+def _designations(count: int) -> list[DesignationRecord]:
+    """One designation each of `count` new subjects."""
     records = []
-    for _ in range(200):
+    for _ in range(count):
         subject = Subject()
         d = subject.issue(list_type=MARKET, level=Level.SERIOUS)
         record = subject.state.designation(d)
         assert record is not None
         records.append(record)
-    first = [record_at(r, at(2)) for r in records]  # one department's pass
-    again = [record_at(r, at(2)) for r in records]  # the next department's
+    return records
+
+
+def test_a_pass_of_200_designations_is_still_cached_for_the_next_department() -> None:
+    """Departments visit a pass's designations in the same order: with fewer entries
+    than a pass (lane_batch 200), least-recently-used eviction missed every time."""
+    records = _designations(200)
+    views = FoldMemo().views
+    first = [record_at(r, at(2), views) for r in records]  # one department's pass
+    again = [record_at(r, at(2), views) for r in records]  # the next department's
     assert all(a is b for a, b in zip(first, again, strict=True))
 
 
-def test_a_designation_is_not_held_long_after_it_was_planned(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_designation_is_not_held_long_after_it_was_planned() -> None:
     """The reused views hold their designation's record: held by count alone, 512 of
     them filled the cache over minutes of steady load (the soak's responder +25 %).
-    Past the age bound, a view and its record are let go."""
+    Past the memo's age bound, a view and its record are let go."""
     now = [1_000.0]
-    monkeypatch.setattr(transitions, "_clock", lambda: now[0], raising=False)
-    transitions._RECENT.clear()
+    views = FoldMemo(timer=lambda: now[0]).views
     subject = Subject()
     d = subject.issue(list_type=MARKET, level=Level.SERIOUS)
     record = subject.state.designation(d)
     assert record is not None
-    first = record_at(record, at(2))
-    assert record_at(record, at(2)) is first  # reused while the departments plan it
+    first = record_at(record, at(2), views)
+    assert record_at(record, at(2), views) is first  # reused while the departments plan it
     now[0] += 31.0
     later = Subject()
     e = later.issue(list_type=MARKET, level=Level.SERIOUS)
     other = later.state.designation(e)
     assert other is not None
-    record_at(other, at(2))
-    assert all(view.record is not record for view in transitions._RECENT.values())
+    record_at(other, at(2), views)
+    assert all(view.record is not record for view in views.values())
+
+
+def test_views_are_the_memos_own_and_bounded_by_its_count() -> None:
+    """No module keeps views: each memo its own, under its count bound (one bound for
+    the folds and the views); without a memo a view is made afresh."""
+    records = _designations(3)
+    memo, other = FoldMemo(capacity=2), FoldMemo(capacity=2)
+    kept = record_at(records[0], at(2), memo.views)
+    assert record_at(records[0], at(2), other.views) is not kept
+    assert record_at(records[0], at(2)) is not kept
+    for record in records[1:]:
+        record_at(record, at(2), memo.views)
+    assert len(memo.views) == 2
+    assert all(view.record is not records[0] for view in memo.views.values())

@@ -8,6 +8,12 @@ from datetime import UTC, datetime
 from services.responder.fold_memo import FoldMemo
 from shared.domain.envelope import Envelope
 from shared.domain.fold_state import SubjectState
+from tests.support.responder_harness import hosting, issue_command, run
+from tests.support.responder_memory import MemoryResponder
+from tests.support.subjects import new_resident_id
+from tests.unit.domain_fixtures import Subject
+
+COURT = "court.dishonest-debtor"
 
 CAUSE = Envelope(type="jsb.test.cause", source="/t", subject="s", time=datetime.now(UTC))
 
@@ -37,3 +43,19 @@ def test_a_state_older_than_its_age_bound_is_gone_and_its_memory_with_it() -> No
     assert len(memo) == 30  # the last 30 s: s70..s99
     assert memo.get("s69", 1) is None
     assert memo.get("s70", 1) is not None
+
+
+async def test_the_departments_share_the_designations_views_through_the_memo() -> None:
+    """The passes plan with the memo's views (transitions.record_at): every department
+    hosting a court designation's measures plans it through one view, and the views go
+    with the memo's own bound."""
+    r = MemoryResponder(hosting())
+    await r.ensure()
+    court = [Subject(new_resident_id()) for _ in range(2)]
+    await r.feed([e for s in court for e in run(s, issue_command(s.subject_id, COURT, "court"))])
+    await r.drain()
+    views = r.ctx.memo.views
+    designations = {view.record.designation_id for view in views.values()}
+    assert len(designations) == 2
+    assert len(views) == 2  # one view each, for the many departments that planned it
+    assert len({t.department for t in r.store.tasks()}) > 10

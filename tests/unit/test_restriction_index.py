@@ -172,13 +172,19 @@ def _probes(rows: list[IndexRow], state: SubjectState) -> Iterator[datetime]:
             yield from (i - timedelta(microseconds=1), i, i + timedelta(seconds=1))
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
-def test_the_index_answers_as_the_fold_at_every_instant(name: str) -> None:
+def scenario_rows(name: str) -> tuple[SubjectState, frozenset[str], list[IndexRow]]:
+    """A scenario's folded state, the departments its tasks name, and its index rows."""
     subject = Subject(resident_id() if "court" in name else None)
     SCENARIOS[name](subject)
     state = subject.refold()
+    assert state.subject_id is not None
     departments = frozenset(t.department for r in state.designations.values() for t in r.data.tasks)
-    rows = subject_rows(state, departments)
+    return state, departments, subject_rows(state, departments)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_the_index_answers_as_the_fold_at_every_instant(name: str) -> None:
+    state, departments, rows = scenario_rows(name)
     assert rows or name in {"revoked", "open objection, period ends during review"}
     for t in _probes(rows, state):
         for department in departments:

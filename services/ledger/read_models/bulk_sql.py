@@ -45,6 +45,14 @@ async def delete_keys(conn: AsyncConnection, table: Table, keys: Sequence[Sequen
     await conn.execute(_delete_keys(table), params)
 
 
+@dataclass(frozen=True, slots=True)
+class JsonText:
+    """A JSONB value already serialised: its text is sent as it is (a status document
+    is serialised once for its row and its message: read_models/rows.py)."""
+
+    text: str
+
+
 @dataclass(frozen=True)
 class Part:
     """A child column that holds a part of a parent's JSON: `child.column` =
@@ -93,9 +101,17 @@ def _params(
             continue
         values = [row[column.name] for row in rows]
         if isinstance(column.type, JSONB | ARRAY):
-            values = [None if v is None else pydantic_core.to_json(v).decode() for v in values]
+            values = [_json_text(v) for v in values]
         params[f"{prefix}{i}"] = values
     return params
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, JsonText):
+        return value.text
+    return pydantic_core.to_json(value).decode()
 
 
 # The statements are built from the ledger's own table metadata (names and types we

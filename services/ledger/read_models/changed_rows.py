@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import tables
 from services.ledger.read_models.bulk_sql import (
+    JsonText,
     Part,
     delete_keys,
     delete_subjects,
@@ -93,7 +94,7 @@ async def _insert_replaced(conn: AsyncConnection, projections: Sequence[SubjectP
     await insert_rows_with_parts(
         conn,
         tables.subject_status,
-        [p.status_row for p in projections],
+        [{**p.status_row, "status": JsonText(p.status_json.decode())} for p in projections],
         tables.designations,
         [(row, n) for p in projections for n, row in enumerate(p.designations)],
         VIEWS,

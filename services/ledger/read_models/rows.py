@@ -17,9 +17,11 @@ equal row for row — `jsb ledger rebuild` relies on it and a test checks it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import pydantic_core
 
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
@@ -49,6 +51,9 @@ class SubjectProjection:
     designations: list[Row]
     tasks: list[Row]
     public_entries: list[Row]
+    status_json: bytes = field(compare=False, repr=False)
+    """The status document serialised once (pydantic-core), for its row and its
+    message alike (`status_row["status"]` is that document)."""
 
 
 def normalise_identifier(raw: str) -> str:
@@ -135,6 +140,7 @@ def project_state(
         designations=designations,
         tasks=tasks,
         public_entries=public,
+        status_json=pydantic_core.to_json(doc),
     )
 
 
