@@ -43,6 +43,7 @@ from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import COPY_COLUMNS
 from shared.adapters import topics
+from shared.adapters.collector import young_threshold
 from shared.adapters.consumer import next_offsets, store_offsets
 from shared.adapters.db import make_engine
 from tests.support.infra import discover
@@ -229,7 +230,13 @@ async def rebuild(schema: str) -> dict[str, Any]:
 async def subject(events: int, schema: str) -> dict[str, Any]:
     """One subject with `events` events, ingested through `Ingest`, then its history
     and its status as of now and as of the middle of its history, as the routes of
-    api_subjects.py compute them (first call, and the best of five)."""
+    api_subjects.py compute them (first call, and the best of five), with the
+    collector tuned as the service's process runs them (bootstrap.py)."""
+    with young_threshold(LedgerSettings().gc_threshold):
+        return await _subject(events, schema)
+
+
+async def _subject(events: int, schema: str) -> dict[str, Any]:
     database, _ = _urls()
     engine = make_engine(database, schema=schema)
     envelopes = one_subject(events)

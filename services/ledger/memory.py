@@ -104,6 +104,15 @@ class MemoryEventStore:
         ]
         return found if limit is None else found[:limit]
 
+    async def visible_stream(
+        self, stream_id: str, as_of: datetime, known_at: datetime, after_version: int = 0
+    ) -> list[StoredEvent]:
+        return [
+            e
+            for e in await self.stream(stream_id, after_version)
+            if e.effective_at <= as_of and e.recorded_at <= known_at
+        ]
+
     async def after(self, position: int, limit: int) -> list[StoredEvent]:
         return [e for e in self.events if e.position > position][:limit]
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from services.ledger.read_models.changed_rows import Written
@@ -36,6 +37,14 @@ class EventStore(Transactions[EventAppender], Protocol):
     ) -> list[StoredEvent]:
         """One stream's committed events after `after_version`, in stream order, at
         most `limit` of them (None: all)."""
+
+    async def visible_stream(
+        self, stream_id: str, as_of: datetime, known_at: datetime, after_version: int = 0
+    ) -> list[StoredEvent]:
+        """The events of `stream(stream_id, after_version)` effective by `as_of`
+        (`effective_at`) and recorded by `known_at`: the domain's `visible` on the
+        stored columns, so a status read skips the rest without decoding it (stream
+        versions then have gaps where events were left out)."""
 
     async def after(self, position: int, limit: int) -> list[StoredEvent]:
         """Committed events after `position`, in global order."""

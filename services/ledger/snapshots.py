@@ -19,7 +19,7 @@ optimisation only (empty, it changes nothing but speed).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,43 +88,39 @@ def fold_visible(
 ) -> SubjectState:
     """Fold the events of `subject` after `base` (the whole stream when None) that
     are visible at (as_of, known_at); on the way, keep a snapshot at every multiple of
-    `snapshots.every` while every event so far is visible."""
+    `snapshots.every` while every event so far is visible.
+
+    `events` may leave out events that are not visible (`EventStore.visible_stream`):
+    a gap in the stream versions ends the visible prefix as an invisible event does,
+    so no snapshot is taken past it."""
     state = base.state if base is not None else None
     effective = base.latest_effective if base is not None else None
     recorded = base.latest_recorded if base is not None else None
+    expected = base.version + 1 if base is not None else 1
     whole_prefix = True
     every = snapshots.every if snapshots is not None else 0
-    start = 0
-    while start < len(events):
-        end = len(events)
-        if whole_prefix and every > 0:
-            first = events[start].stream_version
-            mark = -(-first // every) * every  # the first multiple of `every` from `first` on
-            end = min(end, start + mark - first + 1)
-        part = events[start:end]
+    for event in events:
         # Visibility from the stored columns, before decoding: `effective_at` is the
         # envelope's `time` (verify.py checks they agree) and `recorded_at` the
-        # Recorded's own, so this is `visible` — and the events of a long stream
-        # after `as_of` (half of it, read as of its middle) are not decoded at all.
-        candidates = [e for e in part if e.effective_at <= as_of and e.recorded_at <= known_at]
-        shown = [r for r in recorded_events(candidates) if visible(r, as_of, known_at)]
-        state = fold_recorded(shown, subject, state)
-        if len(shown) != len(part) or len(part) != end - start:
+        # Recorded's own, so this is `visible` — and the events a read leaves out
+        # are not decoded at all.
+        if not (event.effective_at <= as_of and event.recorded_at <= known_at):
             whole_prefix = False
+            continue
+        shown = [r for r in recorded_events((event,)) if visible(r, as_of, known_at)]
+        state = fold_recorded(shown, subject, state)
+        whole_prefix = whole_prefix and len(shown) == 1 and event.stream_version == expected
+        expected = event.stream_version + 1
         if whole_prefix:
-            effective = _latest(effective, (e.effective_at for e in events[start:end]))
-            recorded = _latest(recorded, (e.recorded_at for e in events[start:end]))
-            last = events[end - 1]
-            if snapshots is not None and every > 0 and last.stream_version % every == 0:
+            effective = (
+                event.effective_at if effective is None else max(effective, event.effective_at)
+            )
+            recorded = event.recorded_at if recorded is None else max(recorded, event.recorded_at)
+            if snapshots is not None and every > 0 and event.stream_version % every == 0:
                 snapshots.put(
-                    subject, Snapshot(last.stream_version, last.hash, state, effective, recorded)
+                    subject, Snapshot(event.stream_version, event.hash, state, effective, recorded)
                 )
-        start = end
     return state if state is not None else SubjectState(subject_id=subject)
-
-
-def _latest(known: datetime | None, more: Iterable[datetime]) -> datetime:
-    return max(more) if known is None else max(known, *more)
 
 
 async def state_at(
@@ -135,12 +131,14 @@ async def state_at(
     snapshots: Snapshots | None,
 ) -> SubjectState:
     """The subject's folded state at (as_of, known_at): from the latest usable
-    snapshot whose hash the store confirms, else from the whole stream."""
+    snapshot whose hash the store confirms, else from the whole stream; either way
+    only the visible events are read (`visible_stream`: the server filters them)."""
     base = snapshots.latest_usable(subject, as_of, known_at) if snapshots else None
     if base is not None and snapshots is not None:
-        events = await event_store.stream(subject, after_version=base.version - 1)
+        # the snapshot's own event is visible (it is in the snapshot's prefix)
+        events = await event_store.visible_stream(subject, as_of, known_at, base.version - 1)
         if events and events[0].stream_version == base.version and events[0].hash == base.hash:
             return fold_visible(subject, events[1:], as_of, known_at, base, snapshots)
         snapshots.drop(subject)
-    events = await event_store.stream(subject)
+    events = await event_store.visible_stream(subject, as_of, known_at)
     return fold_visible(subject, events, as_of, known_at, None, snapshots)

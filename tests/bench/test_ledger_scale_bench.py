@@ -27,9 +27,7 @@ its own; the records are on disk (bench/ledger_records.py). Sizes:
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.ledger_reads_before_after import phase_result
 from bench.ledger_records import write
 from shared.adapters.settings import PROJECT_ROOT
 from tests.bench.report import record
@@ -52,16 +51,9 @@ EVENTS_PER_DEBTOR = 49
 
 
 def phase(name: str, source: str, schema: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.ledger_phases", name, source, schema],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        check=False,
+    return phase_result(
+        [sys.executable, "-m", "bench.ledger_phases", name, source, schema], PROJECT_ROOT
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 async def plain_schema(infra: Infra) -> str:

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from services.ledger.ports import EventStore
-from services.ledger.store import GENESIS
+from services.ledger.store import GENESIS, SourceRef
 from services.ledger.verify import verify_chain
 from shared.domain.envelope import Envelope
 
 
-def envelope(subject: str) -> Envelope:
-    return Envelope(type="jsb.test.appended", source="/t", subject=subject, time=datetime.now(UTC))
+def envelope(subject: str, time: datetime | None = None) -> Envelope:
+    return Envelope(
+        type="jsb.test.appended", source="/t", subject=subject, time=time or datetime.now(UTC)
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def subject() -> str:
@@ -47,6 +53,45 @@ class EventStoreContract:
         assert await store.stream(a, after_version=4) == []
         assert await store.stream(a, after_version=1, limit=2) == whole[1:3]
         assert await store.stream(a, limit=10) == whole
+
+    async def test_a_visible_stream_leaves_out_what_is_later_or_unknown(
+        self, store: EventStore
+    ) -> None:
+        a = subject()
+        t0 = datetime(2024, 1, 1, tzinfo=UTC)
+        times = [t0 + timedelta(days=d) for d in (0, 5, 2, 9)]  # not in stream order
+        async with store.begin() as tx:
+            await tx.append([(envelope(a, at), None) for at in times[:2]])
+        async with store.begin() as tx:
+            await tx.append([(envelope(a, at), None) for at in times[2:]])
+        whole = await store.stream(a)
+        now = datetime.now(UTC)
+        for as_of in (*times, t0 - timedelta(days=1), now):
+            for known_at in (whole[0].recorded_at, whole[2].recorded_at, now):
+                for after_version in (0, 1, 3):
+                    expected = [
+                        e
+                        for e in whole[after_version:]
+                        if e.effective_at <= as_of and e.recorded_at <= known_at
+                    ]
+                    got = await store.visible_stream(a, as_of, known_at, after_version)
+                    assert got == expected
+        assert [e.stream_version for e in await store.visible_stream(a, times[2], now)] == [1, 3]
+
+    async def test_a_payload_reads_back_as_appended_whatever_its_numbers(
+        self, store: EventStore
+    ) -> None:
+        a = subject()
+        data = {"big": 2**70, "negative": -(2**64) - 1, "edge": 2**63, "small": 7, "x": 0.1}
+        env = envelope(a).model_copy(update={"data": {**data, "note": "9" * 25, "n": [1.5]}})
+        source = SourceRef("t", 3, 2**40)
+        async with store.begin() as tx:
+            appended = await tx.append([(env, source), (envelope(a), None)])
+        for read in (await store.stream(a), await store.visible_stream(a, _now(), _now())):
+            assert read == appended  # every column, the source's and the payload's
+            assert read[0].payload == env.model_dump(mode="json", exclude_none=True)
+            assert read[0].payload["data"]["big"] == 2**70
+            assert verify_chain(a, read).ok
 
     async def test_an_event_id_is_appended_once(self, store: EventStore) -> None:
         env = envelope(subject())

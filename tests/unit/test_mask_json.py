@@ -5,10 +5,11 @@ organisation codes, look-alikes and strings with quotes and backslashes."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shared.domain.identifiers import mask, mask_personal_numbers, mask_personal_numbers_json
@@ -44,3 +45,22 @@ def test_a_personal_number_is_masked_and_a_key_or_part_of_a_string_is_not() -> N
     out = orjson.loads(mask_personal_numbers_json(raw))
     assert out["subject_id"] == mask(person) != person
     assert out[person][0] == f"{person} x"
+
+
+LOOKBEHIND = re.compile(rb'(?<!\\)"([0-9]{17}[0-9Xx]|[A-Z]{1,2}[0-9]{7,8})"(?!:)')
+"""The pattern `mask_personal_numbers_json` used before: its reference here."""
+PIECES = st.sampled_from(
+    [b'"', b"\\", b":", b",", b"X", b"AB", b"E", b"1234567", b"12345678", IDS[0].encode()]
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(PIECES, max_size=12).map(b"".join))
+@example(b'"' + IDS[0].encode() + b'"')
+@example(b'\\"' + IDS[0].encode() + b'"' + IDS[1].encode() + b'"')
+@example(b'"' + IDS[0].encode() + b'":"' + IDS[1].encode() + b'"')
+def test_the_scan_equals_the_lookbehind_pattern_on_any_bytes(raw: bytes) -> None:
+    def masked(match: re.Match[bytes]) -> bytes:
+        return b'"' + mask(match.group(1).decode()).encode() + b'"'
+
+    assert mask_personal_numbers_json(raw) == LOOKBEHIND.sub(masked, raw)
