@@ -24,6 +24,13 @@ from typing import Any
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    OutOfOrderSequenceNumber,
+    ProducerClosed,
+    ProducerFenced,
+    UnknownProducerId,
+)
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -57,8 +64,21 @@ Renew = Callable[[asyncio.Event], Awaitable[AIOKafkaProducer]]
 """Stops a stalled producer (boundedly) and returns a started new one."""
 
 
+FATAL_PRODUCER_ERRORS = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+    ProducerClosed,
+)
+"""Errors after which an idempotent producer never sends again: its sequence numbers no
+longer match the broker's (seen after a broker restart: every later round failed with
+`OutOfOrderSequenceNumber`, for minutes, until the test gave up)."""
+
+
 class ProducerStalled(RuntimeError):
-    """A round's sends were not acknowledged within the bound; nothing was marked."""
+    """A round's sends were not acknowledged within the bound, or the producer failed
+    for good; nothing was marked."""
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -143,6 +163,10 @@ class OutboxRelay:
     acknowledged within `ack_timeout_s` rolls back (its rows stay unpublished), and
     `renew` replaces the producer; the next round sends the rows again. A row the old
     producer delivers late is a duplicate, which every consumer drops by its event id.
+    The same after an error that leaves the producer unable to send again
+    (`FATAL_PRODUCER_ERRORS`): after a broker restart the responder's relay failed every
+    round with `OutOfOrderSequenceNumber` and published nothing more (the broker fault
+    test with the production bound, found in session 6).
     """
 
     def __init__(
@@ -197,6 +221,8 @@ class OutboxRelay:
                 raise ProducerStalled(
                     f"{len(rows)} sends not acknowledged within {self._ack_timeout_s:g} s"
                 ) from exc
+            except FATAL_PRODUCER_ERRORS as exc:
+                raise ProducerStalled(f"the producer failed: {type(exc).__name__}") from exc
             await conn.execute("SET LOCAL synchronous_commit TO off")
             await conn.execute(self._mark_sql, [r["id"] for r in rows])
         self.published += len(rows)

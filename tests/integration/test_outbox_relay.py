@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import OutOfOrderSequenceNumber
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -179,6 +180,27 @@ async def test_a_round_cancelled_half_way_leaves_its_rows_to_the_next(
     ]
 
 
+def _renewing_to(producer: AIOKafkaProducer) -> tuple[list[asyncio.Event], Any]:
+    """A `renew` that hands the relay `producer`, and the list of its calls."""
+    renewed: list[asyncio.Event] = []
+
+    async def renew(stop: asyncio.Event) -> AIOKafkaProducer:
+        renewed.append(stop)
+        return producer
+
+    return renewed, renew
+
+
+async def _run_until_published(relay: OutboxRelay, n: int) -> None:
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await _published(relay, n)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+
+
 class _Stalled:
     """A producer whose sends are taken but never acknowledged, and whose stop waits for
     them for ever: what an idempotent aiokafka producer did after a connection error
@@ -207,11 +229,7 @@ async def test_a_round_whose_acks_stall_rolls_back_and_a_new_producer_publishes_
     async with engine.begin() as conn:
         await enqueue(conn, tables.outbox, [_message(1, topic), _message(2, topic)])
     stalled = _Stalled()
-    renewed: list[asyncio.Event] = []
-
-    async def renew(stop: asyncio.Event) -> AIOKafkaProducer:
-        renewed.append(stop)
-        return producer
+    renewed, renew = _renewing_to(producer)
 
     metrics = PipelineMetrics(CollectorRegistry())
     relay = OutboxRelay(
@@ -223,13 +241,7 @@ async def test_a_round_whose_acks_stall_rolls_back_and_a_new_producer_publishes_
         metrics=metrics,
         idle_sleep_s=0.01,
     )
-    stop = asyncio.Event()
-    running = asyncio.create_task(relay.run(stop))
-    try:
-        await _published(relay, 2)  # before the fix: waited on the stalled sends for ever
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 10)
+    await _run_until_published(relay, 2)  # before the fix: waited on the stalled sends for ever
     assert stalled.sent == 2  # the stalled round sent both rows, then rolled back
     assert len(renewed) == 1
     assert metrics.producer_renewals._value.get() == 1
@@ -260,3 +272,43 @@ async def test_the_runtime_renews_a_producer_whose_stop_hangs(
         await fresh.send_and_wait(FEEDBACK + topic_suffix, b"x")  # started and working
     finally:
         await fresh.stop()
+
+
+class _OutOfSequence:
+    """A producer that has failed for good: every send is refused with
+    `OutOfOrderSequenceNumber`, as the responder's was after a broker restart."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        self.sent += 1
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(OutOfOrderSequenceNumber())
+        return failed
+
+
+async def test_a_producer_failed_for_good_is_replaced_and_the_rows_published(
+    infra: Infra, topic_suffix: str, engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    topic = FEEDBACK + topic_suffix
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, [_message(1, topic), _message(2, topic)])
+    broken = _OutOfSequence()
+    renewed, renew = _renewing_to(producer)
+
+    relay = OutboxRelay(
+        engine,
+        tables.outbox,
+        broken,  # type: ignore[arg-type]
+        renew=renew,
+        idle_sleep_s=0.01,
+    )
+    await _run_until_published(relay, 2)  # before the fix: the same failure every round
+    assert broken.sent >= 1
+    assert len(renewed) == 1
+    assert await _unpublished(engine) == 0
+    assert [r.value for r in await _read(infra.kafka, topic, 2)] == [
+        _message(1, topic).value,
+        _message(2, topic).value,
+    ]
