@@ -10,7 +10,6 @@ retry, so HTTP is up at once and `/readyz` tells what is missing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -99,8 +98,8 @@ class ServiceRuntime:
             await rt.loops.close()
             for c in rt.consumers:
                 await _quietly(c.stop())
-            if rt.producer_started.is_set():  # bounded: a stalled producer's stop hangs
-                await _quietly(asyncio.wait_for(rt.producer.stop(), PRODUCER_STOP_S))
+            if rt.producer_started.is_set():
+                await _stop_bounded(rt.producer)
             await engine.dispose()
 
     async def _start_producer(self, stop: asyncio.Event) -> None:
@@ -124,8 +123,7 @@ class ServiceRuntime:
     async def renew_producer(self, stop: asyncio.Event) -> AIOKafkaProducer:
         """A started new producer in place of one whose sends stalled (outbox.py says
         why). The old one's stop is bounded: it waits for the very sends that stalled."""
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.producer.stop(), PRODUCER_STOP_S)
+        await _stop_bounded(self.producer)
         self.producer = make_producer(self.settings.kafka_bootstrap_servers, self.client_id)
         await self._started(stop)
         return self.producer
@@ -179,6 +177,12 @@ class ServiceRuntime:
 
         self.loops.start(f"consumer:{name}", run)
         return consumer
+
+
+async def _stop_bounded(producer: AIOKafkaProducer) -> None:
+    """Stop a producer, giving up after `PRODUCER_STOP_S`: a stalled producer's stop
+    waits for the very sends that stalled (outbox.py)."""
+    await _quietly(asyncio.wait_for(producer.stop(), PRODUCER_STOP_S))
 
 
 async def _quietly(aw: Any) -> None:
