@@ -24,7 +24,6 @@ from services.initiator.timer_loop import TimerLoop
 from shared.adapters.db import PostgresTransactions
 from shared.adapters.idempotency import PostgresIdempotency
 from shared.adapters.memory import MemoryIdempotency
-from shared.adapters.outbox import OutboxRelay
 from shared.adapters.runtime import ServiceRuntime
 from shared.domain.catalogue.index import default_index
 from shared.ports import IdempotencyStore
@@ -69,40 +68,32 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.ledger_token or ops_token(settings.tokens_file),
         settings.ledger_timeout_s,
     )
-    # The relay is wired here rather than by ServiceRuntime: it must not publish
-    # before the crash recovery has looked at the topic (relay_recovery.py).
-    async with ServiceRuntime.open(app, settings, client_id="jsb-initiator") as rt:
-        wire_postgres(app, rt.engine, ledger)
 
-        async def run_relay(stop: asyncio.Event) -> None:
-            if not await _either(rt.producer_started, stop):
-                return
-            while not stop.is_set():
-                try:
-                    await mark_already_published(
-                        rt.engine,
-                        tables.outbox,
-                        settings.kafka_bootstrap_servers,
-                        window=settings.batch_size,
-                    )
-                    break
-                except Exception as exc:
-                    log.warning("outbox recovery failed (%s); retrying", type(exc).__name__)
-                    await asyncio.sleep(1.0)
-            # Built once the producer runs: ServiceRuntime replaces a producer that
-            # failed to start, so one taken earlier could be a dead one.
-            relay = OutboxRelay(
-                rt.engine,
-                tables.outbox,
-                rt.producer,
-                batch_size=settings.batch_size,
-                idle_sleep_s=settings.poll_interval_s,
-                metrics=rt.metrics,
-                ack_timeout_s=settings.relay_ack_timeout_s,
-                renew=rt.renew_producer,
-            )
-            app.state.relay = relay
-            await relay.run(stop)
+    async def recover_outbox(rt: ServiceRuntime, stop: asyncio.Event) -> bool:
+        """Before the relay publishes: rows a crashed relay already published are
+        marked so (relay_recovery.py); retried until it succeeds or the service stops."""
+        while not stop.is_set():
+            try:
+                await mark_already_published(
+                    rt.engine,
+                    tables.outbox,
+                    settings.kafka_bootstrap_servers,
+                    window=settings.batch_size,
+                )
+                return True
+            except Exception as exc:
+                log.warning("outbox recovery failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(1.0)
+        return False
+
+    async with ServiceRuntime.open(
+        app,
+        settings,
+        client_id="jsb-initiator",
+        outbox=tables.outbox,
+        before_relay=recover_outbox,
+    ) as rt:
+        wire_postgres(app, rt.engine, ledger)
 
         ctx = handlers.CommandContext(
             catalogue,
@@ -112,18 +103,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.timers = timer_loop = TimerLoop(
             rt.engine, ctx, poll_s=settings.timer_poll_s, batch=settings.timer_batch
         )
-        rt.loops.start("outbox-relay", run_relay)
         rt.loops.start("timers", timer_loop.run)
         try:
             yield
         finally:
             await ledger.aclose()
-
-
-async def _either(wanted: asyncio.Event, stop: asyncio.Event) -> bool:
-    """Wait until `wanted` is set (True) or `stop` is (False)."""
-    waits = [asyncio.create_task(wanted.wait()), asyncio.create_task(stop.wait())]
-    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    for task in waits:
-        task.cancel()
-    return wanted.is_set()

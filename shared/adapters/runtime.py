@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -59,8 +59,17 @@ class ServiceRuntime:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, app: Host, settings: ServiceSettings, *, client_id: str, outbox: Table | None = None
+        cls,
+        app: Host,
+        settings: ServiceSettings,
+        *,
+        client_id: str,
+        outbox: Table | None = None,
+        before_relay: Callable[[ServiceRuntime, asyncio.Event], Awaitable[bool]] | None = None,
     ) -> AsyncIterator[ServiceRuntime]:
+        """`before_relay(runtime, stop)`, when given, runs once the producer has started and
+        before the relay publishes anything; the relay runs only if it returns True
+        (the initiator's crash recovery, services/initiator/relay_recovery.py)."""
         engine = make_engine(settings.database_url, schema=settings.db_schema)
         rt = cls(app, settings, engine, client_id)
         rt.outbox = outbox
@@ -85,7 +94,10 @@ class ServiceRuntime:
             app.state.relay = relay
 
             async def run_relay(stop: asyncio.Event) -> None:
-                await rt.producer_started.wait()
+                if not await either(rt.producer_started, stop):
+                    return
+                if before_relay is not None and not await before_relay(rt, stop):
+                    return
                 # The producer that started may not be the one the relay was built with
                 # (each failed start replaces it): publish with the one that runs.
                 relay.use(rt.producer)
@@ -190,3 +202,12 @@ async def _quietly(aw: Any) -> None:
         await aw
     except Exception:
         log.debug("ignored error while closing", exc_info=True)
+
+
+async def either(wanted: asyncio.Event, stop: asyncio.Event) -> bool:
+    """Wait until `wanted` is set (True) or `stop` is (False)."""
+    waits = [asyncio.create_task(wanted.wait()), asyncio.create_task(stop.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in waits:
+        task.cancel()
+    return wanted.is_set()

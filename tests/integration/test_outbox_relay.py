@@ -25,6 +25,7 @@ from shared.adapters.db import make_engine
 from shared.adapters.observability import PipelineMetrics
 from shared.adapters.outbox import OutboxMessage, OutboxRelay, enqueue
 from shared.adapters.runtime import ServiceRuntime
+from shared.adapters.settings import ServiceSettings
 from shared.adapters.topics import DEADLETTER, FEEDBACK
 from tests.support.infra import Infra
 
@@ -312,3 +313,54 @@ async def test_a_producer_failed_for_good_is_replaced_and_the_rows_published(
         _message(1, topic).value,
         _message(2, topic).value,
     ]
+
+
+async def test_the_runtime_relays_only_after_its_before_relay_hook_says_so(
+    infra: Infra, topic_suffix: str, schema_suffix: str, engine: AsyncEngine
+) -> None:
+    """The initiator's crash recovery must look at the topic before its relay publishes
+    anything (relay_recovery.py): the runtime's relay waits for `before_relay`, and
+    does not run at all when the hook gives up (the service is stopping)."""
+    topic = FEEDBACK + topic_suffix
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, [_message(1, topic)])
+    settings = ServiceSettings(
+        kafka_bootstrap_servers=infra.kafka,
+        database_url=infra.database_url,
+        db_schema="responder" + schema_suffix,
+    )
+    release, called = asyncio.Event(), asyncio.Event()
+    answer = [True]
+
+    async def hook(rt: ServiceRuntime, stop: asyncio.Event) -> bool:
+        assert rt.producer_started.is_set()  # runs once the producer is up
+        called.set()
+        await release.wait()
+        return answer[0]
+
+    def host() -> Any:
+        return SimpleNamespace(state=SimpleNamespace(metrics=CollectorRegistry(), readiness={}))
+
+    answer[0] = False  # first: the hook gives up, nothing is ever published
+    async with ServiceRuntime.open(
+        host(), settings, client_id="jsb-test-hook", outbox=tables.outbox, before_relay=hook
+    ):
+        await asyncio.wait_for(called.wait(), 30)
+        release.set()
+        await asyncio.sleep(1.0)
+        assert await _unpublished(engine) == 1
+
+    release.clear()
+    called.clear()
+    answer[0] = True
+    app = host()
+    async with ServiceRuntime.open(
+        app, settings, client_id="jsb-test-hook", outbox=tables.outbox, before_relay=hook
+    ):
+        await asyncio.wait_for(called.wait(), 30)
+        await asyncio.sleep(1.0)  # the relay would have published by now
+        assert await _unpublished(engine) == 1
+        release.set()
+        await _published(app.state.relay, 1)
+        assert await _unpublished(engine) == 0
+    assert [r.value for r in await _read(infra.kafka, topic, 1)] == [_message(1, topic).value]
