@@ -5,8 +5,9 @@ A fresh schema with `subjects` restricted subjects (default 10,000; bench/check_
 the responder under the services' uvicorn settings, its index loaded, wrk at the
 maximum rate, py-spy recording the responder meanwhile (`--format speedscope` if OUT
 ends in .json; with `JSB_PROFILE_NATIVE=1`, C and Cython frames too: asyncpg's
-protocol, uvloop, httptools). Prints wrk's figures, the responder's CPU per check and
-its RSS."""
+protocol, uvloop, httptools; with `JSB_PROFILE_PERF=1`, Linux `perf record` instead: CPU
+time, not wall time — see `_recorder`). Prints wrk's figures, the responder's CPU per check, its
+RSS, and where a check waited (bench/check_waits.py: the group statement's time and size)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bench import check_data, wrk
+from bench import check_data, check_waits, wrk
 from bench.servers import Server, cpu_seconds
 from shared.adapters import kafka_admin
 from shared.adapters.migrations import upgrade_all
@@ -67,37 +68,75 @@ def main(out: str, seconds: float = 15.0, subjects: int = 10_000) -> None:
         server.start()
         check_data.wait_index_loaded(server.url, subjects)
         wrk.run(server.url, bodies, token, duration_s=2)  # warm-up
-        fmt = ["--format", "speedscope"] if out.endswith(".json") else []
-        if os.environ.get("JSB_PROFILE_NATIVE"):  # C and Cython frames too (slower)
-            fmt.append("--native")
-        spy = threading.Thread(
-            target=subprocess.run,
-            args=(
-                [
-                    str(Path(sys.executable).with_name("py-spy")),
-                    "record",
-                    "--pid",
-                    str(server.pid),
-                    "--duration",
-                    str(int(seconds) - 2),
-                    "--rate",
-                    "200",
-                    "-o",
-                    out,
-                    *fmt,
-                ],
-            ),
-        )
-        cpu0 = cpu_seconds(server.pid)
+        spy = threading.Thread(target=subprocess.run, args=(_recorder(out, seconds, server.pid),))
+        cpu0, split0 = cpu_seconds(server.pid), _user_system(server.pid)
+        waited = check_waits.snapshot(server.url)
         spy.start()
         result = wrk.run(server.url, bodies, token, duration_s=seconds)
         spy.join()
-        cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu0) / max(result.requests, 1)
-        figures = {"cpu_ms_per_check": round(cpu_ms, 3), "rss_mb": server.peak_rss_mb()}
+        checks = max(result.requests, 1)
+        cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu0) / checks
+        user, system = (
+            1000 * (b - a) / checks for a, b in zip(split0, _user_system(server.pid), strict=True)
+        )
+        figures = {
+            "cpu_ms_per_check": round(cpu_ms, 3),
+            "user_ms_per_check": round(user, 3),
+            "system_ms_per_check": round(system, 3),
+            "rss_mb": server.peak_rss_mb(),
+            "waits": check_waits.waits(waited, check_waits.snapshot(server.url)),
+        }
         print(json.dumps({**result.as_dict(), "subjects": subjects, **figures}))
         server.stop()
     finally:
         drop_schemas(admin, suffix)
+
+
+def _recorder(out: str, seconds: float, pid: int) -> list[str]:
+    """The sampling profiler's command line: py-spy, or with `JSB_PROFILE_PERF=1` Linux
+    `perf` (CPU time only: py-spy samples wall time, so a thread preempted in a system
+    call — a write that wakes Postgres or the load generator on this 2-core machine —
+    is charged to that call; perf counts only cycles the process spent)."""
+    duration = str(int(seconds) - 2)
+    if os.environ.get("JSB_PROFILE_PERF"):
+        return [
+            "perf",
+            "record",
+            "-F",
+            "499",
+            "-g",
+            "-p",
+            str(pid),
+            "-o",
+            out,
+            "--",
+            "sleep",
+            duration,
+        ]
+    fmt = ["--format", "speedscope"] if out.endswith(".json") else []
+    if os.environ.get("JSB_PROFILE_NATIVE"):  # C and Cython frames too (slower)
+        fmt.append("--native")
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    return [
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        duration,
+        "--rate",
+        "200",
+        "-o",
+        out,
+        *fmt,
+    ]
+
+
+def _user_system(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of the process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 if __name__ == "__main__":

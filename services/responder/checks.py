@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import orjson
@@ -27,6 +27,7 @@ from services.responder.ports import CheckRecorder, RestrictionLookup
 from services.responder.restriction_index import Found
 from services.responder.schemas import CheckCreate, CheckPublic, Reason
 from shared.adapters.outbox import enqueue
+from shared.adapters.random_ids import uuid4
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.errors import DependencyUnavailable, InvalidRequest
 from shared.domain.fold import enforced_by, fold
@@ -131,9 +132,12 @@ def found_by_folding(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Asked:
-    """A check, validated: who asks, about whom (normalised), which measures, when."""
+    """A check, validated: who asks, about whom (normalised), which measures, when.
+
+    Not frozen: a frozen dataclass's `__init__` sets each field through
+    `object.__setattr__` (1.1 us against 0.35 us here, per check; nothing changes one)."""
 
     identifier: str
     measures: list[str]
@@ -181,7 +185,7 @@ def outcome(found: Found, check: Asked) -> tuple[dict[str, Any], CheckRecord]:
         measures=check.measures,
         action=check.action,
         decision=decision,
-        reasons_json=orjson.dumps(reasons).decode(),
+        reasons_json=orjson.dumps(reasons).decode() if reasons else "[]",
         data_fresh_as_of=check.fresh_as_of,
         checked_at=check.as_of,
         interceptions=[
