@@ -12,6 +12,7 @@ RSS, and where a check waited (bench/check_waits.py: the group statement's time 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+
+import asyncpg
 
 from bench import check_data, check_waits, wrk
 from bench.servers import Server, cpu_seconds
@@ -69,17 +72,36 @@ def main(out: str, seconds: float = 15.0, subjects: int = 10_000) -> None:
         check_data.wait_index_loaded(server.url, subjects)
         wrk.run(server.url, bodies, token, duration_s=2)  # warm-up
         spy = threading.Thread(target=subprocess.run, args=(_recorder(out, seconds, server.pid),))
-        cpu0, split0 = cpu_seconds(server.pid), _user_system(server.pid)
+        cpu0, split0, machine0 = cpu_seconds(server.pid), _user_system(server.pid), _machine()
+        others0 = _by_command(("postgres", "java"))
+        backends0 = _backends_of(server.pid)
         waited = check_waits.snapshot(server.url)
         spy.start()
         result = wrk.run(server.url, bodies, token, duration_s=seconds)
         spy.join()
         checks = max(result.requests, 1)
+        figures_others: dict[str, object] = {}
         cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu0) / checks
         user, system = (
             1000 * (b - a) / checks for a, b in zip(split0, _user_system(server.pid), strict=True)
         )
-        figures = {
+        busy, idle = (b - a for a, b in zip(machine0, _machine(), strict=True))
+        backends = _backends_of(server.pid)
+        queries = asyncio.run(_last_queries(dsn, set(backends)))
+        own: dict[str, float] = {}
+        for port, cpu in backends.items():  # by the kind of statement each last ran
+            kind = queries.get(port, "?")
+            own[kind] = own.get(kind, 0.0) + cpu - backends0.get(port, cpu)
+        figures_others["its_postgres_ms_per_check"] = {
+            kind: round(1000 * spent / checks, 3) for kind, spent in sorted(own.items())
+        }
+        others = _by_command(("postgres", "java"))
+        for name, pids in others.items():  # each process alive at both ends
+            spent = sum(cpu - others0[name].get(pid, cpu) for pid, cpu in pids.items())
+            figures_others[f"{name}_ms_per_check"] = round(1000 * spent / checks, 3)
+        figures: dict[str, object] = {
+            **figures_others,
+            "machine_busy_cores": round((os.cpu_count() or 1) * busy / max(busy + idle, 1), 2),
             "cpu_ms_per_check": round(cpu_ms, 3),
             "user_ms_per_check": round(user, 3),
             "system_ms_per_check": round(system, 3),
@@ -130,6 +152,67 @@ def _recorder(out: str, seconds: float, pid: int) -> list[str]:
         out,
         *fmt,
     ]
+
+
+def _by_command(names: tuple[str, ...]) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of every process running one of `names` (Postgres' backends,
+    the broker's JVM: the whole machine's, other users of the shared stack included)."""
+    found: dict[str, dict[int, float]] = {name: {} for name in names}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            command = text[text.index("(") + 1 : text.rindex(")")]
+            if command in found:
+                found[command][int(stat.parent.name)] = cpu_seconds(int(stat.parent.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+def _backends_of(pid: int) -> dict[int, float]:
+    """CPU seconds so far of the Postgres backends serving process `pid`, by the TCP
+    port of its end of the connection."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes:
+            ports.add(int(fields[1].split(":")[1], 16))
+    found: dict[int, float] = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError, ValueError):
+            text = cmdline.read_text().replace("\0", " ")
+            if text.startswith("postgres: ") and "(" in text:
+                port = int(text[text.index("(") + 1 : text.index(")")])
+                if port in ports:
+                    found[port] = cpu_seconds(int(cmdline.parent.name))
+    return found
+
+
+async def _last_queries(dsn: str, ports: set[int]) -> dict[int, str]:
+    """What each backend (by client port) ran last: its statement's first words."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT client_port, query FROM pg_stat_activity")
+    finally:
+        await conn.close()
+    return {
+        r["client_port"]: " ".join(str(r["query"]).split()[:4])[:40]
+        for r in rows
+        if r["client_port"] in ports
+    }
+
+
+def _machine() -> tuple[float, float]:
+    """The machine's busy and idle CPU time so far (/proc/stat, every core)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks[:8]) - idle, idle
 
 
 def _user_system(pid: int) -> tuple[float, float]:

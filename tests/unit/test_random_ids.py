@@ -1,11 +1,13 @@
 """Random ids from the buffered CSPRNG (shared/adapters/random_ids.py): the forms of
-`uuid.uuid4()`, `str(uuid4())` and `uuid4().hex`, never the same bytes twice — across
-threads sharing the buffer, and across a fork (the child drops its copy)."""
+`uuid.uuid4()`, `str(uuid4())` and `uuid4().hex`, and time-ordered version 7 UUIDs;
+never the same bytes twice — across threads sharing the buffer, and across a fork (the
+child drops its copy)."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 
 from shared.adapters import random_ids
@@ -63,3 +65,19 @@ def test_a_forked_child_never_repeats_its_parents_next_ids() -> None:
     assert {child[i : i + 16] for i in range(0, 128, 16)}.isdisjoint(
         {parents[i : i + 16] for i in range(0, 128, 16)}
     )
+
+
+def test_version_7_ids_carry_the_time_and_sort_by_it() -> None:
+    before = time.time_ns() // 1_000_000
+    made = random_ids.uuid7()
+    after = time.time_ns() // 1_000_000
+    assert made.version == 7
+    assert made.variant == uuid.RFC_4122
+    assert before <= made.int >> 80 <= after  # the Unix time in milliseconds
+    later = []
+    for _ in range(3):
+        time.sleep(0.002)
+        later.append(random_ids.uuid7())
+    assert [made, *later] == sorted([made, *later])  # a later millisecond sorts after
+    assert str(made) < str(later[0])  # as text too (Postgres orders uuid by its bytes)
+    assert len({random_ids.uuid7() for _ in range(2000)}) == 2000  # random within a ms
