@@ -312,3 +312,24 @@ async def test_a_producer_failed_for_good_is_replaced_and_the_rows_published(
         _message(1, topic).value,
         _message(2, topic).value,
     ]
+
+
+async def test_the_mark_commits_without_the_flush_and_only_in_its_own_transaction(
+    engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    """The mark's statement turns synchronous_commit off for its own transaction (a lost
+    mark is a re-publish: OutboxRelay says why), and the connection's next transaction
+    commits durably again."""
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, [_message(1, "t")])
+    relay = OutboxRelay(engine, tables.outbox, producer)
+    async with engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        assert await raw.fetchval("SHOW synchronous_commit") == "on"
+        async with raw.transaction():
+            ids = [r["id"] for r in await raw.fetch("SELECT id FROM outbox")]
+            await raw.execute(relay._mark_sql, ids)
+            assert await raw.fetchval("SHOW synchronous_commit") == "off"
+        assert await raw.fetchval("SHOW synchronous_commit") == "on"
+        await conn.rollback()
+    assert await _unpublished(engine) == 0
