@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import orjson
@@ -27,6 +27,7 @@ from services.responder.ports import CheckRecorder, RestrictionLookup
 from services.responder.restriction_index import Found
 from services.responder.schemas import CheckCreate, CheckPublic, Reason
 from shared.adapters.outbox import enqueue
+from shared.adapters.random_ids import uuid7
 from shared.domain.catalogue.index import CatalogueIndex
 from shared.domain.errors import DependencyUnavailable, InvalidRequest
 from shared.domain.fold import enforced_by, fold
@@ -131,9 +132,12 @@ def found_by_folding(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Asked:
-    """A check, validated: who asks, about whom (normalised), which measures, when."""
+    """A check, validated: who asks, about whom (normalised), which measures, when.
+
+    Not frozen: a frozen dataclass's `__init__` sets each field through
+    `object.__setattr__` (1.1 us against 0.35 us here, per check; nothing changes one)."""
 
     identifier: str
     measures: list[str]
@@ -167,7 +171,7 @@ def asked(
 
 def outcome(found: Found, check: Asked) -> tuple[dict[str, Any], CheckRecord]:
     """The answer (a CheckPublic as JSON) and the record to write before answering it."""
-    check_id = uuid4()
+    check_id = uuid7()  # time-ordered: the `checks` key's inserts stay on one page (why: uuid7)
     reasons = [
         {"designation_id": str(d), "list_type": list_type, "measure": m}
         for _, d, list_type, m in found.reasons
@@ -181,7 +185,7 @@ def outcome(found: Found, check: Asked) -> tuple[dict[str, Any], CheckRecord]:
         measures=check.measures,
         action=check.action,
         decision=decision,
-        reasons_json=orjson.dumps(reasons).decode(),
+        reasons_json=orjson.dumps(reasons).decode() if reasons else "[]",
         data_fresh_as_of=check.fresh_as_of,
         checked_at=check.as_of,
         interceptions=[

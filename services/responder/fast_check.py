@@ -55,6 +55,9 @@ class FastCheck:
         """`responder_checks_total`'s child per decision, of `_metrics` (why: the
         request measure's `_count`, shared/web/measure.py)."""
         self._metrics: object = None
+        self._fresh: tuple[datetime | None, tuple[bytes, bytes] | None] = (None, None)
+        """The freshness header of the last `caught_up_at` seen: it changes once per
+        ingest round, and rendering it per check cost ~1 us."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
@@ -102,12 +105,21 @@ class FastCheck:
             return True
         self._decided(state.responder_metrics, payload["decision"]).inc()
         content = orjson.dumps(payload)
-        headers = [_JSON, (b"content-length", str(len(content)).encode())]
-        if fresh is not None:
-            headers.append((HEADER.lower().encode(), fresh.isoformat().encode()))
+        headers = [
+            _JSON,
+            (b"content-length", str(len(content)).encode()),
+            self._fresh_header(fresh),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": content})
         return True
+
+    def _fresh_header(self, fresh: datetime) -> tuple[bytes, bytes]:
+        at, header = self._fresh
+        if header is None or at is not fresh:  # identity: equal instants may render apart
+            header = (HEADER.lower().encode(), fresh.isoformat().encode())
+            self._fresh = (fresh, header)
+        return header
 
     def _decided(self, metrics: ResponderMetrics, decision: str) -> Counter:
         if metrics is not self._metrics:  # another lifespan's registry

@@ -12,12 +12,13 @@ tested (tests/unit/test_check_interceptions.py), not validated per check.
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import orjson
 
 from services.responder.feedback import source_of
 from shared.adapters.outbox import OutboxMessage
+from shared.adapters.random_ids import uuid4_str
 from shared.adapters.topics import FEEDBACK
 from shared.domain.envelope import SPEC_VERSION, dataschema_uri
 from shared.domain.feedback_events import SubjectIntercepted
@@ -44,7 +45,7 @@ def interception(
     check = str(check_id)
     envelope = {
         "specversion": SPEC_VERSION,
-        "id": str(event_id or uuid4()),
+        "id": uuid4_str() if event_id is None else str(event_id),
         "type": _TYPE,
         "source": source_of(department),
         "subject": subject_id,

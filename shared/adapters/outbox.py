@@ -197,7 +197,15 @@ class OutboxRelay:
             f"SELECT id, topic, key, value, headers::text AS headers FROM {name}"  # noqa: S608
             " WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE"
         )
-        self._mark_sql = f"UPDATE {name} SET published_at = now() WHERE id = ANY($1::bigint[])"  # noqa: S608
+        # The mark turns synchronous_commit off for its own transaction in the same
+        # statement (one round trip a round fewer than a SET LOCAL before it; the CTE is
+        # referenced so that it runs).
+        self._mark_sql = (
+            "WITH flushless AS MATERIALIZED"  # noqa: S608
+            " (SELECT set_config('synchronous_commit', 'off', true))"
+            f" UPDATE {name} SET published_at = now() FROM flushless"
+            " WHERE id = ANY($1::bigint[])"
+        )
         self._backlog_sql = f"SELECT count(*) FROM {name} WHERE published_at IS NULL"  # noqa: S608
 
     def use(self, producer: AIOKafkaProducer) -> None:
@@ -223,7 +231,6 @@ class OutboxRelay:
                 ) from exc
             except FATAL_PRODUCER_ERRORS as exc:
                 raise ProducerStalled(f"the producer failed: {type(exc).__name__}") from exc
-            await conn.execute("SET LOCAL synchronous_commit TO off")
             await conn.execute(self._mark_sql, [r["id"] for r in rows])
         self.published += len(rows)
         if self._metrics is not None:

@@ -12,7 +12,6 @@ request in a task group with memory streams, which cost more CPU than a check it
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 from prometheus_client import Counter, Histogram
@@ -24,6 +23,7 @@ from shared.adapters.observability import (
     line_logger,
     reset_event_ids,
 )
+from shared.adapters.random_ids import hex32
 
 CHECK_ROUTE = "/v1/checks"
 """The responder's check: its latency is `jsb_check_seconds` (issue 12)."""
@@ -66,7 +66,7 @@ class RequestMeasure:
             elif name == b"x-causation-id":
                 causation = value
         # uuid4().hex's form, without the UUID object
-        cid = (given.decode("latin-1") or os.urandom(16).hex())[:100]
+        cid = (given.decode("latin-1") or hex32())[:100]
         status = 500
         id_header = (b"x-correlation-id", cid.encode())
 

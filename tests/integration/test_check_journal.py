@@ -218,3 +218,58 @@ async def test_blocks_and_allows_commit_in_separate_groups_blocks_first(
         outbox = await conn.fetchval("SELECT count(*) FROM outbox")
     assert {r["check_id"]: r["decision"] for r in rows} == {c.check_id: c.decision for c in checks}
     assert outbox == 30
+
+
+class _CountingPool:
+    """The pool, counting the connections taken from it and given back."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.taken = 0
+        self.given_back = 0
+
+    async def acquire(self) -> Any:
+        self.taken += 1
+        return await self.pool.acquire()
+
+    async def release(self, conn: Any) -> None:
+        self.given_back += 1
+        await self.pool.release(conn)
+
+
+async def test_a_writer_keeps_its_connection_while_checks_keep_coming_then_gives_it_back(
+    pool: asyncpg.Pool,
+) -> None:
+    counting = _CountingPool(pool)
+    journal = CheckJournal(counting, writers=1)  # type: ignore[arg-type]
+    async with _running(journal):
+        first = [asyncio.create_task(journal.record(_check(n, True))) for n in range(5)]
+        for _ in range(1000):  # the first group is being written: more checks arrive
+            await asyncio.sleep(0)
+            if not journal._pending:
+                break
+        rounds = [
+            [asyncio.create_task(journal.record(_check(100 * r + n, r % 2 == 0))) for n in range(5)]
+            for r in range(1, 6)
+        ]
+        await asyncio.gather(*first, *(t for r in rounds for t in r))
+        for _ in range(1000):  # idle: the connection goes back to the pool
+            if counting.given_back == counting.taken:
+                break
+            await asyncio.sleep(0.01)
+        assert journal.groups > 1
+        assert counting.taken < journal.groups  # the groups shared one connection
+        assert counting.given_back == counting.taken  # none kept while idle
+        async with pool.acquire() as conn, pool.acquire() as other:  # both of the 2 free
+            assert await conn.fetchval("SELECT 1") == await other.fetchval("SELECT 1") == 1
+    assert journal.written == 30
+
+
+async def test_a_failed_group_gives_its_connection_back_at_once(infra: Infra) -> None:
+    async with _broken_pool(infra) as broken:  # one connection
+        counting = _CountingPool(broken)
+        async with _running(CheckJournal(counting)) as journal:  # type: ignore[arg-type]
+            for n in range(3):  # each group gets the one connection: none is kept
+                with pytest.raises(JournalUnavailable):
+                    await journal.record(_check(n, blocked=n % 2 == 0))
+                assert counting.given_back == counting.taken == n + 1

@@ -364,3 +364,24 @@ async def test_the_runtime_relays_only_after_its_before_relay_hook_says_so(
         await _published(app.state.relay, 1)
         assert await _unpublished(engine) == 0
     assert [r.value for r in await _read(infra.kafka, topic, 1)] == [_message(1, topic).value]
+
+
+async def test_the_mark_commits_without_the_flush_and_only_in_its_own_transaction(
+    engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    """The mark's statement turns synchronous_commit off for its own transaction (a lost
+    mark is a re-publish: OutboxRelay says why), and the connection's next transaction
+    commits durably again."""
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, [_message(1, "t")])
+    relay = OutboxRelay(engine, tables.outbox, producer)
+    async with engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        assert await raw.fetchval("SHOW synchronous_commit") == "on"
+        async with raw.transaction():
+            ids = [r["id"] for r in await raw.fetch("SELECT id FROM outbox")]
+            await raw.execute(relay._mark_sql, ids)
+            assert await raw.fetchval("SHOW synchronous_commit") == "off"
+        assert await raw.fetchval("SHOW synchronous_commit") == "on"
+        await conn.rollback()
+    assert await _unpublished(engine) == 0

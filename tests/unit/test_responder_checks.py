@@ -3,17 +3,21 @@ about, why it blocks, what the restrictions view shows (and masks)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from services.responder import checks
 from services.responder.checks import block_reasons, identifier_of, measures_asked
 from services.responder.feedback import task_feedback
 from services.responder.folds import SubjectFolds
 from services.responder.hosting import Hosting, HostingError
 from services.responder.ingest import identifiers_of
 from services.responder.interceptions import interception
+from services.responder.restriction_index import Found
 from services.responder.schemas import CheckCreate
 from services.responder.settings import ResponderSettings
 from services.responder.taskbook import task_id
@@ -252,3 +256,23 @@ def test_feedback_envelopes_name_the_task_and_their_cause() -> None:
     assert env.type == "jsb.feedback.intercepted"
     assert env.data["action"] == "bid_public_tender"
     assert task_id(did, PROCUREMENT, "mof") == task_id(did, PROCUREMENT, "mof")
+
+
+def test_a_checks_id_is_time_ordered() -> None:
+    """The `checks` table's primary key: version 7, so that its inserts stay on the
+    index's last page (shared/adapters/random_ids.py, uuid7)."""
+    asked = checks.Asked(
+        identifier="91110105K5LHME6479",
+        measures=["travel.restrict_flight"],
+        action=None,
+        department="caac",
+        as_of=datetime.now(UTC),
+        fresh_as_of=None,
+        suffix="",
+    )
+    first, _ = checks.outcome(Found([], []), asked)
+    time.sleep(0.002)
+    second, record = checks.outcome(Found([], []), asked)
+    assert UUID(first["check_id"]).version == UUID(second["check_id"]).version == 7
+    assert first["check_id"] < second["check_id"]
+    assert record.check_id == UUID(second["check_id"])
