@@ -186,9 +186,9 @@ def _require(raw: str, kind: IdKind, chars: str, alphabet: str, length: int) -> 
         raise IdentifierError(
             raw, kind, "bad_length", f"{kind.value} must have {length} characters, got {len(chars)}"
         )
-    for position, char in enumerate(chars, start=1):
-        if char not in alphabet:
-            raise _bad_character(raw, kind, char, position)
+    # Some character is not allowed (the test above): the first one is named.
+    position, char = next((i, c) for i, c in enumerate(chars, start=1) if c not in alphabet)
+    raise _bad_character(raw, kind, char, position)
 
 
 def _bad_character(raw: str, kind: IdKind, char: str, position: int) -> IdentifierError:
