@@ -9,11 +9,22 @@ compiled parameters, the result proxy: ~15 % of busy samples, py-spy,
 docs/benchmarks.md "Pipeline") than in the driver. The SQL is constant text here, so
 asyncpg prepares each once per connection and keeps it.
 
-Why `driver_of` may send one statement first: SQLAlchemy begins the driver's
+Why `driver_of` may begin the transaction: SQLAlchemy begins the driver's
 transaction lazily, at its first statement; a statement sent to the driver before
 that would run outside the transaction (a `FOR UPDATE` would lock nothing, a write
-would commit on its own). So if the transaction has not begun, one trivial statement
-through SQLAlchemy begins it.
+would commit on its own). So if the transaction has not begun, `driver_of` begins it
+the way SQLAlchemy's asyncpg adapter does at a first statement (its
+`_start_transaction`, which the adapter's commit and rollback then end), one `BEGIN`;
+it used to send a trivial statement through SQLAlchemy for that, a second round trip
+and SQLAlchemy's work per pass. Should a SQLAlchemy release rename it, the trivial
+statement is the fallback.
+
+Why statements are merged (`KEEP`, `MOVE_CURSOR`): each round trip costs the
+responder ~80 µs of CPU on this machine (the driver's send and receive system calls,
+the event loop's wake-up), as much as the statement's own work; a pass of a
+department that ends with moving its cursor, and the ingest's keeping of a
+designation, did two where one statement does both (docs/benchmarks.md, "The
+responder's CPU per debtor (third pass)").
 """
 
 from __future__ import annotations
@@ -32,7 +43,12 @@ async def driver_of(conn: AsyncConnection) -> asyncpg.Connection[Any]:
     raw = await conn.get_raw_connection()
     driver: asyncpg.Connection[Any] = raw.driver_connection
     if not driver.is_in_transaction():
-        await conn.execute(_BEGIN)
+        adapted = raw.dbapi_connection
+        start = getattr(adapted, "_start_transaction", None)
+        if start is not None and getattr(adapted, "_transaction", False) is None:
+            await start()
+        else:
+            await conn.execute(_BEGIN)
     return driver
 
 
@@ -46,8 +62,10 @@ ORDER BY v.position
 LIMIT $3
 """
 
-MOVE_CURSOR = "UPDATE departments SET position = $2, applied_at = now() WHERE department = $1"
-DROP_APPLIED = "DELETE FROM deliveries WHERE department = $1 AND position <= $2"
+MOVE_CURSOR = """
+WITH dropped AS (DELETE FROM deliveries WHERE department = $1 AND position <= $2)
+UPDATE departments SET position = $2, applied_at = now() WHERE department = $1
+"""
 
 TASKS_FOR_UPDATE = """
 SELECT task_id, designation_id, measure, mode, state, resume_to
@@ -66,15 +84,14 @@ DELIVER = "INSERT INTO deliveries (department, position) VALUES ($1, $2)"
 
 DEPARTMENTS_OF = "SELECT departments FROM designations WHERE designation_id = $1"
 
-KEEP_DESIGNATION = """
+KEEP = """
+WITH kept AS (
+    INSERT INTO subject_identifiers (identifier, subject_id)
+    SELECT unnest($4::text[]), $2
+    ON CONFLICT DO NOTHING
+)
 INSERT INTO designations (designation_id, subject_id, departments) VALUES ($1, $2, $3)
 ON CONFLICT (designation_id) DO NOTHING
-"""
-
-KEEP_IDENTIFIERS = """
-INSERT INTO subject_identifiers (identifier, subject_id)
-SELECT unnest($1::text[]), $2
-ON CONFLICT DO NOTHING
 """
 
 APPEND = """

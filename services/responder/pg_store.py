@@ -67,10 +67,8 @@ class PostgresSubjectEvents:
     ) -> None:
         driver = await pass_sql.driver_of(self._conn)
         await driver.execute(
-            pass_sql.KEEP_DESIGNATION, designation_id, subject_id, sorted(departments)
+            pass_sql.KEEP, designation_id, subject_id, sorted(departments), list(identifiers)
         )
-        if identifiers:
-            await driver.execute(pass_sql.KEEP_IDENTIFIERS, list(identifiers), subject_id)
 
     async def widen(self, designation_id: UUID, departments: Collection[str]) -> None:
         d = tables.designations
@@ -149,7 +147,6 @@ class PostgresDeliveryLog:
         (the reading list only holds pending work, so it stays small)."""
         driver = await pass_sql.driver_of(self._conn)
         await driver.execute(pass_sql.MOVE_CURSOR, department, position)
-        await driver.execute(pass_sql.DROP_APPLIED, department, position)
 
     async def cursor(self, department: str) -> int:
         d = tables.departments
