@@ -185,11 +185,23 @@ class PostgresTaskStore:
     async def write(
         self, inserts: Sequence[Mapping[str, Any]], updates: Mapping[UUID, Mapping[str, Any]]
     ) -> None:
-        """One INSERT of the new rows, one UPDATE per set of columns (executemany).
-        Kept on SQLAlchemy: one statement per shape per pass, so its cost is per row,
-        the driver's executemany either way."""
-        if inserts:
-            await self._conn.execute(T.insert(), [dict(r) for r in inserts])
+        """The new rows in one binary COPY per set of columns (every new task has the
+        same, `taskbook.new_task`), one UPDATE per set of columns (executemany).
+
+        Why COPY: the rows are the pass's largest write (48 per court designation), and
+        through SQLAlchemy each row's parameters were built in Python (its executemany
+        renders multi-row INSERTs): 10,000 new tasks in passes of 100 rows cost ~95 ms
+        of CPU that way, ~70 ms as one `INSERT … SELECT unnest(…)` and ~48 ms as a binary
+        COPY, which asyncpg encodes in C (docs/benchmarks.md, "third pass"). A task id
+        that exists already fails the COPY as it failed the INSERT: the pass is retried
+        whole. The updates stay on SQLAlchemy (the clock's and the lifecycle's, few)."""
+        copies: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for row in inserts:
+            copies.setdefault(tuple(row), []).append(tuple(row.values()))
+        if copies:
+            driver = await pass_sql.driver_of(self._conn)
+            for names, records in copies.items():
+                await driver.copy_records_to_table(T.name, records=records, columns=names)
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for task, values in updates.items():
             shape = tuple(sorted(values))
