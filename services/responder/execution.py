@@ -57,6 +57,7 @@ async def advance(store: ResponderStore, department: str, ctx: Context) -> bool:
     async with store.begin() as unit:
         applied, out = await _pass(unit, department, ctx)
     if ctx.metrics is not None:
+        ctx.metrics.lane_passes.labels("work" if applied or out else "nothing").inc()
         for emitted in out:
             for kind in emitted.kinds:
                 if kind == "dead_letter":

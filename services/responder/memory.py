@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from services.responder.check_journal import CheckRecord, JournalUnavailable
 from services.responder.fold_memo import Folded, at_last
 from services.responder.live_index import IndexChanges
-from services.responder.ports import Delivery, Known, ResponderUnit, TaskRow
+from services.responder.ports import Delivery, Incoming, Kept, Known, ResponderUnit, TaskRow
 from services.responder.restriction_index import IndexRow, subject_rows
 from shared.domain.envelope import Envelope
 from shared.domain.fold import Recorded, fold
@@ -94,6 +94,10 @@ class MemorySubjectEvents:
         found = self._tx.data.designations.get(designation_id)
         return None if found is None else set(found)
 
+    async def departments_of_many(self, designation_ids: Collection[UUID]) -> dict[UUID, set[str]]:
+        found = {d: await self.departments_of(d) for d in designation_ids}
+        return {d: departments for d, departments in found.items() if departments is not None}
+
     async def keep(
         self,
         designation_id: UUID,
@@ -103,6 +107,10 @@ class MemorySubjectEvents:
     ) -> None:
         self._tx.data.designations.setdefault(designation_id, sorted(departments))
         self._tx.data.identifiers.update((v, subject_id) for v in identifiers)
+
+    async def keep_many(self, kept: Sequence[Kept]) -> None:
+        for k in kept:
+            await self.keep(k.designation_id, k.subject_id, k.departments, k.identifiers)
 
     async def widen(self, designation_id: UUID, departments: Collection[str]) -> None:
         if designation_id in self._tx.data.designations:
@@ -127,6 +135,11 @@ class MemorySubjectEvents:
             )
         )
         return position
+
+    async def append_many(self, events: Sequence[Incoming]) -> list[int | None]:
+        return [
+            await self.append(e.envelope, e.designation_id, e.partition, e.offset) for e in events
+        ]
 
     async def history(
         self, subject_ids: Iterable[str], up_to: int | None = None
@@ -154,6 +167,10 @@ class MemoryDeliveryLog:
 
     async def deliver(self, position: int, departments: Collection[str]) -> None:
         self._tx.data.deliveries.update((d, position) for d in departments)
+
+    async def deliver_many(self, deliveries: Sequence[tuple[int, Collection[str]]]) -> None:
+        for position, departments in deliveries:
+            await self.deliver(position, departments)
 
     async def ensure(self, departments: Iterable[str]) -> None:
         for d in departments:

@@ -14,6 +14,7 @@ class ResponderMetrics:
     checks: Counter
     dead_letters: Counter
     lane_failures: Counter
+    lane_passes: Counter
     data_age: Gauge
     index_subjects: Gauge
     check_group_seconds: Histogram
@@ -48,6 +49,13 @@ class ResponderMetrics:
             lane_failures=Counter(
                 "responder_lane_failures",
                 "Department passes that failed and will be retried",
+                registry=registry,
+            ),
+            lane_passes=Counter(
+                "responder_lane_passes",
+                "Department passes committed, by what they found: `work` (deliveries applied or "
+                "clock transitions reported) or `nothing` (a wake-up with nothing to apply)",
+                ["found"],
                 registry=registry,
             ),
             data_age=Gauge(

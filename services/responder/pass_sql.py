@@ -1,19 +1,32 @@
 """The statements a department's pass and the ingest send for every pass and every
-event, sent straight to the asyncpg driver inside the unit's transaction.
+batch, sent straight to the asyncpg driver inside the unit's transaction.
 
 Why not through SQLAlchemy: in the pipeline bench these few statements, run once per
 pass (lock the cursor, read the deliveries, lock the tasks, the clock's due tasks,
-move the cursor) or once per event (keep, append, deliver), spent more of the
+move the cursor) or once per event (keep, append, deliver: now once per batch, each
+over arrays), spent more of the
 responder's event loop in SQLAlchemy (building each statement, its cache key, the
 compiled parameters, the result proxy: ~15 % of busy samples, py-spy,
 docs/benchmarks.md "Pipeline") than in the driver. The SQL is constant text here, so
 asyncpg prepares each once per connection and keeps it.
 
-Why `driver_of` may send one statement first: SQLAlchemy begins the driver's
+Why `driver_of` may begin the transaction: SQLAlchemy begins the driver's
 transaction lazily, at its first statement; a statement sent to the driver before
 that would run outside the transaction (a `FOR UPDATE` would lock nothing, a write
-would commit on its own). So if the transaction has not begun, one trivial statement
-through SQLAlchemy begins it.
+would commit on its own). So if the transaction has not begun, `driver_of` begins it
+the way SQLAlchemy's asyncpg adapter does at a first statement (its
+`_start_transaction`, which the adapter's commit and rollback then end), one `BEGIN`;
+it used to send a trivial statement through SQLAlchemy for that, a second round trip
+and SQLAlchemy's work per pass. Should a SQLAlchemy release rename it, the trivial
+statement is the fallback.
+
+Why statements are merged (`KEEP`, `MOVE_CURSOR`) and the ingest's take a batch's
+rows as arrays: each round trip costs the responder ~80 µs of CPU on this machine
+(the driver's send and receive system calls, the event loop's wake-up), as much as
+the statement's own work; a pass of a department that ends with moving its cursor,
+and the ingest's keeping of a designation, did two where one statement does both, and
+the ingest sent three per event (docs/benchmarks.md, "The responder's CPU per debtor
+(third pass)").
 """
 
 from __future__ import annotations
@@ -32,7 +45,12 @@ async def driver_of(conn: AsyncConnection) -> asyncpg.Connection[Any]:
     raw = await conn.get_raw_connection()
     driver: asyncpg.Connection[Any] = raw.driver_connection
     if not driver.is_in_transaction():
-        await conn.execute(_BEGIN)
+        adapted = raw.dbapi_connection
+        start = getattr(adapted, "_start_transaction", None)
+        if start is not None and getattr(adapted, "_transaction", False) is None:
+            await start()
+        else:
+            await conn.execute(_BEGIN)
     return driver
 
 
@@ -46,8 +64,10 @@ ORDER BY v.position
 LIMIT $3
 """
 
-MOVE_CURSOR = "UPDATE departments SET position = $2, applied_at = now() WHERE department = $1"
-DROP_APPLIED = "DELETE FROM deliveries WHERE department = $1 AND position <= $2"
+MOVE_CURSOR = """
+WITH dropped AS (DELETE FROM deliveries WHERE department = $1 AND position <= $2)
+UPDATE departments SET position = $2, applied_at = now() WHERE department = $1
+"""
 
 TASKS_FOR_UPDATE = """
 SELECT task_id, designation_id, measure, mode, state, resume_to
@@ -62,25 +82,43 @@ SELECT DISTINCT subject_id, designation_id FROM tasks
 WHERE department = $1 AND wake_at <= $2
 """
 
-DELIVER = "INSERT INTO deliveries (department, position) VALUES ($1, $2)"
+DELIVER = """
+INSERT INTO deliveries (department, position)
+SELECT * FROM unnest($1::text[], $2::bigint[])
+"""
 
-DEPARTMENTS_OF = "SELECT departments FROM designations WHERE designation_id = $1"
+DEPARTMENTS_OF = """
+SELECT designation_id, departments FROM designations WHERE designation_id = ANY($1::uuid[])
+"""
 
-KEEP_DESIGNATION = """
-INSERT INTO designations (designation_id, subject_id, departments) VALUES ($1, $2, $3)
+KEEP = """
+WITH kept AS (
+    INSERT INTO subject_identifiers (identifier, subject_id)
+    SELECT * FROM unnest($4::text[], $5::text[])
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO designations (designation_id, subject_id, departments)
+SELECT d.designation_id, d.subject_id, ARRAY(SELECT jsonb_array_elements_text(d.departments))
+FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS d(designation_id, subject_id, departments)
 ON CONFLICT (designation_id) DO NOTHING
 """
-
-KEEP_IDENTIFIERS = """
-INSERT INTO subject_identifiers (identifier, subject_id)
-SELECT unnest($1::text[]), $2
-ON CONFLICT DO NOTHING
-"""
+"""Departments as a JSON list each: Postgres has no array of arrays of differing
+lengths to unnest."""
 
 APPEND = """
 INSERT INTO designation_events (event_id, subject_id, designation_id, type, effective_at,
                                 envelope, source_partition, source_offset)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+SELECT e.event_id, e.subject_id, e.designation_id, e.type, e.effective_at, e.envelope,
+       e.source_partition, e.source_offset
+FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::jsonb[],
+            $7::int[], $8::bigint[]) WITH ORDINALITY
+     AS e(event_id, subject_id, designation_id, type, effective_at, envelope,
+          source_partition, source_offset, ord)
+ORDER BY e.ord
 ON CONFLICT (event_id) DO NOTHING
-RETURNING position
+RETURNING event_id, position
 """
+"""The rows are inserted in the order of `ord`, so the identity column numbers them in
+the batch's order (a subject's events fold in position order); an id already stored,
+or met earlier in the batch, is skipped (DO NOTHING), and RETURNING names those
+stored."""

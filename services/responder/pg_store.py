@@ -18,15 +18,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from aiokafka import ConsumerRecord
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.responder import index_store, pass_sql, store, tables
 from services.responder.live_index import IndexChanges
-from services.responder.ports import Delivery, Known, ResponderUnit, TaskRow
+from services.responder.outbox_copy import CopiedOutbox
+from services.responder.ports import Delivery, Incoming, Kept, Known, ResponderUnit, TaskRow
 from shared.adapters.consumer import Handler
-from shared.adapters.outbox import PostgresOutbox
 from shared.domain.envelope import Envelope
 from shared.domain.fold import Recorded
 
@@ -54,9 +55,14 @@ class PostgresSubjectEvents:
         await self._conn.execute(text(INGEST_LOCK))
 
     async def departments_of(self, designation_id: UUID) -> set[str] | None:
+        return (await self.departments_of_many([designation_id])).get(designation_id)
+
+    async def departments_of_many(self, designation_ids: Collection[UUID]) -> dict[UUID, set[str]]:
+        if not designation_ids:
+            return {}
         driver = await pass_sql.driver_of(self._conn)
-        row = await driver.fetchrow(pass_sql.DEPARTMENTS_OF, designation_id)
-        return None if row is None else set(row["departments"])
+        rows = await driver.fetch(pass_sql.DEPARTMENTS_OF, list(designation_ids))
+        return {r["designation_id"]: set(r["departments"]) for r in rows}
 
     async def keep(
         self,
@@ -65,12 +71,21 @@ class PostgresSubjectEvents:
         departments: Collection[str],
         identifiers: Collection[str],
     ) -> None:
+        await self.keep_many([Kept(designation_id, subject_id, departments, identifiers)])
+
+    async def keep_many(self, kept: Sequence[Kept]) -> None:
+        if not kept:
+            return
+        pairs = [(v, k.subject_id) for k in kept for v in k.identifiers]
         driver = await pass_sql.driver_of(self._conn)
         await driver.execute(
-            pass_sql.KEEP_DESIGNATION, designation_id, subject_id, sorted(departments)
+            pass_sql.KEEP,
+            [k.designation_id for k in kept],
+            [k.subject_id for k in kept],
+            [orjson.dumps(sorted(k.departments)).decode() for k in kept],
+            [v for v, _ in pairs],
+            [s for _, s in pairs],
         )
-        if identifiers:
-            await driver.execute(pass_sql.KEEP_IDENTIFIERS, list(identifiers), subject_id)
 
     async def widen(self, designation_id: UUID, departments: Collection[str]) -> None:
         d = tables.designations
@@ -83,19 +98,29 @@ class PostgresSubjectEvents:
     async def append(
         self, envelope: Envelope, designation_id: UUID, partition: int, offset: int
     ) -> int | None:
+        one = Incoming(envelope, designation_id, partition, offset)
+        (position,) = await self.append_many([one])
+        return position
+
+    async def append_many(self, events: Sequence[Incoming]) -> list[int | None]:
+        if not events:
+            return []
+        envelopes = [e.envelope for e in events]
         driver = await pass_sql.driver_of(self._conn)
-        position = await driver.fetchval(
+        rows = await driver.fetch(
             pass_sql.APPEND,
-            envelope.id,
-            envelope.subject,
-            designation_id,
-            envelope.type,
-            envelope.time,
-            envelope.model_dump_json(),  # the jsonb codec takes the JSON text
-            partition,
-            offset,
+            [e.id for e in envelopes],
+            [e.subject for e in envelopes],
+            [e.designation_id for e in events],
+            [e.type for e in envelopes],
+            [e.time for e in envelopes],
+            [e.model_dump_json() for e in envelopes],  # the jsonb codec takes the JSON text
+            [e.partition for e in events],
+            [e.offset for e in events],
         )
-        return None if position is None else int(position)
+        stored = {r["event_id"]: int(r["position"]) for r in rows}
+        # An id met twice in the batch was stored for its first occurrence only.
+        return [stored.pop(e.id, None) for e in envelopes]
 
     async def history(
         self, subject_ids: Iterable[str], up_to: int | None = None
@@ -121,10 +146,13 @@ class PostgresDeliveryLog:
         self._conn = conn
 
     async def deliver(self, position: int, departments: Collection[str]) -> None:
-        rows = [(d, position) for d in sorted(departments)]
+        await self.deliver_many([(position, departments)])
+
+    async def deliver_many(self, deliveries: Sequence[tuple[int, Collection[str]]]) -> None:
+        rows = [(d, position) for position, departments in deliveries for d in sorted(departments)]
         if rows:
             driver = await pass_sql.driver_of(self._conn)
-            await driver.executemany(pass_sql.DELIVER, rows)
+            await driver.execute(pass_sql.DELIVER, [d for d, _ in rows], [p for _, p in rows])
 
     async def ensure(self, departments: Iterable[str]) -> None:
         await store.ensure_departments(self._conn, departments)
@@ -149,7 +177,6 @@ class PostgresDeliveryLog:
         (the reading list only holds pending work, so it stays small)."""
         driver = await pass_sql.driver_of(self._conn)
         await driver.execute(pass_sql.MOVE_CURSOR, department, position)
-        await driver.execute(pass_sql.DROP_APPLIED, department, position)
 
     async def cursor(self, department: str) -> int:
         d = tables.departments
@@ -188,11 +215,23 @@ class PostgresTaskStore:
     async def write(
         self, inserts: Sequence[Mapping[str, Any]], updates: Mapping[UUID, Mapping[str, Any]]
     ) -> None:
-        """One INSERT of the new rows, one UPDATE per set of columns (executemany).
-        Kept on SQLAlchemy: one statement per shape per pass, so its cost is per row,
-        the driver's executemany either way."""
-        if inserts:
-            await self._conn.execute(T.insert(), [dict(r) for r in inserts])
+        """The new rows in one binary COPY per set of columns (every new task has the
+        same, `taskbook.new_task`), one UPDATE per set of columns (executemany).
+
+        Why COPY: the rows are the pass's largest write (48 per court designation), and
+        through SQLAlchemy each row's parameters were built in Python (its executemany
+        renders multi-row INSERTs): 10,000 new tasks in passes of 100 rows cost ~95 ms
+        of CPU that way, ~70 ms as one `INSERT … SELECT unnest(…)` and ~48 ms as a binary
+        COPY, which asyncpg encodes in C (docs/benchmarks.md, "third pass"). A task id
+        that exists already fails the COPY as it failed the INSERT: the pass is retried
+        whole. The updates stay on SQLAlchemy (the clock's and the lifecycle's, few)."""
+        copies: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for row in inserts:
+            copies.setdefault(tuple(row), []).append(tuple(row.values()))
+        if copies:
+            driver = await pass_sql.driver_of(self._conn)
+            for names, records in copies.items():
+                await driver.copy_records_to_table(T.name, records=records, columns=names)
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for task, values in updates.items():
             shape = tuple(sorted(values))
@@ -255,7 +294,7 @@ def postgres_unit(conn: AsyncConnection) -> ResponderUnit:
         deliveries=PostgresDeliveryLog(conn),
         tasks=PostgresTaskStore(conn),
         index=PostgresIndexWriter(conn),
-        outbox=PostgresOutbox(conn, tables.outbox),
+        outbox=CopiedOutbox(conn, tables.outbox),
     )
 
 

@@ -109,6 +109,7 @@ def plan(
                 designation_id,
                 values,
                 now,
+                at.task_ids,
             )
             out.inserts.append(new)
             out.known[measure] = Known(new["task_id"], mode, values["state"], values["resume_to"])

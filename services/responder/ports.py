@@ -100,6 +100,27 @@ class TaskRow:
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A designation the ingest keeps: the hosted departments it concerns and every
+    identifier of its subject a check may use."""
+
+    designation_id: UUID
+    subject_id: str
+    departments: Collection[str]
+    identifiers: Collection[str]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An event the ingest stores: where it came from (partition, offset)."""
+
+    envelope: Envelope
+    designation_id: UUID
+    partition: int
+    offset: int
+
+
 class SubjectEvents(Protocol):
     """The kept lifecycle events, per subject in ingest order (`position`), and what
     the ingest keeps of designations and identifiers."""
@@ -111,6 +132,9 @@ class SubjectEvents(Protocol):
     async def departments_of(self, designation_id: UUID) -> set[str] | None:
         """The hosted departments a kept designation concerns; None: not kept."""
 
+    async def departments_of_many(self, designation_ids: Collection[UUID]) -> dict[UUID, set[str]]:
+        """`departments_of` for several: an entry for each kept one only."""
+
     async def keep(
         self,
         designation_id: UUID,
@@ -121,6 +145,9 @@ class SubjectEvents(Protocol):
         """Keep a designation (a second `keep` of it changes nothing) and index the
         subject's identifiers."""
 
+    async def keep_many(self, kept: Sequence[Kept]) -> None:
+        """`keep` for each, in one go."""
+
     async def widen(self, designation_id: UUID, departments: Collection[str]) -> None:
         """The kept designation now concerns `departments` (an amendment's)."""
 
@@ -128,6 +155,10 @@ class SubjectEvents(Protocol):
         self, envelope: Envelope, designation_id: UUID, partition: int, offset: int
     ) -> int | None:
         """Store the event; its position, or None when its id is already stored."""
+
+    async def append_many(self, events: Sequence[Incoming]) -> list[int | None]:
+        """`append` for each in order, in one go: positions ascending in that order,
+        None for an id already stored (or met earlier among `events`)."""
 
     async def history(
         self, subject_ids: Iterable[str], up_to: int | None = None
@@ -147,6 +178,9 @@ class DeliveryLog(Protocol):
     cursor (the last position it applied)."""
 
     async def deliver(self, position: int, departments: Collection[str]) -> None: ...
+
+    async def deliver_many(self, deliveries: Sequence[tuple[int, Collection[str]]]) -> None:
+        """`deliver` for each (position, departments), in one go."""
 
     async def ensure(self, departments: Iterable[str]) -> None:
         """A cursor at 0 for each department that has none."""

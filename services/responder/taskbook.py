@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from services.responder.ports import Known, TaskStore
 from services.responder.settings import ExecutionMode
+from services.responder.task_ids import TaskIds
+from services.responder.task_ids import task_id as task_id  # where callers import it from
 from shared.domain.event_base import TaskSpec
-
-
-def task_id(designation_id: UUID, measure: str, department: str) -> UUID:
-    """Derived, so that a replay or a second instance names the same task."""
-    return uuid5(NAMESPACE_URL, f"urn:jsb:task:{designation_id}:{measure}:{department}")
 
 
 class TaskBook:
@@ -42,9 +39,13 @@ def new_task(
     designation_id: UUID,
     values: dict[str, Any],
     now: datetime,
+    ids: TaskIds | None = None,
 ) -> dict[str, Any]:
+    """The row of a new task; `ids`: the designation's (`TaskIds`), shared by the
+    departments' plans, else made here."""
+    ids = ids or TaskIds(designation_id)
     return {
-        "task_id": task_id(designation_id, spec.measure, department),
+        "task_id": ids.of(spec.measure, department),
         "department": department,
         "designation_id": designation_id,
         "measure": spec.measure,

@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.responder.settings import ExecutionMode
+from services.responder.task_ids import TaskIds
 from shared.domain.event_base import TaskSpec
 from shared.domain.feedback_events import Outcome
 from shared.domain.fold_state import DesignationRecord, DesignationState
@@ -58,7 +59,7 @@ class RecordAt:
     is shared, fold_memo.py), so `record_at` keeps them in the views it is given: the
     fold memo's (held by identity: the record is immutable)."""
 
-    __slots__ = ("as_of", "in_force", "later", "record", "specs", "state", "untils")
+    __slots__ = ("_task_ids", "as_of", "in_force", "later", "record", "specs", "state", "untils")
 
     def __init__(self, record: DesignationRecord, as_of: datetime) -> None:
         self.record, self.as_of = record, as_of
@@ -74,6 +75,14 @@ class RecordAt:
             ends.append(record.end.at)
         self.later = tuple(c for c in ends if c is not None and c > as_of)
         self.state: DesignationState | None = None
+        self._task_ids: TaskIds | None = None
+
+    @property
+    def task_ids(self) -> TaskIds:
+        """The designation's task ids (task_ids.TaskIds), made when first asked."""
+        if self._task_ids is None:
+            self._task_ids = TaskIds(self.record.designation_id)
+        return self._task_ids
 
 
 Views = MutableMapping[tuple[int, datetime], RecordAt]
@@ -117,6 +126,10 @@ class DepartmentAt:
         self._department = department
         self.specs: Mapping[str, TaskSpec] = self._at.specs.get(department, {})
         """The department's tasks by measure."""
+
+    @property
+    def task_ids(self) -> TaskIds:
+        return self._at.task_ids
 
     def listed(self, measure: str) -> bool:
         return measure in self.specs

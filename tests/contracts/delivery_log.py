@@ -17,6 +17,21 @@ from tests.contracts.responder_support import append, department, envelope, subj
 class DeliveryLogContract:
     """Subclasses provide a fixture `store` giving a ResponderStore over an empty store."""
 
+    async def test_a_batch_of_deliveries_is_what_each_delivery_gives(
+        self, store: ResponderStore
+    ) -> None:
+        mine, other = department(), department()
+        positions = [p for p in await append(store, *(envelope(subject()) for _ in range(3)))]
+        assert None not in positions
+        p0, p1, p2 = (p or 0 for p in positions)
+        async with store.begin() as unit:
+            await unit.deliveries.ensure([mine, other])
+            await unit.deliveries.deliver_many([(p0, [mine]), (p1, [mine, other]), (p2, [])])
+            await unit.deliveries.deliver_many([])
+        async with store.begin() as unit:
+            assert [d.position for d in await unit.deliveries.after(mine, 0, 10)] == [p0, p1]
+            assert [d.position for d in await unit.deliveries.after(other, 0, 10)] == [p1]
+
     async def test_a_department_reads_its_own_deliveries_after_its_cursor(
         self, store: ResponderStore
     ) -> None:

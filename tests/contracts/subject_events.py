@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from uuid import uuid4
 
-from services.responder.ports import ResponderStore
+from services.responder.ports import Incoming, Kept, ResponderStore
 from tests.contracts.responder_support import append, envelope, subject
 
 
@@ -72,6 +72,53 @@ class SubjectEventsContract:
             assert await unit.events.subjects_of(shared) == sorted([s, t])
             assert await unit.events.subjects_of(s) == [s]
             assert await unit.events.subjects_of("unknown") == []
+
+    async def test_a_batch_is_stored_in_its_order_each_event_id_once(
+        self, store: ResponderStore
+    ) -> None:
+        a, b = subject(), subject()
+        old = envelope(a, 0)
+        (kept,) = await append(store, old)
+        envs = [envelope(a, 1), envelope(b, 2), old, envelope(a, 3)]
+        twice = envs[1]
+        async with store.begin() as unit:
+            positions = await unit.events.append_many(
+                [Incoming(e, uuid4(), 0, n) for n, e in enumerate([*envs, twice])]
+            )
+            assert await unit.events.append_many([]) == []
+        assert positions[2] is None  # stored by an earlier batch
+        assert positions[4] is None  # met earlier in this batch
+        new = [p for p in (positions[0], positions[1], positions[3]) if p is not None]
+        assert len(new) == 3
+        assert kept is not None
+        assert new == sorted(new)
+        assert min(new) > kept
+        async with store.begin() as unit:
+            history = await unit.events.history([a, b])
+        assert [r.envelope.data["n"] for r in history[a]] == [0, 1, 3]
+        assert [r.position for r in history[a]] == [kept, positions[0], positions[3]]
+        assert [r.envelope for r in history[b]] == [twice]
+
+    async def test_a_batch_of_designations_is_kept_as_each_would_be(
+        self, store: ResponderStore
+    ) -> None:
+        did, other, s, t = uuid4(), uuid4(), subject(), subject()
+        shared = "ID-" + uuid4().hex
+        async with store.begin() as unit:
+            await unit.events.keep_many(
+                [
+                    Kept(did, s, {"mof", "caac"}, [s, shared]),
+                    Kept(other, t, {"tax"}, [t, shared]),
+                    Kept(did, s, {"tax"}, [s]),  # kept already (in this batch): unchanged
+                ]
+            )
+            await unit.events.keep_many([])
+        async with store.begin() as unit:
+            found = await unit.events.departments_of_many([did, other, uuid4()])
+            assert found == {did: {"mof", "caac"}, other: {"tax"}}
+            assert await unit.events.departments_of_many([]) == {}
+            assert await unit.events.subjects_of(shared) == sorted([s, t])
+            assert await unit.events.subjects_of(t) == [t]
 
     async def test_a_rolled_back_transaction_keeps_nothing(self, store: ResponderStore) -> None:
         did, s = uuid4(), subject()

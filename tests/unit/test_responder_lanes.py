@@ -1,0 +1,100 @@
+"""The lanes' scheduling (services/responder/lanes.py): a lane waiting for its turn
+makes one pass for every wake that came while it waited, not one pass per wake; the
+scanner does not wake a lane that is in a pass."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+from typing import Any
+
+from services.responder.lanes import Lanes
+from services.responder.memory import MemoryResponderStore
+
+
+async def test_wakes_while_waiting_for_a_turn_make_one_pass() -> None:
+    passes: list[str] = []
+    first_running = asyncio.Event()
+    release = asyncio.Event()
+
+    async def advance(department: str) -> bool:
+        passes.append(department)
+        if department == "a" and passes.count("a") == 1:
+            first_running.set()
+            await release.wait()  # holds the only turn while "b" is woken again and again
+        return False
+
+    lanes = Lanes(MemoryResponderStore(), ["a", "b"], advance, concurrency=1, scan_interval_s=3600)
+    stop = asyncio.Event()
+    running = asyncio.create_task(lanes.run(stop))
+    await asyncio.wait_for(first_running.wait(), 5)
+    for _ in range(5):  # five ingest batches gave "b" work while "a" held the turn
+        lanes.wake(["b"])
+        await asyncio.sleep(0)
+    release.set()
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if passes.count("b") >= 1 and lanes.passes["b"] >= 1:
+            break
+    await asyncio.sleep(0.1)  # room for any further pass "b" would make
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    assert passes.count("b") == 1, passes
+    assert passes.count("a") == 1, passes
+
+
+class _Pending:
+    """A store whose scans always find the department's deliveries pending, as a
+    pass's own deliveries look until it commits."""
+
+    def __init__(self, department: str) -> None:
+        self.department = department
+        self.scans = 0
+        self.committed = False
+        """Once the pass has committed, nothing is pending any more."""
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[Any]:
+        yield SimpleNamespace(deliveries=self)
+
+    async def ensure(self, departments: Any) -> None:
+        return None
+
+    async def pending(self, departments: Any, now: Any) -> list[str]:
+        self.scans += 1
+        return [] if self.committed else [self.department]
+
+
+async def test_the_scanner_leaves_a_lane_in_a_pass_be() -> None:
+    passes = 0
+    release = asyncio.Event()
+    store = _Pending("a")
+
+    async def advance(department: str) -> bool:
+        nonlocal passes
+        passes += 1
+        if passes == 1:
+            await release.wait()  # the first pass lasts several scans
+        return False
+
+    lanes = Lanes(store, ["a"], advance, concurrency=1, scan_interval_s=0.01)
+    stop = asyncio.Event()
+    running = asyncio.create_task(lanes.run(stop))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if store.scans >= 5:
+            break
+    assert passes == 1
+    assert store.scans >= 5  # scans while the pass ran
+    store.committed = True
+    release.set()
+    scans = store.scans
+    for _ in range(500):  # a few scans after the pass: a wake made during it shows by now
+        await asyncio.sleep(0.01)
+        if store.scans >= scans + 5:
+            break
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    assert passes == 1
