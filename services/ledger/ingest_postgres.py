@@ -1,6 +1,7 @@
 """The `IngestTransaction` port (ports.py) on the consumer's Postgres connection:
-the event store's appender (store.py), the read models (read_models/changed_rows.py)
-and the outbox (shared/adapters/outbox.py), all in that connection's transaction."""
+the event store's appender (store.py), the read models (read_models/changed_rows.py),
+the outbox (shared/adapters/outbox.py), the projection queue (projection_queue.py)
+and the lookups (lookup_store.py), all in that connection's transaction."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.ledger import store, tables
+from services.ledger.lookup_store import PostgresLookups
+from services.ledger.projection_queue import PostgresProjectionQueue
 from services.ledger.read_models import changed_rows
 from services.ledger.read_models.changed_rows import Written
 from services.ledger.read_models.rows import Row, SubjectProjection
@@ -45,6 +48,8 @@ class PostgresIngestTransaction:
         self.events = store.PostgresEventAppender(conn, tables.events)
         self.projections = PostgresProjections(conn)
         self.outbox = PostgresOutbox(conn, tables.outbox)
+        self.queue = PostgresProjectionQueue(conn)
+        self.lookups = PostgresLookups(conn)
 
 
 class PostgresLedger:

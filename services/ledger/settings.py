@@ -37,6 +37,20 @@ class LedgerSettings(ServiceSettings):
     so the batches grow when the lane is behind and stay small when it keeps up; the
     price is that a designation waits for at most one such batch at the append turn.
     Measured in docs/benchmarks.md (Ledger)."""
+    projection_batch: int = 200
+    """Subjects projected per projection round, one transaction (projector.py), oldest
+    queued first."""
+    projection_delay_s: float = 0.5
+    """How long a queued subject waits before it is projected, at least: the answers
+    that come meanwhile are projected with it, in one refresh (projector.py). The
+    projections and the status stream lag by this, plus the queue."""
+    projection_poll_s: float = 1.0
+    """The projector also looks for queued subjects this often (queued by another
+    instance, or before a restart)."""
+    projection_pending_events: int = 10_000
+    """Appended events kept in memory for the projector (pending.py), at most: ~2 KB
+    each with their payloads, so ~20 MB when the projector lags far behind; past it the
+    oldest subjects are read back from the store."""
     fold_cache_subjects: int = 500
     """Subjects whose folded state (and last written rows) are kept in memory between
     batches (services/ledger/fold_cache.py): ~170 KB each for a court debtor with 49
