@@ -39,8 +39,6 @@ from services.ledger.dashboard.overdue_gauge import refresher
 from services.ledger.heap_trim import trimmer
 from services.ledger.ingest import CONSUMER, Ingest
 from services.ledger.ingest_postgres import PostgresLedger
-from services.ledger.pending import Pending
-from services.ledger.projector import Projector
 from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
@@ -62,16 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ) as rt:
             app.state.event_store = PostgresEventStore(rt.engine, tables.events)
             app.state.snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
-            projector = Projector(
-                PostgresLedger(rt.engine),
-                settings.topic_suffix,
-                app.state.metrics,
-                settings.fold_cache(),
-                batch=settings.projection_batch,
-                delay_s=settings.projection_delay_s,
-                poll_s=settings.projection_poll_s,
-                pending=Pending(settings.projection_pending_events),
-            )
+            projector = settings.projector(PostgresLedger(rt.engine), app.state.metrics)
             ingest = Ingest(settings.topic_suffix, app.state.metrics, projector.hand_over)
             app.state.ingest, app.state.projector = ingest, projector
             for lane, topic in LANES.items():

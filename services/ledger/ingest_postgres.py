@@ -35,6 +35,13 @@ class PostgresProjections:
     ) -> dict[str, Written]:
         return await changed_rows.write(self._conn, projections, previous, subjects)
 
+    async def heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        s = tables.subject_status
+        rows = await self._conn.execute(
+            select(s.c.subject_id, s.c.head_position).where(s.c.subject_id.in_(list(subjects)))
+        )
+        return {r.subject_id: r.head_position for r in rows}
+
     async def rows(self, subject_id: str) -> dict[str, list[Row]]:
         out: dict[str, list[Row]] = {}
         for table in tables.PROJECTIONS:

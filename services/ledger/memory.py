@@ -156,6 +156,14 @@ class MemoryProjections:
             stored = self._ledger.rows.get(subject_id)
         return {t.name: list((stored or {}).get(t.name, [])) for t in tables.PROJECTIONS}
 
+    async def heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for subject in subjects:
+            status = (await self.rows(subject))[tables.subject_status.name]
+            if status:
+                out[subject] = int(status[0]["head_position"])
+        return out
+
     def _commit(self) -> None:
         for subject, rows in self._new.items():
             if rows is None:

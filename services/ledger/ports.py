@@ -76,6 +76,10 @@ class Projections(Protocol):
     async def rows(self, subject_id: str) -> dict[str, list[Row]]:
         """A subject's stored rows, per projection table name (for reads and tests)."""
 
+    async def heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        """The head position each subject's stored rows were projected at (subjects
+        without rows left out)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Queued:

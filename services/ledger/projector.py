@@ -152,7 +152,13 @@ class Projector:
             queued = await tx.queue.take(self.batch, self.delay_s)
             clock.lap("take")
             heads: dict[str, int] = {}
-            for chunk in store.chunks(queued, REFRESH_CHUNK):
+            refreshed = 0
+            for part in store.chunks(queued, REFRESH_CHUNK):
+                # A round that read a stream past its queued position projected the
+                # newer events already: unqueued, not projected (nor published) again.
+                stored = await tx.projections.heads([q.subject_id for q in part])
+                heads.update(stored)
+                chunk = [q for q in part if stored.get(q.subject_id, 0) < q.last_position]
                 subjects = [q.subject_id for q in chunk]
                 known = self.pending.chains(
                     {q.subject_id: q.last_position for q in chunk}, self.cache.holds
@@ -165,16 +171,17 @@ class Projector:
                 await tx.outbox.enqueue(statuses)
                 clock.lap("outbox")
                 heads.update((p.subject_id, p.head.position) for p in projections)
+                refreshed += len(projections)
             await tx.queue.done(heads)
             depth = await tx.queue.depth()
             clock.lap("done")
         # Committed: what was projected is of no further use in memory.
         self.pending.projected(heads)
         hits, misses = self.cache.hits - hits, self.cache.misses - misses
-        self.refreshed += len(heads)
+        self.refreshed += refreshed
         self.rounds += 1 if queued else 0
         if self._metrics is not None:
-            self._metrics.subjects.inc(len(heads))
+            self._metrics.subjects.inc(refreshed)
             self._metrics.cache.labels("hit").inc(hits)
             self._metrics.cache.labels("miss").inc(misses)
             self._metrics.depth.set(depth.subjects)

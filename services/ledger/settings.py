@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from prometheus_client import CollectorRegistry
 from pydantic_settings import SettingsConfigDict
 
 from services.ledger.fold_cache import FoldCache
+from services.ledger.pending import Pending
+from services.ledger.ports import IngestTransaction
+from services.ledger.projector import Projector
 from shared.adapters.settings import ServiceSettings
+from shared.ports import Transactions
 
 
 class LedgerSettings(ServiceSettings):
@@ -88,6 +93,21 @@ class LedgerSettings(ServiceSettings):
         if lane == "feedback" and self.feedback_batch_size > 0:
             return self.feedback_batch_size
         return self.batch_size
+
+    def projector(
+        self, ledger: Transactions[IngestTransaction], registry: CollectorRegistry | None = None
+    ) -> Projector:
+        """The projector these settings describe, on `ledger`."""
+        return Projector(
+            ledger,
+            self.topic_suffix,
+            registry,
+            self.fold_cache(),
+            batch=self.projection_batch,
+            delay_s=self.projection_delay_s,
+            poll_s=self.projection_poll_s,
+            pending=Pending(self.projection_pending_events),
+        )
 
     def fold_cache(self) -> FoldCache:
         """The fold cache these settings describe."""
