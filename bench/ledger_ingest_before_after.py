@@ -16,12 +16,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.ledger_reads_before_after import phase_result
+from bench.ledger_reads_before_after import export, phase_result
 from bench.ledger_records import write
 from shared.adapters.settings import PROJECT_ROOT
 from tests.bench.test_ledger_scale_bench import EVENTS_PER_DEBTOR, plain_schema
@@ -63,12 +62,7 @@ def main() -> None:
     events = int(sys.argv[2]) if len(sys.argv) > 2 else 25_000
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     with tempfile.TemporaryDirectory(prefix="jsb-ledger-ingest-") as tmp:
-        archive = subprocess.run(
-            ["git", "archive", commit], cwd=PROJECT_ROOT, capture_output=True, check=True
-        )
-        before = Path(tmp) / "before"
-        before.mkdir()
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        before = export(commit, Path(tmp))
         asyncio.run(compare(before, events, rounds, Path(tmp)))
 
 

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.ledger_reads_before_after import phase_result
+from bench.ledger_reads_before_after import export, phase_result
 from shared.adapters.settings import PROJECT_ROOT
 
 RUN = """
@@ -64,12 +63,7 @@ def main() -> None:
     debtors = int(sys.argv[2]) if len(sys.argv) > 2 else 300
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     with tempfile.TemporaryDirectory(prefix="jsb-pipeline-") as tmp:
-        archive = subprocess.run(
-            ["git", "archive", commit], cwd=PROJECT_ROOT, capture_output=True, check=True
-        )
-        before = Path(tmp) / "before"
-        before.mkdir()
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        before = export(commit, Path(tmp))
         trees = [("before", before), ("after", PROJECT_ROOT)]
         for r in range(rounds):
             for code, tree in trees if r % 2 == 0 else trees[::-1]:
