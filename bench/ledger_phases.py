@@ -3,7 +3,7 @@ in a process of its own so that its peak RSS is its own:
 
     python -m bench.ledger_phases copy    RECORDS SCHEMA   # raw COPY of the rows (baseline)
     python -m bench.ledger_phases peer    RECORDS SCHEMA   # eventsourcing's Postgres recorder
-    python -m bench.ledger_phases ingest  RECORDS SCHEMA   # the ledger's Ingest handler
+    python -m bench.ledger_phases ingest  RECORDS SCHEMA   # the ledger's Ingest and projector
     python -m bench.ledger_phases rebuild -       SCHEMA   # jsb ledger rebuild's code
     python -m bench.ledger_phases subject EVENTS  SCHEMA   # one subject: history + as-of
 
@@ -32,12 +32,14 @@ from uuid import UUID
 from aiokafka import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.ledger_records import read
 from bench.ledger_subject import PAGE, one_subject, subject_reads
 from bench.servers import peak_rss_mb
 from services.ledger import tables
 from services.ledger.ingest import Ingest
+from services.ledger.ingest_postgres import PostgresLedger
 from services.ledger.read_models import refresh
 from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
@@ -168,33 +170,60 @@ def peer(records: Path, schema: str) -> dict[str, Any]:
 
 async def ingest(records: Path, schema: str) -> dict[str, Any]:
     """The ledger's ingest as its lanes run it: per batch, one transaction with the
-    `Ingest` handler (decode, append, projections, status messages) and the stored
-    offsets; the designations' and the feedback's batches taking turns. The collector
-    tuned as the service tunes it (bootstrap.py)."""
+    `Ingest` handler (decode, append, lookups, projection queue) and the stored
+    offsets; the designations' and the feedback's batches taking turns. The projector
+    runs beside it in the same event loop, as in the service (bootstrap.py), with the
+    service's settings. Two clocks: `seconds` stops when the last batch is committed
+    (the append path: what Kafka's consumers wait for), `projected_seconds` when no
+    subject is queued any more (every projection row and status message written;
+    what is still queued then is projected at once, without the delay).
+    The collector tuned as the service tunes it (bootstrap.py)."""
     settings = LedgerSettings()
     database, _ = _urls()
     if settings.gc_threshold:
         gc.set_threshold(settings.gc_threshold, *gc.get_threshold()[1:])
     engine = make_engine(database, schema=schema)
-    handler = Ingest(cache=settings.fold_cache())
+    projector = settings.projector(PostgresLedger(engine))
+    handler = Ingest(hand_over=projector.hand_over)
+    stop = asyncio.Event()
     started, cpu = time.perf_counter(), time.process_time()
+    projecting = asyncio.create_task(projector.run(stop))
     for part in lanes(records):
         async with engine.begin() as conn:
             await handler(conn, part)
             await store_offsets(conn, tables.consumer_offsets, "bench", next_offsets(part))
-    elapsed = time.perf_counter() - started
+    appended = time.perf_counter() - started
+    appended_cpu = time.process_time() - cpu
+    # The rest at once: no batch is coming that waiting would coalesce.
+    stop.set()
+    await projecting
+    projector.delay_s = 0.0
+    await projector.drain()
+    projected = time.perf_counter() - started
+    assert await _queued(engine) == 0
     await engine.dispose()
     return {
-        "seconds": round(elapsed, 3),
+        "seconds": round(appended, 3),
+        "projected_seconds": round(projected, 3),
         # this process's CPU (not Postgres'): what a loaded machine inflates least
+        "cpu_seconds_appended": round(appended_cpu, 3),
         "cpu_seconds": round(time.process_time() - cpu, 3),
         "events": handler.appended,
-        "subject_refreshes": handler.refreshed,
-        "share_per_step": {k: round(v / elapsed, 3) for k, v in handler.seconds.items()},
-        "fold_cache_hits": handler.cache.hits,
-        "fold_cache_misses": handler.cache.misses,
-        "fold_cache_entries": len(handler.cache),
+        "subject_refreshes": projector.refreshed,
+        "projection_rounds": projector.rounds,
+        "ingest_share_per_step": {k: round(v / appended, 3) for k, v in handler.seconds.items()},
+        "projector_share_per_step": {
+            k: round(v / projected, 3) for k, v in projector.seconds.items()
+        },
+        "fold_cache_hits": projector.cache.hits,
+        "fold_cache_misses": projector.cache.misses,
+        "fold_cache_entries": len(projector.cache),
     }
+
+
+async def _queued(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM projection_queue"))).scalar_one())
 
 
 def lanes(records: Path) -> Iterator[list[ConsumerRecord]]:
@@ -240,12 +269,14 @@ async def _subject(events: int, schema: str) -> dict[str, Any]:
     database, _ = _urls()
     engine = make_engine(database, schema=schema)
     envelopes = one_subject(events)
-    handler = Ingest(cache=LedgerSettings().fold_cache())
+    projector = LedgerSettings().projector(PostgresLedger(engine))
+    handler = Ingest(hand_over=projector.hand_over)
     from tests.support.ledger_workload import batches, records
 
     for part in batches(records(envelopes), BATCH):
         async with engine.begin() as conn:
             await handler(conn, part)
+        await projector.drain()
     middle = envelopes[len(envelopes) // 2].time + timedelta(minutes=1)
     settings = LedgerSettings()
     snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)

@@ -44,6 +44,17 @@ def phase_result(args: list[str], cwd: Path, env: dict[str, str] | None = None) 
     return result
 
 
+def export(commit: str, into: Path) -> Path:
+    """The tree of `commit` (`git archive`) extracted into `into`/before."""
+    archive = subprocess.run(
+        ["git", "archive", commit], cwd=PROJECT_ROOT, capture_output=True, check=True
+    )
+    before = into / "before"
+    before.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+    return before
+
+
 def _run(tree: Path, events: int, schema: str) -> dict[str, Any]:
     code = PHASE.format(
         threshold=LedgerSettings().gc_threshold or 700, events=events, schema=schema
@@ -69,11 +80,7 @@ def main() -> None:
     commit = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     with tempfile.TemporaryDirectory(prefix="jsb-ledger-reads-") as tmp:
-        archive = subprocess.run(
-            ["git", "archive", commit], cwd=PROJECT_ROOT, capture_output=True, check=True
-        )
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-        asyncio.run(compare(Path(tmp), rounds))
+        asyncio.run(compare(export(commit, Path(tmp)), rounds))
 
 
 if __name__ == "__main__":

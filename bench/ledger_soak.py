@@ -28,6 +28,8 @@ from typing import Any
 from bench.servers import peak_rss_mb
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
+from services.ledger.ingest_postgres import PostgresLedger
+from services.ledger.projector import Projector
 from services.ledger.settings import LedgerSettings
 from shared.adapters.db import make_engine
 from tests.support.infra import discover
@@ -57,12 +59,13 @@ async def soak(seconds: int, trace: bool) -> dict[str, Any]:
         timer=lambda: now[0],
         max_events=settings.fold_cache_events,
     )
-    handler = Ingest(cache=cache)
     samples: list[dict[str, float]] = []
     warm: tracemalloc.Snapshot | None = None
     with discover() as infra:
         schema = await make_schema(infra)
         engine = make_engine(infra.database_url, schema=schema)
+        projector = Projector(PostgresLedger(engine), cache=cache)
+        handler = Ingest(hand_over=projector.hand_over)
         try:
             if trace:
                 tracemalloc.start(5)
@@ -76,6 +79,7 @@ async def soak(seconds: int, trace: bool) -> dict[str, Any]:
                     if part:
                         async with engine.begin() as conn:
                             await handler(conn, part)
+                await projector.drain()  # the service's projector runs within the second
                 previous = feedback
                 if second % 10 == 0:
                     samples.append({"s": second, "rss_mb": round(rss_mb(), 1), "cache": len(cache)})

@@ -40,7 +40,7 @@ async def designation(
     """The designation at `as_of` (known at `known_at`): state, objection, every task's
     state, deadline, overdue flag and feedback history."""
     now = utc_now()
-    d = tables.designations
+    d = tables.designation_lookup  # written with the events: no wait for the projector
     async with engine.connect() as conn:
         subject = (
             await conn.execute(

@@ -1,5 +1,6 @@
 """Wires the ledger: engine, producer, the event store (the `EventStore` port of
-ports.py, on Postgres), the two ingest lanes, outbox relay.
+ports.py, on Postgres), the two ingest lanes, the projector (projector.py: the
+projections and status messages of what ingest queued), outbox relay.
 
 Why two lanes (one consumer per topic) and not one consumer of both topics: a court
 list of 10,000 debtors brings ~490,000 feedback events behind its 10,000
@@ -12,8 +13,8 @@ designation waits at most one feedback batch, however long the feedback backlog.
 Why this keeps ingest correct:
 - both lanes append through the same `store.append`, under the same append lock,
   which is held to the end of the transaction: the per-subject hash chain and stream
-  versions are assigned by one writer at a time, and projection refreshes of one
-  subject never overlap (the lock covers them too);
+  versions are assigned by one writer at a time; projections are written by the
+  projector alone, under its own turn (projection_queue.py);
 - each lane stores its own offsets (consumer name `ledger.ingest.<lane>`, rows keyed
   by topic and partition) with its batch, in its transaction: exactly-once per lane,
   as before; migration 0003 carried the single consumer's rows over;
@@ -37,6 +38,7 @@ from services.ledger import tables
 from services.ledger.dashboard.overdue_gauge import refresher
 from services.ledger.heap_trim import trimmer
 from services.ledger.ingest import CONSUMER, Ingest
+from services.ledger.ingest_postgres import PostgresLedger
 from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
@@ -58,8 +60,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ) as rt:
             app.state.event_store = PostgresEventStore(rt.engine, tables.events)
             app.state.snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
-            ingest = Ingest(settings.topic_suffix, app.state.metrics, settings.fold_cache())
-            app.state.ingest = ingest
+            projector = settings.projector(PostgresLedger(rt.engine), app.state.metrics)
+            ingest = Ingest(settings.topic_suffix, app.state.metrics, projector.hand_over)
+            app.state.ingest, app.state.projector = ingest, projector
             for lane, topic in LANES.items():
                 rt.consume(
                     name=f"{CONSUMER}.{lane}",
@@ -69,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     handler=ingest,
                     consumer_factory=_batches_of(settings.lane_batch_size(lane)),
                 )
+            rt.loops.start("projector", projector.run)
             rt.loops.start(
                 "overdue-gauge", refresher(rt.engine, app.state.backbone_metrics.tasks_overdue)
             )

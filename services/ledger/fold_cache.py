@@ -92,6 +92,11 @@ class FoldCache:
         self.hits += 1
         return entry
 
+    def holds(self, stream: str, version: int, head_hash: str) -> bool:
+        """Whether `get` would find this state (counted as neither hit nor miss)."""
+        entry = self._entries.get(stream)
+        return entry is not None and entry.version == version and entry.hash == head_hash
+
     def put(self, stream: str, folded: Folded) -> None:
         if self.capacity <= 0 or _events(folded) > self._entries.maxsize:
             self._entries.pop(stream, None)  # an older state of it is no use either

@@ -1,9 +1,14 @@
 """Ingest: a batch of records from the designation and feedback topics becomes, in
 ONE transaction (the consumer's, beside the stored offsets): one append to the event
-store, the refreshed projections of every subject it touched, and their new statuses
-in the outbox. Poison records go to the dead-letter topic through the same outbox;
-ingest goes on. Duplicate event ids (a redelivery, a re-published outbox row) are
-dropped by the store, so they change neither projections nor the status stream."""
+store, the lookups of the designations it issues, and a projection-queue row per
+subject it touched. Poison records go to the dead-letter topic through the same
+outbox; ingest goes on. Duplicate event ids (a redelivery, a re-published outbox
+row) are dropped by the store, so they queue nothing.
+
+The projection rows and the status messages follow a moment later, in the
+projector's own transaction (projector.py, which says why that is still
+exactly-once): a subject whose events come over several batches is refreshed once
+for all of them when the projector gets to it."""
 
 from __future__ import annotations
 
@@ -16,11 +21,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import store
-from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest_postgres import PostgresIngestTransaction
+from services.ledger.lookup_store import lookup_entries
 from services.ledger.ports import IngestTransaction
-from services.ledger.read_models import refresh
-from services.ledger.status_stream import status_message
 from shared.adapters.deadletter import dead_letter
 from shared.domain.envelope import Envelope
 from shared.domain.events import decode_bytes
@@ -32,24 +35,14 @@ log = logging.getLogger(__name__)
 CONSUMER = "ledger.ingest"
 
 
-STEPS = ("decode", "append", "fold", "project", "write", "status", "outbox")
+STEPS = ("decode", "append", "queue")
 """The steps of a batch, timed (`Ingest.seconds`, metric ledger_ingest_step_seconds):
-`append` includes waiting for the append turn (the other lane's batch), `fold`
-reading the streams the fold cache misses, `project` renders the status and windows
-and builds the rows, `write` replaces them in Postgres."""
+`append` includes waiting for the append turn (the other lane's batch), `queue` the
+dead letters, the lookups and the projection queue. The projector's steps are its own
+(projector.STEPS)."""
 
-
-REFRESH_CHUNK = 25
-"""Subjects refreshed together within a batch. Why not all of them at once: each
-refreshed subject holds its rendered status, its rows, their JSON and its status
-message (~0.3 MB for a court debtor) until they are written; a designation lane's
-batch of 2,000 new debtors held ~600 MB. In chunks the batch's peak is bounded by
-the chunk, at the cost of a few more statements per batch (same transaction, same
-rows, same messages in the same order). Measured at 50,000 events: ingest's peak RSS
-340 MB with chunks of 250, 263 MB with 100, at the same speed. 25 since the soak
-(docs/reliability.md, "The ledger's RSS: what grows"): the process keeps the
-high-water mark of these transients (pymalloc's arenas, glibc's heap), so a chunk of
-100 court debtors (~30 MB) coming late in a run showed as growth."""
+HandOver = Callable[[Sequence[store.StoredEvent]], None]
+"""Gives the events a batch appended to the projector (Projector.hand_over)."""
 
 
 class IngestMetrics:
@@ -72,38 +65,27 @@ class IngestMetrics:
             ["step"],
             registry=registry,
         )
-        self.subjects = Counter(
-            "ledger_subjects_refreshed", "Subject projections refreshed", registry=registry
-        )
-        self.cache = Counter(
-            "ledger_fold_cache_lookups",
-            "Fold cache lookups by outcome (a miss reads the stream back)",
-            ["outcome"],
-            registry=registry,
-        )
 
 
 class Ingest:
     """The handler of both ingest lanes (services/ledger/bootstrap.py), on the ports of
-    ports.py (`bind` makes them from the consumer's connection). Holds the fold
-    cache they share: they take turns under the append lock, so one subject is never
-    folded by two batches at once (and fold_cache.py says why a stale entry is only
-    a miss)."""
+    ports.py (`bind` makes them from the consumer's connection). `hand_over` receives
+    what each batch appended (before its transaction commits: the projector uses
+    these events only where it can prove them committed, projector.py)."""
 
     def __init__(
         self,
         topic_suffix: str = "",
         registry: CollectorRegistry | None = None,
-        cache: FoldCache | None = None,
+        hand_over: HandOver | None = None,
         bind: Callable[[AsyncConnection], IngestTransaction] = PostgresIngestTransaction,
     ) -> None:
         self._suffix = topic_suffix
         self._bind = bind
+        self._hand_over = hand_over
         self._metrics = IngestMetrics(registry) if registry is not None else None
-        self.cache = FoldCache() if cache is None else cache
         self.appended = 0
         self.dead_lettered = 0
-        self.refreshed = 0
         self.seconds = dict.fromkeys(STEPS, 0.0)
         """Time spent per step since start (for benchmarks and the step metric)."""
 
@@ -114,42 +96,27 @@ class Ingest:
     async def apply(self, tx: IngestTransaction, records: Sequence[ConsumerRecord]) -> None:
         """Ingest `records` through the ports of one transaction (`tx`)."""
         started = time.perf_counter()
-        clock = _Clock(self.seconds)
+        clock = Clock(self.seconds)
         batch, dead = decode_records(records, self._suffix)
         clock.lap("decode")
         appended = await tx.events.append(batch)
         clock.lap("append")
-        # One refresh per subject per batch, whatever number of its events the batch
-        # holds: a bigger batch folds, renders and writes each subject fewer times.
-        touched = list(dict.fromkeys(e.stream for e in appended))
-        # Read under the append turn (held since store.append): the other lane cannot
-        # be refreshing meanwhile, so the difference is this batch's own.
-        hits, misses = self.cache.hits, self.cache.misses
         await tx.outbox.enqueue(dead)
-        refreshed = 0
-        for subjects in store.chunks(touched, REFRESH_CHUNK):
-            projections = await refresh.refresh(
-                tx.projections, subjects, appended, self.cache, clock.lap
-            )
-            statuses = [status_message(p, self._suffix) for p in projections]
-            clock.lap("status")
-            await tx.outbox.enqueue(statuses)
-            clock.lap("outbox")
-            refreshed += len(projections)
-        hits, misses = self.cache.hits - hits, self.cache.misses - misses
+        await tx.lookups.add(lookup_entries(appended))
+        # Each touched subject with its latest event (the store appends in order).
+        await tx.queue.enqueue({e.stream: e.position for e in appended})
+        clock.lap("queue")
+        if self._hand_over is not None and appended:
+            self._hand_over(appended)
         self.appended += len(appended)
         self.dead_lettered += len(dead)
-        self.refreshed += refreshed
         if self._metrics is not None:
             self._metrics.appended.inc(len(appended))
             self._metrics.duplicates.inc(len(batch) - len(appended))
             self._metrics.dead.inc(len(dead))
-            self._metrics.subjects.inc(refreshed)
             self._metrics.batch.observe(time.perf_counter() - started)
             for step, seconds in clock.laps.items():
                 self._metrics.steps.labels(step).inc(seconds)
-            self._metrics.cache.labels("hit").inc(hits)
-            self._metrics.cache.labels("miss").inc(misses)
 
 
 def decode_records(
@@ -174,7 +141,9 @@ def decode_records(
     return batch, dead
 
 
-class _Clock:
+class Clock:
+    """Times the steps of a batch or a projection round into `totals`."""
+
     def __init__(self, totals: dict[str, float]) -> None:
         self._totals = totals
         self._last = time.perf_counter()

@@ -1,6 +1,7 @@
 """The `IngestTransaction` port (ports.py) on the consumer's Postgres connection:
-the event store's appender (store.py), the read models (read_models/changed_rows.py)
-and the outbox (shared/adapters/outbox.py), all in that connection's transaction."""
+the event store's appender (store.py), the read models (read_models/changed_rows.py),
+the outbox (shared/adapters/outbox.py), the projection queue (projection_queue.py)
+and the lookups (lookup_store.py), all in that connection's transaction."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.ledger import store, tables
+from services.ledger.lookup_store import PostgresLookups
+from services.ledger.projection_queue import PostgresProjectionQueue
 from services.ledger.read_models import changed_rows
 from services.ledger.read_models.changed_rows import Written
 from services.ledger.read_models.rows import Row, SubjectProjection
@@ -32,6 +35,13 @@ class PostgresProjections:
     ) -> dict[str, Written]:
         return await changed_rows.write(self._conn, projections, previous, subjects)
 
+    async def heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        s = tables.subject_status
+        rows = await self._conn.execute(
+            select(s.c.subject_id, s.c.head_position).where(s.c.subject_id.in_(list(subjects)))
+        )
+        return {r.subject_id: r.head_position for r in rows}
+
     async def rows(self, subject_id: str) -> dict[str, list[Row]]:
         out: dict[str, list[Row]] = {}
         for table in tables.PROJECTIONS:
@@ -45,6 +55,8 @@ class PostgresIngestTransaction:
         self.events = store.PostgresEventAppender(conn, tables.events)
         self.projections = PostgresProjections(conn)
         self.outbox = PostgresOutbox(conn, tables.outbox)
+        self.queue = PostgresProjectionQueue(conn)
+        self.lookups = PostgresLookups(conn)
 
 
 class PostgresLedger:

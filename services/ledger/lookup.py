@@ -1,9 +1,13 @@
 """Finding a subject by any of its identifiers (USCC, resident id, passport, old
-organisation code or registration number, or the organisation code inside a USCC)."""
+organisation code or registration number, or the organisation code inside a USCC).
+
+Read from `subject_lookup`, which ingest writes with the events (lookup_store.py: a
+subject is found as soon as its designation is ingested, not when the projector
+gets to it), together with the projection `subject_identifiers`."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import tables
@@ -17,8 +21,14 @@ async def resolve_subject(conn: AsyncConnection, raw: str) -> str:
     as its own canonical form (a subject with no events: nothing in force); one that is
     no valid identifier at all is refused (InvalidRequest naming `subject_id`)."""
     key = normalise_identifier(raw)
-    t = tables.subject_identifiers
-    rows = await conn.execute(select(t.c.subject_id).where(t.c.identifier.in_({key, raw})))
+    keys = {key, raw}
+    t, fresh = tables.subject_identifiers, tables.subject_lookup
+    rows = await conn.execute(
+        union(
+            select(t.c.subject_id).where(t.c.identifier.in_(keys)),
+            select(fresh.c.subject_id).where(fresh.c.identifier.in_(keys)),
+        )
+    )
     found: list[str] = sorted({str(s) for s in rows.scalars()})
     if len(found) == 1:
         return found[0]

@@ -1,6 +1,6 @@
 """The ledger's event store in memory (the `EventStore` port of ports.py), and the
-ports ingest needs (`IngestTransaction`: `MemoryLedger`), for unit tests of the
-service layer. It keeps the Postgres store's guarantees
+ports ingest and the projector need (`IngestTransaction`: `MemoryLedger`), for unit
+tests of the service layer. It keeps the Postgres store's guarantees
 (services/ledger/store.py): one writer's turn at a time from its first append until
 its transaction ends — so positions become visible in order — duplicates dropped by
 event id, one hash chain per stream."""
@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from services.ledger import tables
+from services.ledger.ports import LookupEntry, Queued, QueueDepth
 from services.ledger.read_models.changed_rows import Written, rows_of, snapshot
 from services.ledger.read_models.rows import Row, SubjectProjection
 from services.ledger.store import GENESIS, SourceRef, StoredEvent, chain_hash
@@ -154,12 +156,93 @@ class MemoryProjections:
             stored = self._ledger.rows.get(subject_id)
         return {t.name: list((stored or {}).get(t.name, [])) for t in tables.PROJECTIONS}
 
+    async def heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for subject in subjects:
+            status = (await self.rows(subject))[tables.subject_status.name]
+            if status:
+                out[subject] = int(status[0]["head_position"])
+        return out
+
     def _commit(self) -> None:
         for subject, rows in self._new.items():
             if rows is None:
                 self._ledger.rows.pop(subject, None)
             else:
                 self._ledger.rows[subject] = rows
+
+
+class MemoryProjectionQueue:
+    """The `ProjectionQueue` port in one transaction of a `MemoryLedger`: what it
+    queues and unqueues is applied to the committed queue when the transaction
+    commits, and an unqueue is checked against the queue as it is then (as Postgres
+    re-checks the row's newest version), so a subject queued again meanwhile stays."""
+
+    def __init__(self, ledger: MemoryLedger) -> None:
+        self._ledger = ledger
+        self._queued: dict[str, int] = {}
+        self._done: dict[str, int] = {}
+        self._turn = False
+
+    async def enqueue(self, heads: Mapping[str, int]) -> None:
+        for subject, position in heads.items():
+            self._queued[subject] = max(position, self._queued.get(subject, 0))
+
+    async def take(self, limit: int, min_age_s: float = 0.0) -> list[Queued]:
+        if not self._turn:
+            await self._ledger.projection_turn.acquire()
+            self._turn = True
+        settled = datetime.now(UTC) - timedelta(seconds=min_age_s)
+        # the committed queue is kept in the order subjects were queued
+        return [q for q in self._ledger.queue.values() if q.queued_at <= settled][:limit]
+
+    async def done(self, heads: Mapping[str, int]) -> list[str]:
+        self._done.update(heads)
+        return [
+            s
+            for s, head in heads.items()
+            if s in self._ledger.queue and self._ledger.queue[s].last_position <= head
+        ]
+
+    async def depth(self) -> QueueDepth:
+        queue = self._ledger.queue.values()
+        return QueueDepth(len(queue), min((q.queued_at for q in queue), default=None))
+
+    def _end(self, commit: bool) -> None:
+        if commit:
+            queue = self._ledger.queue
+            for subject, head in self._done.items():
+                if subject in queue and queue[subject].last_position <= head:
+                    del queue[subject]
+            now = datetime.now(UTC)
+            for subject, position in self._queued.items():
+                old = queue.get(subject)
+                queue[subject] = (
+                    Queued(subject, position, now)
+                    if old is None
+                    else replace(old, last_position=max(old.last_position, position))
+                )
+        if self._turn:
+            self._ledger.projection_turn.release()
+            self._turn = False
+
+
+class MemoryLookups:
+    """The `Lookups` port in one transaction of a `MemoryLedger`."""
+
+    def __init__(self, ledger: MemoryLedger) -> None:
+        self._ledger = ledger
+        self._entries: list[LookupEntry] = []
+
+    async def add(self, entries: Sequence[LookupEntry]) -> None:
+        self._entries.extend(entries)
+
+    def _commit(self) -> None:
+        for e in self._entries:
+            if (e.designation_id, e.subject_id) in self._ledger.designation_lookup:
+                continue
+            self._ledger.designation_lookup.add((e.designation_id, e.subject_id))
+            self._ledger.subject_lookup.update((k, e.subject_id) for k in e.keys)
 
 
 @dataclass
@@ -169,21 +252,40 @@ class MemoryIngestTransaction:
     events: MemoryEventAppender
     projections: MemoryProjections
     outbox: MemoryOutbox
+    queue: MemoryProjectionQueue
+    lookups: MemoryLookups
 
 
+@dataclass
 class MemoryLedger:
-    """The ledger's store in memory for ingest: events, projection rows and outbox,
-    one transaction at a time (the append turn), all kept or all dropped."""
+    """The ledger's store in memory for ingest and the projector: events, projection
+    rows, outbox, projection queue and lookups, all kept or all dropped per
+    transaction; appends take turns (the append turn), and so do projectors (the
+    projection turn, taken by `queue.take`)."""
 
-    def __init__(self) -> None:
-        self.events = MemoryEventStore()
-        self.outbox = MemoryOutboxStore()
-        self.rows: dict[str, dict[str, list[Row]]] = {}
-        """Committed rows: subject → projection table name → rows."""
+    events: MemoryEventStore = field(default_factory=MemoryEventStore)
+    outbox: MemoryOutboxStore = field(default_factory=MemoryOutboxStore)
+    rows: dict[str, dict[str, list[Row]]] = field(default_factory=dict)
+    """Committed rows: subject → projection table name → rows."""
+    queue: dict[str, Queued] = field(default_factory=dict)
+    subject_lookup: set[tuple[str, str]] = field(default_factory=set)
+    designation_lookup: set[tuple[UUID, str]] = field(default_factory=set)
+    projection_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[MemoryIngestTransaction]:
-        async with self.events.begin() as appender, self.outbox.begin() as outbox:
-            projections = MemoryProjections(self, appender)
-            yield MemoryIngestTransaction(appender, projections, outbox)
-            projections._commit()
+        queue, lookups = MemoryProjectionQueue(self), MemoryLookups(self)
+        # Not `self.outbox.begin()`: that takes the relay's turn, and an ingest batch
+        # and a projection round are open at once (only the appends, and the rounds,
+        # take turns, as in Postgres).
+        outbox = MemoryOutbox(self.outbox)
+        try:
+            async with self.events.begin() as appender:
+                projections = MemoryProjections(self, appender)
+                yield MemoryIngestTransaction(appender, projections, outbox, queue, lookups)
+                projections._commit()
+                lookups._commit()
+                outbox._commit()
+                queue._end(commit=True)
+        finally:
+            queue._end(commit=False)

@@ -7,13 +7,18 @@
 - What ingest needs inside the consumer's transaction (`IngestTransaction`: the
   appender, the read models, the outbox). Adapters: ingest_postgres.py and memory.py;
   both pass tests/contracts/ledger_projections.py, and ingest runs on the in-memory
-  one without Postgres (tests/unit/test_ledger_ingest_memory.py)."""
+  one without Postgres (tests/unit/test_ledger_ingest_memory.py).
+- The projection queue and the lookups ingest writes beside the events, which the
+  projector (projector.py) works off. Adapters: projection_queue.py and memory.py;
+  both pass tests/contracts/projection_queue.py."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 from services.ledger.read_models.changed_rows import Written
 from services.ledger.read_models.rows import Row, SubjectProjection
@@ -71,10 +76,73 @@ class Projections(Protocol):
     async def rows(self, subject_id: str) -> dict[str, list[Row]]:
         """A subject's stored rows, per projection table name (for reads and tests)."""
 
+    async def heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        """The head position each subject's stored rows were projected at (subjects
+        without rows left out)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A subject whose projection is behind its events up to `last_position`."""
+
+    subject_id: str
+    last_position: int
+    queued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDepth:
+    subjects: int
+    oldest: datetime | None
+    """When the oldest queued subject was queued (None: the queue is empty)."""
+
+
+class ProjectionQueue(Protocol):
+    """The subjects whose projection rows are behind their events (projector.py)."""
+
+    async def enqueue(self, heads: Mapping[str, int]) -> None:
+        """Queue each subject with the position of its latest appended event, in the
+        order of `heads` (the order the batch touched them); a subject already queued
+        keeps its place and the greater position."""
+
+    async def take(self, limit: int, min_age_s: float = 0.0) -> list[Queued]:
+        """Wait for the projection turn (held until the transaction ends: one projector
+        at a time, and a rebuild waits for it), then the first `limit` queued
+        subjects that were queued at least `min_age_s` ago, in the order they were
+        queued."""
+
+    async def done(self, heads: Mapping[str, int]) -> list[str]:
+        """Unqueue each subject whose queued position is at most its projected head
+        (`heads`): one queued again meanwhile, past that head, stays. Returns the
+        subjects unqueued."""
+
+    async def depth(self) -> QueueDepth:
+        """How many subjects are queued, and since when the oldest."""
+
+
+@dataclass(frozen=True, slots=True)
+class LookupEntry:
+    """An issued designation as the lookups see it: its subject and the keys it names
+    (read_models/rows.keys_of of the subject id, its own subject id and identifiers)."""
+
+    designation_id: UUID
+    subject_id: str
+    keys: tuple[str, ...]
+
+
+class Lookups(Protocol):
+    """Identifier → subject and designation → subject, written with the events."""
+
+    async def add(self, entries: Sequence[LookupEntry]) -> None:
+        """Add each entry whose designation is new for its subject: its (designation,
+        subject) pair and its (key, subject) pairs. A designation issued again for the
+        same subject adds nothing (the fold keeps the first: shared/domain/fold_handlers)."""
+
 
 class IngestTransaction(Protocol):
-    """What ingest (ingest.py) needs inside the consumer's transaction: what it
-    appends, writes and enqueues is kept together or not at all."""
+    """What ingest (ingest.py) and the projector (projector.py) need inside one
+    transaction: what it appends, queues, writes and enqueues is kept together or not
+    at all."""
 
     @property
     def events(self) -> EventAppender: ...
@@ -84,3 +152,9 @@ class IngestTransaction(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def queue(self) -> ProjectionQueue: ...
+
+    @property
+    def lookups(self) -> Lookups: ...

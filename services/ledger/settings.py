@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from prometheus_client import CollectorRegistry
 from pydantic_settings import SettingsConfigDict
 
 from services.ledger.fold_cache import FoldCache
+from services.ledger.pending import Pending
+from services.ledger.ports import IngestTransaction
+from services.ledger.projector import Projector
 from shared.adapters.settings import ServiceSettings
+from shared.ports import Transactions
 
 
 class LedgerSettings(ServiceSettings):
@@ -37,6 +42,20 @@ class LedgerSettings(ServiceSettings):
     so the batches grow when the lane is behind and stay small when it keeps up; the
     price is that a designation waits for at most one such batch at the append turn.
     Measured in docs/benchmarks.md (Ledger)."""
+    projection_batch: int = 200
+    """Subjects projected per projection round, one transaction (projector.py), oldest
+    queued first."""
+    projection_delay_s: float = 0.5
+    """How long a queued subject waits before it is projected, at least: the answers
+    that come meanwhile are projected with it, in one refresh (projector.py). The
+    projections and the status stream lag by this, plus the queue."""
+    projection_poll_s: float = 1.0
+    """The projector also looks for queued subjects this often (queued by another
+    instance, or before a restart)."""
+    projection_pending_events: int = 10_000
+    """Appended events kept in memory for the projector (pending.py), at most: ~2 KB
+    each with their payloads, so ~20 MB when the projector lags far behind; past it the
+    oldest subjects are read back from the store."""
     fold_cache_subjects: int = 500
     """Subjects whose folded state (and last written rows) are kept in memory between
     batches (services/ledger/fold_cache.py): ~170 KB each for a court debtor with 49
@@ -74,6 +93,21 @@ class LedgerSettings(ServiceSettings):
         if lane == "feedback" and self.feedback_batch_size > 0:
             return self.feedback_batch_size
         return self.batch_size
+
+    def projector(
+        self, ledger: Transactions[IngestTransaction], registry: CollectorRegistry | None = None
+    ) -> Projector:
+        """The projector these settings describe, on `ledger`."""
+        return Projector(
+            ledger,
+            self.topic_suffix,
+            registry,
+            self.fold_cache(),
+            batch=self.projection_batch,
+            delay_s=self.projection_delay_s,
+            poll_s=self.projection_poll_s,
+            pending=Pending(self.projection_pending_events),
+        )
 
     def fold_cache(self) -> FoldCache:
         """The fold cache these settings describe."""

@@ -1,10 +1,14 @@
 """The ledger's tables (schema chosen by the engine's search_path). The database
 side of append-only (trigger, grants) is in migrations/ledger/.
 
-`events` is the record; everything else except `outbox` and `consumer_offsets` is a
-projection: a pure function of the events (services/ledger/read_models/rows.py), kept up to
-date in the ingest transaction and rebuildable with `jsb ledger rebuild`. Projection
-rows are keyed by subject so that one subject's rows are replaced together.
+`events` is the record; everything else except `outbox`, `consumer_offsets` and
+`projection_queue` is a projection: a pure function of the events
+(services/ledger/read_models/rows.py), kept up to date by the projector a moment
+after ingest (services/ledger/projector.py), and rebuildable with `jsb ledger
+rebuild`. The lookups (`subject_lookup`, `designation_lookup`) are written in the
+ingest transaction itself, so that finding a subject never waits for the projector.
+Projection rows are keyed by subject so that one subject's rows are replaced
+together.
 """
 
 from __future__ import annotations
@@ -147,6 +151,42 @@ PROJECTIONS: tuple[Table, ...] = (
     public_entries,
 )
 """Every table rebuilt from the events alone (in dependency-free order)."""
+
+# --- what ingest writes beside the events (services/ledger/projector.py) ------------
+
+projection_queue = Table(
+    "projection_queue",
+    metadata,
+    Column("subject_id", Text, primary_key=True),
+    Column("last_position", BigInteger, nullable=False),
+    _at("queued_at", nullable=False),
+    Column("touch_order", Integer, nullable=False),
+    Index("projection_queue_age", "queued_at"),
+)
+"""Subjects whose projection rows are behind their events: `last_position` is the
+latest event ingest appended for the subject, `queued_at` when it was first queued
+(kept by later batches: the oldest goes first, so none starves), `touch_order` its
+place among the subjects its batch queued (the order of their first events)."""
+
+subject_lookup = Table(
+    "subject_lookup",
+    metadata,
+    Column("identifier", Text, primary_key=True),
+    Column("subject_id", Text, primary_key=True),
+)
+"""Identifier → subject, written by ingest from the designations it appends (the same
+keys as `subject_identifiers`, without waiting for the projection: lookup.py)."""
+
+designation_lookup = Table(
+    "designation_lookup",
+    metadata,
+    Column("designation_id", UUID(as_uuid=True), primary_key=True),
+    Column("subject_id", Text, primary_key=True),
+)
+"""Designation → subject, written by ingest (GET /v1/designations/{id})."""
+
+LOOKUPS: tuple[Table, ...] = (subject_lookup, designation_lookup)
+"""Written in the ingest transaction, refilled by a rebuild; insert-only otherwise."""
 
 outbox = outbox_table(metadata)
 consumer_offsets = offsets_table(metadata)

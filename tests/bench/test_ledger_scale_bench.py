@@ -9,7 +9,10 @@ rebuild of the read models, one subject with a long history, peak RSS of each.
   appending the same events (a dev dependency of the bench only).
 - **ingest**: `services.ledger.ingest.Ingest`, the handler both lanes run, fed the
   consumer records directly, one transaction per batch with the stored offsets,
-  exactly as `TransactionalConsumer` applies a polled batch. Not through Kafka: the
+  exactly as `TransactionalConsumer` applies a polled batch, with the projector
+  (services/ledger/projector.py) running beside it as in the service. Two figures:
+  the append path (until the last batch is committed: `ingest`, `ingest_over_*`)
+  and until every queued subject is projected (`projected_*`). Not through Kafka: the
   broker and aiokafka deliver 90,000–120,000 records/s here
   (test_kafka_baseline_bench.py), far above the ledger, and would only add their
   noise; this measures the ledger.
@@ -94,8 +97,13 @@ async def one_size(infra: Infra, events: int, workdir: Path) -> dict[str, Any]:
         "peer_eventsourcing": {**peer, "events_per_s": round(per_s(peer))},
         "ingest": {**ingest, "events_per_s": round(per_s(ingest))},
         "rebuild": {**rebuild, "events_per_s": round(per_s(rebuild))},
+        # the append path: every batch committed, projections possibly still queued
         "ingest_over_raw_copy": round(per_s(ingest) / per_s(copy), 3),
         "ingest_over_peer": round(per_s(ingest) / per_s(peer), 2),
+        # until every queued subject is projected (rows and status messages written)
+        "projected_events_per_s": round(n / float(ingest["projected_seconds"])),
+        "projected_over_raw_copy": round(n / float(ingest["projected_seconds"]) / per_s(copy), 3),
+        "projected_over_peer": round(n / float(ingest["projected_seconds"]) / per_s(peer), 2),
     }
 
 

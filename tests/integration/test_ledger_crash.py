@@ -126,3 +126,69 @@ async def _projection_rows(led: Ledger) -> dict[str, list[tuple[object, ...]]]:
             rows = await conn.execute(select(table).order_by(*table.primary_key.columns))
             out[table.name] = [tuple(r) for r in rows]
     return out
+
+
+async def _status_messages(led: Ledger) -> dict[str, list[str]]:
+    """Subject → the events its status messages were caused by, in outbox order."""
+    o = tables.outbox
+    out: dict[str, list[str]] = {}
+    async with led.engine.connect() as conn:
+        rows = await conn.execute(
+            select(o.c.key, o.c.headers["jsb-caused-by"].astext)
+            .where(o.c.topic.startswith(STATUS))
+            .order_by(o.c.id)
+        )
+        for key, cause in rows:
+            out.setdefault(key, []).append(cause)
+    return out
+
+
+async def test_sigkill_between_ingest_and_projection_publishes_each_status_once(
+    led: Ledger, tmp_path: Path
+) -> None:
+    """Killed after ingest committed and before the projector ran, then again in the
+    middle of the projection rounds: every subject is projected after the restart,
+    and its status is published exactly once (each was queued once, at its head)."""
+    burst = _burst()
+    await led.producer.send(burst)
+    holding = led.process(tmp_path, JSB_LEDGER_PROJECTION_DELAY_S="3600")
+    holding.start()
+    try:
+        await led.wait_events(len(burst), timeout_s=120)
+        await led.wait_caught_up_offsets(timeout_s=60)
+        assert await led.count(tables.projection_queue) == SUBJECTS
+    finally:
+        holding.kill()  # SIGKILL: ingest committed, nothing projected
+    assert await _status_messages(led) == {}
+    assert await led.count(tables.subject_status) == 0
+
+    rounds = led.process(tmp_path, JSB_LEDGER_PROJECTION_BATCH="5")
+    rounds.start()
+    try:
+        at_kill = await eventually(
+            lambda: led.count(tables.projection_queue), lambda n: n < SUBJECTS, every_s=0.01
+        )
+    finally:
+        rounds.kill()  # in the middle of the projection rounds
+    assert at_kill > 0, "every subject was projected before the kill: not mid-projection"
+
+    again = led.process(tmp_path)
+    again.start()
+    try:
+        await led.wait_projected(timeout_s=120)
+    finally:
+        again.stop()
+    heads = await _heads(led)
+    messages = await _status_messages(led)
+    assert len(heads) == SUBJECTS
+    assert messages == {subject: [str(head)] for subject, head in heads.items()}
+    live = await _projection_rows(led)
+    async with led.engine.begin() as conn:
+        await refresh.rebuild(conn)
+    assert await _projection_rows(led) == live
+
+
+async def _heads(led: Ledger) -> dict[str, object]:
+    s = tables.subject_status
+    async with led.engine.connect() as conn:
+        return dict((await conn.execute(select(s.c.subject_id, s.c.head_event_id))).all())

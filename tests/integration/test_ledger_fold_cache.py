@@ -1,11 +1,13 @@
 """The fold cache never serves a state the store does not hold: batches that roll
-back after updating it, other histories of the same length, retries of the same
-batch — the live projections still equal a rebuild from the events, and the cache
-is used where it can be (services/ledger/fold_cache.py says why)."""
+back after handing their events over to the projector, other histories of the same
+length, retries of the same batch — the live projections still equal a rebuild from
+the events, and the cache is used where it can be (services/ledger/fold_cache.py and
+services/ledger/pending.py say why)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -13,7 +15,10 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger import store, tables
+from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
+from services.ledger.ingest_postgres import PostgresLedger
+from services.ledger.projector import Projector
 from services.ledger.read_models import refresh
 from services.ledger.read_models.rows import project
 from shared.adapters.db import make_engine
@@ -80,23 +85,41 @@ async def _pure_rows(engine: AsyncEngine, subject: str) -> dict[str, list[dict[s
     return {t.name: _sorted(t, by_table[t.name]) for t in tables.PROJECTIONS}
 
 
+@dataclass
+class Instance:
+    """A ledger instance: its ingest hands its events over to its projector."""
+
+    engine: AsyncEngine
+    projector: Projector = field(init=False)
+    ingest: Ingest = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.projector = Projector(PostgresLedger(self.engine))
+        self.ingest = Ingest(hand_over=self.projector.hand_over)
+
+    @property
+    def cache(self) -> FoldCache:
+        return self.projector.cache
+
+
 async def test_rolled_back_batches_leave_no_wrong_state_behind(engine: AsyncEngine) -> None:
     s = Script(new_resident_id())
     issued = s.issue(list_type="court.dishonest-debtor", level="especially_serious")
     fb = feedback(issued)
-    ours, other = Ingest(), Ingest()  # `other`: a second ledger instance, its own cache
+    ours, other = Instance(engine), Instance(engine)  # `other`: a second ledger instance
 
-    async def apply(ingest: Ingest, envelopes: Sequence[Envelope], crash: bool = False) -> None:
+    async def apply(it: Instance, envelopes: Sequence[Envelope], crash: bool = False) -> None:
         try:
             async with engine.begin() as conn:
-                await ingest(conn, records(envelopes))
-                if crash:  # after the cache was updated, before the commit
+                await it.ingest(conn, records(envelopes))
+                if crash:  # after the events were handed over, before the commit
                     raise Crash
         except Crash:
             pass
+        await it.projector.drain()
 
     await apply(ours, [issued])
-    await apply(ours, fb[:10], crash=True)  # our cache: version 11, a head never stored
+    await apply(ours, fb[:10], crash=True)  # handed over: version 11, a head never stored
     await apply(other, fb[10:20])  # the store: version 11 too, another head
     misses = ours.cache.misses
     await apply(ours, fb[20:30])  # the same version, another hash: a miss, read back

@@ -206,13 +206,24 @@ class Ledger:
 
     async def wait_caught_up(self, timeout_s: float = 30.0) -> None:
         """Until the ledger has applied everything produced so far (its offsets, stored
-        in Postgres beside the effects, reach the topics' ends)."""
+        in Postgres beside the effects, reach the topics' ends) and projected it (the
+        projection queue is empty: services/ledger/projector.py)."""
+        await self.wait_caught_up_offsets(timeout_s)
+        await self.wait_projected(timeout_s)
+
+    async def wait_caught_up_offsets(self, timeout_s: float = 30.0) -> None:
+        """Until the ledger's stored offsets reach the topics' ends (ingested, maybe
+        not projected yet)."""
         ends = {k: v for k, v in (await self.end_offsets()).items() if v > 0}
 
         def done(stored: dict[tuple[str, int], int]) -> bool:
             return all(stored.get(k, 0) >= v for k, v in ends.items())
 
         await eventually(self.stored_offsets, done, timeout_s)
+
+    async def wait_projected(self, timeout_s: float = 30.0) -> None:
+        """Until no subject waits for the projector (its queue is empty)."""
+        await eventually(lambda: self.count(tables.projection_queue), lambda n: n == 0, timeout_s)
 
     def process(self, workdir: Path, **env: str) -> ServiceProcess:
         """The ledger as a process of its own (for SIGKILL), on this ledger's topics,

@@ -1,7 +1,9 @@
-"""Ingest (services/ledger/ingest.py) on the in-memory ports (services/ledger/memory.py),
-without Postgres: what a batch appends, projects, publishes and dead-letters, and that
-the incrementally maintained projection (fold cache, changed rows, any batching)
-equals the projection of each subject's whole stream from scratch. The same
+"""Ingest (services/ledger/ingest.py) and the projector (services/ledger/projector.py)
+on the in-memory ports (services/ledger/memory.py), without Postgres: what a batch
+appends, projects, publishes and dead-letters, and that the incrementally maintained
+projection (fold cache, handed-over events, changed rows, any batching, any number of
+batches between two projection rounds) equals the projection of each subject's whole
+stream from scratch. The same
 `Projections` contract as Postgres runs here on the memory adapter."""
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from services.ledger import tables
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
 from services.ledger.memory import MemoryLedger
+from services.ledger.projector import Projector
 from services.ledger.read_models.changed_rows import rows_of
 from services.ledger.read_models.rows import project
 from shared.adapters.topics import DEADLETTER, STATUS
@@ -34,12 +37,28 @@ def _offset(record: ConsumerRecord) -> int:
     return int(record.offset)
 
 
+def _pair(ledger: MemoryLedger, cache: FoldCache | None = None) -> tuple[Ingest, Projector]:
+    """Ingest handing its events over to a projector of the same ledger."""
+    projector = Projector(ledger, cache=cache)
+    return Ingest(hand_over=projector.hand_over), projector
+
+
 async def _ingest(
-    ledger: MemoryLedger, ingest: Ingest, parts: Sequence[Sequence[ConsumerRecord]]
+    ledger: MemoryLedger,
+    ingest: Ingest,
+    parts: Sequence[Sequence[ConsumerRecord]],
+    projector: Projector | None = None,
+    project_after: Sequence[bool] = (),
 ) -> None:
-    for part in parts:
+    """Apply each part in its own transaction; the projector projects after the parts
+    `project_after` names (by index; none named: after each) and at the end."""
+    for n, part in enumerate(parts):
         async with ledger.begin() as tx:
             await ingest.apply(tx, part)
+        if projector is not None and (not project_after or project_after[n]):
+            await projector.drain()
+    if projector is not None:
+        await projector.drain()
 
 
 async def _from_scratch_equals_stored(ledger: MemoryLedger) -> int:
@@ -75,8 +94,8 @@ async def test_incremental_projection_equals_the_projection_from_scratch(seed: i
         parts.append(ordered[start : start + size])
         start += size
     ledger = MemoryLedger()
-    ingest = Ingest(cache=FoldCache(capacity=rng.choice([0, 2, 500])))
-    await _ingest(ledger, ingest, parts)
+    ingest, projector = _pair(ledger, FoldCache(capacity=rng.choice([0, 2, 500])))
+    await _ingest(ledger, ingest, parts, projector, [rng.random() < 0.5 for _ in parts])
     assert len(ledger.events.events) == len(recs)
     assert await _from_scratch_equals_stored(ledger) == 8
 
@@ -84,7 +103,8 @@ async def test_incremental_projection_equals_the_projection_from_scratch(seed: i
 async def test_one_status_per_subject_per_batch_caused_by_its_last_event() -> None:
     listed = court_bulk(3, chunk=3, seed=4)
     ledger = MemoryLedger()
-    await _ingest(ledger, Ingest(), [records(listed.envelopes)])
+    ingest, projector = _pair(ledger)
+    await _ingest(ledger, ingest, [records(listed.envelopes)], projector)
     messages = [r.message for r in ledger.outbox.rows]
     assert sorted(m.key for m in messages) == sorted({e.subject for e in listed.envelopes})
     for m in messages:
@@ -99,11 +119,11 @@ async def test_one_status_per_subject_per_batch_caused_by_its_last_event() -> No
 async def test_a_redelivered_batch_changes_nothing() -> None:
     recs = records(court_bulk(2, chunk=2, seed=5).envelopes)
     ledger = MemoryLedger()
-    ingest = Ingest()
-    await _ingest(ledger, ingest, [recs])
+    ingest, projector = _pair(ledger)
+    await _ingest(ledger, ingest, [recs], projector)
     events, messages = len(ledger.events.events), len(ledger.outbox.rows)
     rows = {s: dict(r) for s, r in ledger.rows.items()}
-    await _ingest(ledger, ingest, list(batches(recs, 30)))
+    await _ingest(ledger, ingest, list(batches(recs, 30)), projector)
     assert len(ledger.events.events) == events
     assert len(ledger.outbox.rows) == messages
     assert ledger.rows == rows
@@ -113,8 +133,8 @@ async def test_poison_is_dead_lettered_and_the_rest_ingested() -> None:
     good = records(court_bulk(1, chunk=1, seed=6).envelopes)
     poison = consumer_record(good[0].topic, 0, 999, b"k", b"{not json")
     ledger = MemoryLedger()
-    ingest = Ingest()
-    await _ingest(ledger, ingest, [[poison, *good]])
+    ingest, projector = _pair(ledger)
+    await _ingest(ledger, ingest, [[poison, *good]], projector)
     dead = [r.message for r in ledger.outbox.rows if r.message.topic == DEADLETTER]
     assert len(dead) == 1
     assert dead[0].headers["jsb-source-offset"] == "999"
@@ -125,8 +145,9 @@ async def test_poison_is_dead_lettered_and_the_rest_ingested() -> None:
 async def test_a_batch_that_fails_leaves_nothing_and_its_retry_is_whole() -> None:
     recs = records(court_bulk(2, chunk=2, seed=8).envelopes)
     ledger = MemoryLedger()
-    ingest = Ingest()  # its fold cache keeps what the failed batch folded
-    await _ingest(ledger, ingest, [recs[:20]])
+    # the projector's fold cache and handed-over events keep what the failed batch had
+    ingest, projector = _pair(ledger)
+    await _ingest(ledger, ingest, [recs[:20]], projector)
 
     async def apply_then_fail() -> None:
         async with ledger.begin() as tx:
@@ -136,6 +157,7 @@ async def test_a_batch_that_fails_leaves_nothing_and_its_retry_is_whole() -> Non
     with pytest.raises(RuntimeError):
         await apply_then_fail()
     assert len(ledger.events.events) == 20
-    await _ingest(ledger, ingest, [recs[20:]])
+    assert not ledger.queue  # the failed batch queued nothing
+    await _ingest(ledger, ingest, [recs[20:]], projector)
     assert len(ledger.events.events) == len(recs)
     assert await _from_scratch_equals_stored(ledger) == 2

@@ -17,6 +17,7 @@ from aiokafka import ConsumerRecord
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
 from services.ledger.memory import MemoryLedger
+from services.ledger.projector import Projector
 from services.ledger.read_models.rows import SubjectProjection, project
 from services.ledger.replay import to_recorded
 from services.ledger.status_stream import _IDS, SOURCE, status_message
@@ -52,10 +53,14 @@ def test_the_row_and_the_message_carry_the_same_serialised_document() -> None:
     assert data == {**projection.status.model_dump(mode="json"), "caused_by": cause}
 
 
-async def _ingest(ledger: MemoryLedger, ingest: Ingest, parts: list[list[ConsumerRecord]]) -> None:
+async def _ingest(ledger: MemoryLedger, parts: list[list[ConsumerRecord]]) -> None:
+    """Ingest each part, then project what it queued (services/ledger/projector.py)."""
+    projector = Projector(ledger, cache=FoldCache())
+    ingest = Ingest(hand_over=projector.hand_over)
     for part in parts:
         async with ledger.begin() as tx:
             await ingest.apply(tx, part)
+        await projector.drain()
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
@@ -71,7 +76,7 @@ async def test_every_status_message_of_a_court_list_is_the_one_from_scratch(seed
         parts.append(recs[:size])
         recs = recs[size:]
     ledger = MemoryLedger()
-    await _ingest(ledger, Ingest(cache=FoldCache()), parts)
+    await _ingest(ledger, parts)
     messages = [r.message for r in ledger.outbox.rows]
     assert len(messages) > len(parts)  # several subjects per batch, every batch
     for message in messages:

@@ -1,9 +1,9 @@
-"""Writing the projections: refresh the subjects a batch touched (in the ingest
-transaction), or rebuild everything from the event store.
+"""Writing the projections: refresh the subjects ingest queued (in a projection
+round, services/ledger/projector.py), or rebuild everything from the event store.
 
 A subject's stored rows are made equal to `project(...)`, a pure function of its
 events: so the order in which subjects are refreshed, and how events were batched,
-cannot change the result, and a rebuild equals the live rows. Ingest computes the
+cannot change the result, and a rebuild equals the live rows. The projector computes the
 same function from a cached fold (`project_state` of the state evolved with the
 batch's events: fold_cache.py says why that is the same state) and writes only the
 rows that changed when it knows what is stored (changed_rows.py), a few
@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger import store, tables
+from services.ledger import lookup_store, store, tables
 from services.ledger.fold_cache import FoldCache, Folded
 from services.ledger.ports import Projections
+from services.ledger.projection_queue import take_projection_turn
 from services.ledger.read_models import changed_rows
 from services.ledger.read_models.changed_rows import Written
 from services.ledger.read_models.rows import SubjectProjection, project, project_state
@@ -43,8 +44,9 @@ async def refresh(
     """Re-project `subjects` from their events, inside the caller's transaction
     (`rows`: the read models bound to it).
 
-    `appended`: events just appended in this transaction (in stream order). A subject
-    whose whole stream is among them (it starts at version 1) is not read back; one
+    `appended`: committed events of the subjects known without reading them back (in
+    stream order: the projector's handed-over events, pending.py). A subject whose
+    whole stream is among them (it starts at version 1) is not read back; one
     whose state before them is in `cache` is evolved with them only; any other is
     read from the store and folded from scratch, as a rebuild does. Each subject is
     folded and projected once, however many of its events the batch holds.
@@ -121,11 +123,15 @@ async def rebuild(
     transaction. Returns (events, subjects).
 
     Why the append turn: ingest takes the same lock to append, so while the rebuild
-    runs no batch can append and refresh a subject behind its back (the rebuild then
-    reads one consistent store). Ingest waits; nothing is lost, it resumes after.
+    runs no batch can append behind its back (the rebuild then reads one consistent
+    store). Why the projection turn: the projector takes it for each round, so none
+    writes rows meanwhile. Both wait; nothing is lost, they resume after. Every
+    stream is projected to its head, so the projection queue is emptied; the
+    lookups are filled again from the projections.
     """
     await store.take_append_turn(conn)
-    for table in tables.PROJECTIONS:
+    await take_projection_turn(conn)
+    for table in (*tables.PROJECTIONS, *tables.LOOKUPS, tables.projection_queue):
         await conn.execute(delete(table))
     pending: list[SubjectProjection] = []
     events_done = subjects_done = 0
@@ -134,6 +140,7 @@ async def rebuild(
     async def flush() -> None:
         nonlocal pending, pending_events
         await changed_rows.insert_all(conn, pending)
+        await lookup_store.fill(conn, pending)
         if progress is not None:
             progress(pending_events, len(pending))
         pending, pending_events = [], 0

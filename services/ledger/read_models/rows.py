@@ -16,7 +16,7 @@ equal row for row — `jsb ledger rebuild` relies on it and a test checks it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,6 +69,12 @@ def identifier_keys(state: SubjectState, subject_id: str) -> list[str]:
     for record in state.designations.values():
         raws.add(record.data.subject_id)
         raws.update(record.data.identifiers)
+    return keys_of(raws)
+
+
+def keys_of(raws: Iterable[str]) -> list[str]:
+    """The lookup keys of these raw identifiers (normalised, plus each USCC's
+    organisation code)."""
     keys = set()
     for raw in raws:
         keys.add(normalise_identifier(raw))
