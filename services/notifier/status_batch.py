@@ -114,7 +114,7 @@ async def apply(catalogue: CatalogueIndex, tx: Webhooks, received: Sequence[Rece
     if touched:
         # what only the batch's last status of each subject decides, written once
         await tx.views.keep(
-            {s: Latest(p, latest[s]) for s, p in touched.items()},
+            {s: Latest(p, latest[s], logged=True) for s, p in touched.items()},
             [i for s in touched for i in watch_items(s, latest[s])],
         )
         await tx.views.count_interceptions(interceptions)
