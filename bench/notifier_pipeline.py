@@ -25,8 +25,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -63,8 +65,10 @@ async def _end_offsets(consumer: AIOKafkaConsumer, topic: str) -> dict[int, int]
     return {tp.partition: o for tp, o in ends.items()}
 
 
-async def _notifier_state(url: str, schema: str, topic: str) -> tuple[dict[int, int], int, int]:
-    """(stored offsets by partition, statuses logged, their bytes)."""
+async def _notifier_state(
+    url: str, schema: str, topic: str
+) -> tuple[dict[int, int], tuple[int, int, int]]:
+    """(stored offsets by partition, (statuses logged, their bytes, ingest batches))."""
     conn = await asyncpg.connect(pipeline.pg_url(url))
     try:
         offsets = await conn.fetch(
@@ -72,16 +76,23 @@ async def _notifier_state(url: str, schema: str, topic: str) -> tuple[dict[int, 
             topic,
         )
         row = await conn.fetchrow(
-            f"SELECT count(*), coalesce(sum(octet_length(body)), 0) FROM {schema}.status_log"  # noqa: S608
+            # a batch's statuses share received_at: its transaction's now()
+            "SELECT count(*), coalesce(sum(octet_length(body)), 0),"  # noqa: S608
+            f" count(DISTINCT received_at) FROM {schema}.status_log"
         )
     finally:
         await conn.close()
     assert row is not None
-    return {r["partition"]: r["next_offset"] for r in offsets}, int(row[0]), int(row[1])
+    return {r["partition"]: r["next_offset"] for r in offsets}, (
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+    )
 
 
-async def _caught_up(infra: Infra, stack: Stack) -> tuple[int, int]:
-    """Wait until the notifier's offsets reach the status topic's end; (logged, bytes)."""
+async def _caught_up(infra: Infra, stack: Stack) -> tuple[int, int, int]:
+    """Wait until the notifier's offsets reach the status topic's end; (logged, bytes,
+    batches)."""
     topic = topics.STATUS + stack.topic_suffix
     schema = "notifier" + stack.schema_suffix
     deadline = time.monotonic() + CATCH_UP_S
@@ -90,9 +101,9 @@ async def _caught_up(infra: Infra, stack: Stack) -> tuple[int, int]:
     try:
         while True:
             ends = await _end_offsets(consumer, topic)
-            stored, logged, size = await _notifier_state(infra.admin_url, schema, topic)
+            stored, logged = await _notifier_state(infra.admin_url, schema, topic)
             if ends and all(stored.get(p, 0) >= o for p, o in ends.items()):
-                return logged, size
+                return logged
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the notifier did not catch up: {stored} of {ends}")
             await asyncio.sleep(0.25)
@@ -135,13 +146,29 @@ def _notifier_from(stack: Stack, tree: Path, log: Path) -> Server:
 
 
 def one_run(
-    infra: Infra, workdir: Path, tree: Path, n: int, run: int, records: Path | None
+    infra: Infra,
+    workdir: Path,
+    tree: Path,
+    n: int,
+    run: int,
+    records: Path | None,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     with own_stack(infra, workdir, ready_timeout_s=240) as stack:
         notifier = _notifier_from(stack, tree, workdir / "notifier-variant.log")
         try:
             pids = {name: svc.proc.pid for name, svc in stack.services.items() if svc.proc}
             pids["notifier"] = notifier.pid
+            spy = None
+            if profile is not None:  # py-spy on the notifier until it has caught up
+                command = ["record", "-f", "speedscope", "-o", str(profile), "-r", "200"]
+                command += ["-p", str(notifier.pid)]
+                spy = subprocess.Popen(
+                    [str(Path(sys.executable).parent / "py-spy"), *command],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                time.sleep(1.0)
             cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
             sent = pipeline.send(
                 stack.url("initiator"), stack.tokens["court"], pipeline.court_list(n, run)
@@ -149,8 +176,11 @@ def one_run(
             assert not sent.rejected, sent.rejected[:3]
             done, done_at = pipeline.wait_done(infra.admin_url, stack.schema_suffix, 1500)
             assert done.done, done
-            logged, size = asyncio.run(_caught_up(infra, stack))
+            logged, size, batches = asyncio.run(_caught_up(infra, stack))
             caught_at = time.time()
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
             cpu = {name: round(cpu_seconds(pid) - cpu0[name], 2) for name, pid in pids.items()}
             rss = round(peak_rss_mb(notifier.pid), 1)
             if records is not None:
@@ -163,6 +193,7 @@ def one_run(
         "notifier_caught_up_s": round(caught_at - sent.first_request, 2),
         "statuses": logged,
         "status_kb_mean": round(size / max(logged, 1) / 1024, 1),
+        "ingest_batches": batches,
         "cpu_s": cpu,
         "notifier_ms_per_status": round(1000 * cpu["notifier"] / max(logged, 1), 3),
         "notifier_ms_per_debtor": round(1000 * cpu["notifier"] / n, 2),
@@ -179,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--before", default="main", help="the notifier's commit before")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--records", type=Path, help="write the first run's status topic")
+    parser.add_argument("--profile", type=Path, help="py-spy each run's notifier into DIR")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="jsb-notifier-pipeline-"))
     trees = {"before": _checkout(args.before, tmp / "before"), "after": PROJECT_ROOT}
@@ -190,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
                 workdir = tmp / f"{name}{k}"
                 workdir.mkdir()
                 run = int(time.time()) % 40 + 2 * k + (name == "after")
-                result = one_run(infra, workdir, tree, args.debtors, run, records)
+                profile = args.profile / f"{name}{k}.json" if args.profile else None
+                result = one_run(infra, workdir, tree, args.debtors, run, records, profile)
                 records = None
                 result = {"variant": name, "round": k, **result}
                 runs[name].append(result)

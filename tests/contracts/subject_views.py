@@ -177,6 +177,24 @@ class SubjectViewsContract:
         async with webhooks.begin() as tx:
             assert [i for i in await tx.views.watched(late) if i.subject_id == a] == []
 
+    async def test_a_deadline_named_twice_is_kept_as_first_named_whatever_was_kept(
+        self, webhooks: Transactions[Webhooks]
+    ) -> None:
+        a = "S-" + uuid4().hex
+        early, late = date(2026, 3, 2), date(2026, 3, 20)
+        async with webhooks.begin() as tx:
+            await tx.views.keep(
+                {a: Latest(1, doc(a, 1))}, [item(a, "1", early), item(a, "2", late)]
+            )
+        async with webhooks.begin() as tx:  # "1" moved, then named again as it was
+            await tx.views.keep(
+                {a: Latest(2, doc(a, 2))},
+                [item(a, "2", late), item(a, "1", late), item(a, "1", early)],
+            )
+        async with webhooks.begin() as tx:
+            mine = {i for i in await tx.views.watched(late) if i.subject_id == a}
+        assert mine == {item(a, "1", late), item(a, "2", late)}
+
     async def test_interceptions_add_up_per_month_and_measure(
         self, webhooks: Transactions[Webhooks]
     ) -> None:
