@@ -229,7 +229,8 @@ async def test_the_status_documents_are_compressed_with_lz4(engine: AsyncEngine)
             (
                 await conn.execute(
                     text(
-                        "SELECT attrelid::regclass::text || '.' || attname, CAST(attcompression AS text)"
+                        "SELECT attrelid::regclass::text || '.' || attname,"
+                        " CAST(attcompression AS text)"
                         " FROM pg_attribute WHERE attrelid IN"
                         " (CAST('status_log' AS regclass), CAST('subject_latest' AS regclass))"
                         " AND attname IN ('body', 'status')"
