@@ -28,13 +28,9 @@ class NotifierSettings(ServiceSettings):
     idle notifier's CPU (15.5 ms per second) and ~6 % of its CPU in the pipeline."""
 
     # -- secrets at rest --
-    gc_threshold: int = 50_000
+    gc_threshold: int = 10_000
     """Allocations between two young-generation garbage collections in the notifier's
-    process (Python's default: 700; 0 keeps it): shared/adapters/collector.py says why.
-    A batch holds its ~100 decoded statuses (~1,500 objects each) until it commits;
-    at 10,000 they were collected and promoted about every seven statuses: 0.718–0.758
-    ms of CPU per status against 0.569–0.624 at 50,000 (bench/notifier_ingest.py,
-    alternated, two rounds each; peak RSS the same, 132–135 MB)."""
+    process (Python's default: 700; 0 keeps it): shared/adapters/collector.py says why."""
     secret_key: SecretStr | None = None
     """Fernet key (urlsafe base64, 32 bytes) that encrypts the signing secrets. No
     default: when unset, the key is read from `secret_key_file`, which is created
