@@ -1,6 +1,8 @@
 """The notifier's ingest, fed consumer records directly: statuses ingested per
 CPU-second of this process (the notifier's side: Python, SQLAlchemy, asyncpg), and per
-wall second, with the process's peak RSS.
+wall second, with the process's peak RSS and the CPU seconds of the Postgres server
+processes that served the batches (`postgres_cpu_s`: what the statements cost on the
+database's side of the same machine).
 
     python -m bench.notifier_ingest DEBTORS [--phase P] [--profile OUT.json]
     python -m bench.notifier_ingest --write FILE DEBTORS      (the records, once)
@@ -51,6 +53,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import func, select, text
 
 from bench.ledger_records import read
+from bench.servers import cpu_seconds
 from services.notifier import tables
 from services.notifier.ingest import Ingest
 from services.notifier.settings import NotifierSettings
@@ -196,15 +199,20 @@ async def _timed(
     """Each batch in one transaction with its offsets; CPU and wall time of this
     process over them (reading the next batch included: ~1 % of the cheapest phase)."""
     n, warm = 0, None
+    backends: dict[int, float] = {}  # Postgres's server processes serving the batches
     cpu, wall = time.process_time(), time.perf_counter()
     for i, part in enumerate(parts):
         async with engine.begin() as conn:
+            pid = int(await conn.scalar(_BACKEND) or 0)
+            if pid not in backends:
+                backends[pid] = cpu_seconds(pid)
             await apply(conn, part)
             await store_offsets(conn, tables.consumer_offsets, "bench", next_offsets(part))
         n += len(part)
         if i == WARM_UP:
             warm = _status_kb("VmRSS")
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    postgres = sum(cpu_seconds(pid) - start for pid, start in backends.items())
     return {
         "statuses": n,
         "batch": NotifierSettings().batch_size,
@@ -212,9 +220,13 @@ async def _timed(
         "wall_s": round(wall, 3),
         "statuses_per_cpu_s": round(n / cpu, 1),
         "statuses_per_s": round(n / wall, 1),
+        "postgres_cpu_s": round(postgres, 3),
         "rss_growth_mb": None if warm is None else round((_status_kb("VmRSS") - warm) / 1024, 1),
         "peak_rss_mb": round(_status_kb("VmHWM") / 1024, 1),
     }
+
+
+_BACKEND = text("SELECT pg_backend_pid()")
 
 
 def _status_kb(field: str) -> int:

@@ -64,6 +64,10 @@ class _Mirror:
             fields,
             kw_only=True,
             forbid_unknown_fields=model.model_config.get("extra") == "forbid",
+            # Not tracked by the cyclic collector: a decoded mirror is checked and
+            # dropped, and decoded JSON holds no cycles. A court status decodes into
+            # ~50 structs, each of which counted towards the next young collection.
+            gc=False,
         )
         if not overrides:
             self.built[model] = struct

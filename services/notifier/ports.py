@@ -294,6 +294,10 @@ class Latest:
     position: int
     status: Mapping[str, Any]
     """The subject's whole status (the message's `data`)."""
+    logged: bool = False
+    """True: `status` is the `data` of the message logged at `position` in the
+    `StatusLog` of the same transaction; an adapter that keeps the status as JSON may
+    take it from there rather than serialise and send it again."""
 
 
 class SubjectViews(Protocol):

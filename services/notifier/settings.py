@@ -21,6 +21,11 @@ class NotifierSettings(ServiceSettings):
     batch_size: int = 100
     """Status messages per ingest transaction: smaller batches commit (and so reach
     the dispatcher) sooner."""
+    poll_interval_s: float = 0.5
+    """How long the outbox relay sleeps when it found nothing to publish. The
+    notifier's outbox holds only dead letters (rare), so it polls ten times less often
+    than the other services (0.05 s): at 0.05 s its empty rounds were ~60 % of an
+    idle notifier's CPU (15.5 ms per second) and ~6 % of its CPU in the pipeline."""
 
     # -- secrets at rest --
     gc_threshold: int = 10_000

@@ -69,8 +69,9 @@ async def apply(catalogue: CatalogueIndex, tx: Webhooks, received: Sequence[Rece
         for s in await tx.subscriptions.listed(lock=True)
     ]
     seen = await tx.status_log.logged({r.envelope.id for r in received})
-    # what the next status is compared with: the kept one's basis, then the batch's own
-    previous: dict[str, Mapping[str, Any]] = await tx.views.bases(
+    # what a status is compared with: the kept one's basis, or the batch's own earlier
+    # status (its basis taken only then: most subjects have one status in a batch)
+    kept: dict[str, Mapping[str, Any]] = await tx.views.bases(
         {r.envelope.subject for r in received}
     )
     latest: dict[str, Mapping[str, Any]] = {}
@@ -81,9 +82,10 @@ async def apply(catalogue: CatalogueIndex, tx: Webhooks, received: Sequence[Rece
             log.info("status message %s seen before: dropped", envelope.id)
             continue
         seen.add(envelope.id)
-        found = changes_since(previous.get(envelope.subject), envelope.data)
+        earlier = latest.get(envelope.subject)
+        before = basis(earlier) if earlier is not None else kept.get(envelope.subject)
+        found = changes_since(before, envelope.data)
         planned.append(_Planned(envelope, r.body, found, facets(envelope.data, found)))
-        previous[envelope.subject] = basis(envelope.data)
         latest[envelope.subject] = envelope.data
     positions = await tx.status_log.append_many(
         [NewStatus(p.envelope.id, p.envelope.subject, p.facets, p.body) for p in planned]
@@ -114,7 +116,7 @@ async def apply(catalogue: CatalogueIndex, tx: Webhooks, received: Sequence[Rece
     if touched:
         # what only the batch's last status of each subject decides, written once
         await tx.views.keep(
-            {s: Latest(p, latest[s]) for s, p in touched.items()},
+            {s: Latest(p, latest[s], logged=True) for s, p in touched.items()},
             [i for s in touched for i in watch_items(s, latest[s])],
         )
         await tx.views.count_interceptions(interceptions)

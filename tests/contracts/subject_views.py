@@ -5,6 +5,7 @@ rolled-back transaction kept is gone."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 from uuid import uuid4
@@ -13,7 +14,7 @@ import pytest
 
 from services.notifier.changes import basis
 from services.notifier.notices import WatchItem
-from services.notifier.ports import Latest, Webhooks
+from services.notifier.ports import Latest, NewStatus, Webhooks
 from shared.ports import Transactions
 
 
@@ -116,6 +117,35 @@ class SubjectViewsContract:
         assert got == {s: basis(d) for s, d in kept.items()}
         assert got[a]["d1"]["tasks"] == {"m1|tax": [2, 3], "m2|court": [0, 0]}  # the last twin
 
+    async def test_a_status_logged_in_the_transaction_is_kept_as_logged(
+        self, webhooks: Transactions[Webhooks]
+    ) -> None:
+        """`Latest(..., logged=True)`: the status is the data of the message logged at
+        its position (ingest's case); kept and read back as that status, basis too."""
+        a, b = "S-" + uuid4().hex, "S-" + uuid4().hex
+        statuses = {a: rich(a), b: sparse(b)}
+        async with webhooks.begin() as tx:
+            logged = await tx.status_log.append_many(
+                [
+                    NewStatus(uuid4(), s, {}, json.dumps({"id": "x", "data": d, "subject": s}))
+                    for s, d in statuses.items()
+                ]
+            )
+            positions = dict(zip(statuses, logged, strict=True))
+            await tx.views.keep(
+                {s: Latest(positions[s], d, logged=True) for s, d in statuses.items()}, []
+            )
+        async with webhooks.begin() as tx:
+            assert await tx.views.latest([a, b]) == statuses
+            assert await tx.views.bases([a, b]) == {s: basis(d) for s, d in statuses.items()}
+        async with webhooks.begin() as tx:  # the next one replaces it
+            [position] = await tx.status_log.append_many(
+                [NewStatus(uuid4(), a, {}, json.dumps({"data": doc(a, 2)}))]
+            )
+            await tx.views.keep({a: Latest(position, doc(a, 2), logged=True)}, [])
+        async with webhooks.begin() as tx:
+            assert await tx.views.latest([a, b]) == {a: doc(a, 2), b: sparse(b)}
+
     async def test_a_subjects_deadlines_are_replaced_with_its_status(
         self, webhooks: Transactions[Webhooks]
     ) -> None:
@@ -146,6 +176,24 @@ class SubjectViewsContract:
             await tx.views.keep({a: Latest(4, doc(a, 3))}, [])
         async with webhooks.begin() as tx:
             assert [i for i in await tx.views.watched(late) if i.subject_id == a] == []
+
+    async def test_a_deadline_named_twice_is_kept_as_first_named_whatever_was_kept(
+        self, webhooks: Transactions[Webhooks]
+    ) -> None:
+        a = "S-" + uuid4().hex
+        early, late = date(2026, 3, 2), date(2026, 3, 20)
+        async with webhooks.begin() as tx:
+            await tx.views.keep(
+                {a: Latest(1, doc(a, 1))}, [item(a, "1", early), item(a, "2", late)]
+            )
+        async with webhooks.begin() as tx:  # "1" moved, then named again as it was
+            await tx.views.keep(
+                {a: Latest(2, doc(a, 2))},
+                [item(a, "2", late), item(a, "1", late), item(a, "1", early)],
+            )
+        async with webhooks.begin() as tx:
+            mine = {i for i in await tx.views.watched(late) if i.subject_id == a}
+        assert mine == {item(a, "1", late), item(a, "2", late)}
 
     async def test_interceptions_add_up_per_month_and_measure(
         self, webhooks: Transactions[Webhooks]
