@@ -14,7 +14,7 @@ Revises: 0003
 
 from collections.abc import Sequence
 
-from alembic import op
+from shared.adapters import migration_ops as shared
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -24,19 +24,9 @@ depends_on: str | Sequence[str] | None = None
 _COLUMNS = (("status_log", "body"), ("subject_latest", "status"))
 
 
-def _compress(method: str) -> None:
-    for table, column in _COLUMNS:
-        op.execute(
-            "DO $$ BEGIN"
-            f" ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION {method};"
-            " EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;"
-            " END $$"
-        )
-
-
 def upgrade() -> None:
-    _compress("lz4")
+    shared.set_compression(_COLUMNS, "lz4")
 
 
 def downgrade() -> None:
-    _compress("pglz")
+    shared.set_compression(_COLUMNS, "pglz")
