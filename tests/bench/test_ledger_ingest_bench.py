@@ -99,8 +99,11 @@ async def ingest(
     engine: AsyncEngine, recs: Sequence[ConsumerRecord], size: int
 ) -> tuple[Ingest, Projector]:
     """Each batch ingested, then projected (services/ledger/projector.py): a refresh of
-    every subject per batch, as when the projections were written by ingest."""
-    projector = LedgerSettings().projector(PostgresLedger(engine))
+    every subject per batch, as when the projections were written by ingest. Without
+    the projection delay: `drain` projects only subjects queued at least that long
+    ago, so with the service's 0.5 s it would leave each batch's subjects queued."""
+    settings = LedgerSettings(projection_delay_s=0)
+    projector = settings.projector(PostgresLedger(engine))
     handler = Ingest(hand_over=projector.hand_over)
     for part in batches(recs, size):
         async with engine.begin() as conn:
@@ -145,6 +148,8 @@ async def test_ingest_of_a_bulk_court_list(infra: Infra) -> None:
                 )
                 if size == default_batch:
                     live = await projection_rows(engine)
+                    subjects = {e.subject for e in workload.envelopes}
+                    assert len(live["subject_status"]) == len(subjects)  # all projected
                     async with engine.begin() as conn:
                         await refresh.rebuild(conn)
                     assert await projection_rows(engine) == live  # same result, only faster
