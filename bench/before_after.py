@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from typing import Any
 from bench import wrk
 from bench.machine import describe
 from bench.servers import Server, cpu_seconds
+from bench.trees import export
 from shared.adapters import kafka_admin
 from shared.adapters.db import make_engine
 from shared.adapters.migrations import upgrade_all
@@ -100,12 +100,7 @@ def main(
     upgrade_all(url=admin, schema_suffix=suffix, role=os.environ.get("JSB_SERVICE_ROLE", "jsb"))
     schema = "responder" + suffix
     tmp = Path(tempfile.mkdtemp(prefix="jsb-before-after-"))
-    old = tmp / "before"
-    old.mkdir()
-    archive = subprocess.run(
-        ["git", "archive", before], cwd=PROJECT_ROOT, capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    old = export(before, tmp / "before")
     try:
         blocked = asyncio.run(_designate(database_url, schema, n))
         allowed = [new_resident_id() for _ in blocked]

@@ -20,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.ledger_reads_before_after import export, phase_result
 from bench.ledger_records import write
+from bench.trees import alternated, export, phase_result
 from shared.adapters.settings import PROJECT_ROOT
 from tests.bench.test_ledger_scale_bench import EVENTS_PER_DEBTOR, plain_schema
 from tests.support.infra import discover
@@ -45,16 +45,13 @@ async def compare(before: Path, events: int, rounds: int, workdir: Path) -> None
                 await drop_schema(infra, schema)
             print(json.dumps({"phase": name, "records": n, **result}), flush=True)
         trees = [("before", before), ("after", PROJECT_ROOT)]
-        for r in range(rounds):
-            for code, tree in trees if r % 2 == 0 else trees[::-1]:
-                schema = await make_schema(infra)
-                try:
-                    result = await asyncio.to_thread(_phase, tree, "ingest", str(path), schema)
-                finally:
-                    await drop_schema(infra, schema)
-                print(
-                    json.dumps({"phase": "ingest", "code": code, "round": r, **result}), flush=True
-                )
+        for r, code, tree in alternated(trees, rounds):
+            schema = await make_schema(infra)
+            try:
+                result = await asyncio.to_thread(_phase, tree, "ingest", str(path), schema)
+            finally:
+                await drop_schema(infra, schema)
+            print(json.dumps({"phase": "ingest", "code": code, "round": r, **result}), flush=True)
 
 
 def main() -> None:
@@ -62,7 +59,7 @@ def main() -> None:
     events = int(sys.argv[2]) if len(sys.argv) > 2 else 25_000
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     with tempfile.TemporaryDirectory(prefix="jsb-ledger-ingest-") as tmp:
-        before = export(commit, Path(tmp))
+        before = export(commit, Path(tmp) / "before")
         asyncio.run(compare(before, events, rounds, Path(tmp)))
 
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.trees import alternated, export, phase_result
 from services.ledger.settings import LedgerSettings
 from shared.adapters.settings import PROJECT_ROOT
 from tests.support.infra import discover
@@ -36,25 +36,6 @@ PHASE = (
 )
 
 
-def phase_result(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a bench phase in a process of its own; its last line of output (JSON)."""
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
-def export(commit: str, into: Path) -> Path:
-    """The tree of `commit` (`git archive`) extracted into `into`/before."""
-    archive = subprocess.run(
-        ["git", "archive", commit], cwd=PROJECT_ROOT, capture_output=True, check=True
-    )
-    before = into / "before"
-    before.mkdir()
-    subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
-    return before
-
-
 def _run(tree: Path, events: int, schema: str) -> dict[str, Any]:
     code = PHASE.format(
         threshold=LedgerSettings().gc_threshold or 700, events=events, schema=schema
@@ -65,22 +46,21 @@ def _run(tree: Path, events: int, schema: str) -> dict[str, Any]:
 async def compare(before: Path, rounds: int) -> None:
     trees = [("before", before), ("after", PROJECT_ROOT)]
     with discover() as infra:
-        for n in range(rounds):
+        for n, name, tree in alternated(trees, rounds):
             for events in SIZES:
-                for name, tree in trees if n % 2 == 0 else trees[::-1]:
-                    schema = await make_schema(infra)
-                    try:
-                        result = await asyncio.to_thread(_run, tree, events, schema)
-                    finally:
-                        await drop_schema(infra, schema)
-                    print(json.dumps({"code": name, "round": n, **result}), flush=True)
+                schema = await make_schema(infra)
+                try:
+                    result = await asyncio.to_thread(_run, tree, events, schema)
+                finally:
+                    await drop_schema(infra, schema)
+                print(json.dumps({"code": name, "round": n, **result}), flush=True)
 
 
 def main() -> None:
     commit = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     with tempfile.TemporaryDirectory(prefix="jsb-ledger-reads-") as tmp:
-        asyncio.run(compare(export(commit, Path(tmp)), rounds))
+        asyncio.run(compare(export(commit, Path(tmp) / "before"), rounds))
 
 
 if __name__ == "__main__":

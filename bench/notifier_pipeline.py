@@ -39,6 +39,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench import pipeline
 from bench.servers import Server, cpu_seconds, peak_rss_mb
+from bench.trees import export
 from shared.adapters import topics
 from shared.adapters.settings import PROJECT_ROOT
 from tests.support.infra import Infra, discover
@@ -48,15 +49,6 @@ from tests.support.stack import Stack
 CATCH_UP_S = 300.0
 PARTITIONS = 3
 """Of every topic of tests/support/initiator_stack.py's stacks."""
-
-
-def _checkout(commit: str, into: Path) -> Path:
-    archive = subprocess.run(
-        ["git", "archive", commit], cwd=PROJECT_ROOT, capture_output=True, check=True
-    )
-    into.mkdir(parents=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return into
 
 
 async def _end_offsets(consumer: AIOKafkaConsumer, topic: str) -> dict[int, int]:
@@ -213,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="py-spy each run's notifier into DIR")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="jsb-notifier-pipeline-"))
-    trees = {"before": _checkout(args.before, tmp / "before"), "after": PROJECT_ROOT}
+    trees = {"before": export(args.before, tmp / "before"), "after": PROJECT_ROOT}
     runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     records = args.records
     with discover() as infra:

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.ledger_reads_before_after import export, phase_result
+from bench.trees import alternated, export, phase_result
 from shared.adapters.settings import PROJECT_ROOT
 
 RUN = """
@@ -63,14 +63,13 @@ def main() -> None:
     debtors = int(sys.argv[2]) if len(sys.argv) > 2 else 300
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     with tempfile.TemporaryDirectory(prefix="jsb-pipeline-") as tmp:
-        before = export(commit, Path(tmp))
+        before = export(commit, Path(tmp) / "before")
         trees = [("before", before), ("after", PROJECT_ROOT)]
-        for r in range(rounds):
-            for code, tree in trees if r % 2 == 0 else trees[::-1]:
-                workdir = Path(tmp) / f"{code}-{r}"
-                workdir.mkdir()
-                result = _run(tree, debtors, workdir)
-                print(json.dumps({"code": code, "round": r, **result}), flush=True)
+        for r, code, tree in alternated(trees, rounds):
+            workdir = Path(tmp) / f"{code}-{r}"
+            workdir.mkdir()
+            result = _run(tree, debtors, workdir)
+            print(json.dumps({"code": code, "round": r, **result}), flush=True)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.ledger_reads_before_after import phase_result
 from bench.ledger_records import write
+from bench.trees import phase_result
 from shared.adapters.settings import PROJECT_ROOT
 from tests.bench.report import record
 from tests.support.infra import Infra, unique
