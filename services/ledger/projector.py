@@ -34,12 +34,10 @@ neither read back nor decoded again; `Pending` says when they are used.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -50,6 +48,7 @@ from services.ledger.pending import Pending
 from services.ledger.ports import IngestTransaction
 from services.ledger.read_models import refresh
 from services.ledger.status_stream import status_message
+from shared.adapters.runner import first_of
 from shared.ports import Transactions
 
 log = logging.getLogger(__name__)
@@ -215,23 +214,7 @@ class Projector:
                 full = False
             if full:
                 continue
-            woken = await _first(self._wake.wait(), stop, self.poll_s)
+            woken = await first_of(self._wake.wait(), stop, self.poll_s)
             self._wake.clear()
             if woken and self.delay_s > 0:
-                await _first(stop.wait(), stop, self.delay_s)
-
-
-async def _first(aw: Coroutine[Any, Any, Any], stop: asyncio.Event, timeout_s: float) -> bool:
-    """Wait for `aw` (a coroutine) or `stop`, at most `timeout_s`; True if `aw` came."""
-    task = asyncio.ensure_future(aw)
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        done, _ = await asyncio.wait(
-            {task, stopping}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
-        )
-        return task in done
-    finally:
-        for t in (task, stopping):
-            t.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+                await first_of(stop.wait(), stop, self.delay_s)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +41,22 @@ class Loops:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def first_of(
+    aw: Coroutine[Any, Any, Any], stop: asyncio.Event, timeout_s: float | None = None
+) -> bool:
+    """Wait for `aw` (a coroutine) or `stop`, at most `timeout_s` (None: no bound);
+    True if `aw` came first. Both waits are cancelled when it returns."""
+    task = asyncio.ensure_future(aw)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait(
+            {task, stopping}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        return task in done
+    finally:
+        for t in (task, stopping):
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t

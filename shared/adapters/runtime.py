@@ -25,7 +25,7 @@ from shared.adapters.kafka_clients import make_producer
 from shared.adapters.kafka_probe import KafkaProbe
 from shared.adapters.observability import PipelineMetrics
 from shared.adapters.outbox import OutboxRelay
-from shared.adapters.runner import Loops
+from shared.adapters.runner import Loops, first_of
 from shared.adapters.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class ServiceRuntime:
             app.state.relay = relay
 
             async def run_relay(stop: asyncio.Event) -> None:
-                if not await either(rt.producer_started, stop):
+                if not await first_of(rt.producer_started.wait(), stop):
                     return
                 if before_relay is not None and not await before_relay(rt, stop):
                     return
@@ -202,12 +202,3 @@ async def _quietly(aw: Any) -> None:
         await aw
     except Exception:
         log.debug("ignored error while closing", exc_info=True)
-
-
-async def either(wanted: asyncio.Event, stop: asyncio.Event) -> bool:
-    """Wait until `wanted` is set (True) or `stop` is (False)."""
-    waits = [asyncio.create_task(wanted.wait()), asyncio.create_task(stop.wait())]
-    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    for task in waits:
-        task.cancel()
-    return wanted.is_set()
