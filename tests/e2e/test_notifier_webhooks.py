@@ -321,6 +321,13 @@ def test_an_endpoint_that_stays_down_is_disabled_then_enable_and_recover_resend_
         rx.secrets.append(sub["secret"])
         first = new_uscc()
         designate(nstack, bodies.designation(first))
+        # The endpoint must still be asked after it has failed for the disable window
+        # (JSB_NOTIFIER_DISABLE_AFTER_S, 4 s here). `first` alone may bring a single
+        # status — the ledger publishes one per projection, its issue and its answers
+        # together — whose six attempts can all fall within 4 s (backoff 0.3-2 s with
+        # jitter): then nothing is attempted after the window and nothing disables it.
+        time.sleep(4.5)
+        designate(nstack, bodies.designation(new_uscc()))
         with nstack.client("notifier", as_="ops") as c:
             disabled = until(
                 lambda: c.get(f"/v1/subscriptions/{sub['id']}").json(),
