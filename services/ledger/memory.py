@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from services.ledger import tables
+from services.ledger.canonical import stored_form
 from services.ledger.ports import LookupEntry, Queued, QueueDepth
 from services.ledger.read_models.changed_rows import Written, rows_of, snapshot
 from services.ledger.read_models.rows import Row, SubjectProjection
-from services.ledger.store import GENESIS, SourceRef, StoredEvent, chain_hash
+from services.ledger.store import GENESIS, SourceRef, StoredEvent, link_hash
 from shared.adapters.memory import MemoryOutbox, MemoryOutboxStore
 from shared.domain.envelope import Envelope
 
@@ -42,7 +43,7 @@ class MemoryEventAppender:
                 continue
             known.add(env.id)
             version, prev = self._head(env.subject)
-            payload = env.model_dump(mode="json", exclude_none=True)
+            payload, payload_json, exact = stored_form(env)
             event = StoredEvent(
                 position=self._store.next_position(),
                 event_id=env.id,
@@ -54,8 +55,9 @@ class MemoryEventAppender:
                 recorded_at=datetime.now(UTC),
                 payload=payload,
                 prev_hash=prev,
-                hash=chain_hash(prev, env.subject, version + 1, payload),
+                hash=link_hash(prev, env.subject, version + 1, payload_json),
                 source=src,
+                envelope=env if exact else None,
             )
             self.appended.append(event)
             out.append(event)
