@@ -190,13 +190,21 @@ class MemoryProjectionQueue:
         for subject, position in heads.items():
             self._queued[subject] = max(position, self._queued.get(subject, 0))
 
-    async def take(self, limit: int, min_age_s: float = 0.0) -> list[Queued]:
+    async def take(
+        self, limit: int, min_age_s: float = 0.0, quiet_s: float | None = None
+    ) -> list[Queued]:
         if not self._turn:
             await self._ledger.projection_turn.acquire()
             self._turn = True
-        settled = datetime.now(UTC) - timedelta(seconds=min_age_s)
+        now = datetime.now(UTC)
+        settled = now - timedelta(seconds=min_age_s)
+        quiet = now - timedelta(seconds=min_age_s if quiet_s is None else quiet_s)
         # the committed queue is kept in the order subjects were queued
-        return [q for q in self._ledger.queue.values() if q.queued_at <= settled][:limit]
+        return [
+            q
+            for q in self._ledger.queue.values()
+            if q.queued_at <= settled or (q.touched_at or q.queued_at) <= quiet
+        ][:limit]
 
     async def done(self, heads: Mapping[str, int]) -> list[str]:
         self._done.update(heads)
@@ -220,9 +228,11 @@ class MemoryProjectionQueue:
             for subject, position in self._queued.items():
                 old = queue.get(subject)
                 queue[subject] = (
-                    Queued(subject, position, now)
+                    Queued(subject, position, now, now)
                     if old is None
-                    else replace(old, last_position=max(old.last_position, position))
+                    else replace(
+                        old, last_position=max(old.last_position, position), touched_at=now
+                    )
                 )
         if self._turn:
             self._ledger.projection_turn.release()
