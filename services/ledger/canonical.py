@@ -116,7 +116,8 @@ def _round_trips(time: datetime) -> bool:
 
 def _from_fields(envelope: Envelope) -> dict[str, Any]:
     """The envelope's JSON dump without None fields, from its attributes; the data
-    and the extra fields as they are (json_native then says whether that is the dump)."""
+    and the extra fields as they are (json_native then says whether that is the dump).
+    The payload shares the envelope's data dict: neither is ever changed in place."""
     payload: dict[str, Any] = {
         "specversion": envelope.specversion,
         "id": str(envelope.id),
