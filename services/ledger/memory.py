@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from services.ledger import tables
+from services.ledger.canonical import stored_form
 from services.ledger.ports import LookupEntry, Queued, QueueDepth
 from services.ledger.read_models.changed_rows import Written, rows_of, snapshot
 from services.ledger.read_models.rows import Row, SubjectProjection
-from services.ledger.store import GENESIS, SourceRef, StoredEvent, chain_hash
+from services.ledger.store import GENESIS, SourceRef, StoredEvent, link_hash
 from shared.adapters.memory import MemoryOutbox, MemoryOutboxStore
 from shared.domain.envelope import Envelope
 
@@ -42,7 +43,7 @@ class MemoryEventAppender:
                 continue
             known.add(env.id)
             version, prev = self._head(env.subject)
-            payload = env.model_dump(mode="json", exclude_none=True)
+            payload, payload_json, exact = stored_form(env)
             event = StoredEvent(
                 position=self._store.next_position(),
                 event_id=env.id,
@@ -54,8 +55,9 @@ class MemoryEventAppender:
                 recorded_at=datetime.now(UTC),
                 payload=payload,
                 prev_hash=prev,
-                hash=chain_hash(prev, env.subject, version + 1, payload),
+                hash=link_hash(prev, env.subject, version + 1, payload_json),
                 source=src,
+                envelope=env if exact else None,
             )
             self.appended.append(event)
             out.append(event)
@@ -188,13 +190,21 @@ class MemoryProjectionQueue:
         for subject, position in heads.items():
             self._queued[subject] = max(position, self._queued.get(subject, 0))
 
-    async def take(self, limit: int, min_age_s: float = 0.0) -> list[Queued]:
+    async def take(
+        self, limit: int, min_age_s: float = 0.0, quiet_s: float | None = None
+    ) -> list[Queued]:
         if not self._turn:
             await self._ledger.projection_turn.acquire()
             self._turn = True
-        settled = datetime.now(UTC) - timedelta(seconds=min_age_s)
+        now = datetime.now(UTC)
+        settled = now - timedelta(seconds=min_age_s)
+        quiet = now - timedelta(seconds=min_age_s if quiet_s is None else quiet_s)
         # the committed queue is kept in the order subjects were queued
-        return [q for q in self._ledger.queue.values() if q.queued_at <= settled][:limit]
+        return [
+            q
+            for q in self._ledger.queue.values()
+            if q.queued_at <= settled or (q.touched_at or q.queued_at) <= quiet
+        ][:limit]
 
     async def done(self, heads: Mapping[str, int]) -> list[str]:
         self._done.update(heads)
@@ -218,9 +228,11 @@ class MemoryProjectionQueue:
             for subject, position in self._queued.items():
                 old = queue.get(subject)
                 queue[subject] = (
-                    Queued(subject, position, now)
+                    Queued(subject, position, now, now)
                     if old is None
-                    else replace(old, last_position=max(old.last_position, position))
+                    else replace(
+                        old, last_position=max(old.last_position, position), touched_at=now
+                    )
                 )
         if self._turn:
             self._ledger.projection_turn.release()

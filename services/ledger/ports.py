@@ -88,6 +88,8 @@ class Queued:
     subject_id: str
     last_position: int
     queued_at: datetime
+    touched_at: datetime | None = None
+    """When a batch last queued it (None: not told)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +107,14 @@ class ProjectionQueue(Protocol):
         order of `heads` (the order the batch touched them); a subject already queued
         keeps its place and the greater position."""
 
-    async def take(self, limit: int, min_age_s: float = 0.0) -> list[Queued]:
+    async def take(
+        self, limit: int, min_age_s: float = 0.0, quiet_s: float | None = None
+    ) -> list[Queued]:
         """Wait for the projection turn (held until the transaction ends: one projector
         at a time, and a rebuild waits for it), then the first `limit` queued
-        subjects that were queued at least `min_age_s` ago, in the order they were
-        queued."""
+        subjects, in the order they were first queued, that were first queued at
+        least `min_age_s` ago or (with `quiet_s`) that no batch has queued again for
+        `quiet_s`."""
 
     async def done(self, heads: Mapping[str, int]) -> list[str]:
         """Unqueue each subject whose queued position is at most its projected head

@@ -37,16 +37,19 @@ PROJECTION_LOCK_CLASS = 0x6A_73_62_50  # "jsbP": the ledger's projection turn
 
 _TURN = text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))")
 _ENQUEUE = text(
-    "INSERT INTO projection_queue (subject_id, last_position, queued_at, touch_order)"
-    " SELECT s, p, statement_timestamp(), o::int"
+    "INSERT INTO projection_queue"
+    " (subject_id, last_position, queued_at, touch_order, touched_at)"
+    " SELECT s, p, statement_timestamp(), o::int, statement_timestamp()"
     " FROM unnest(CAST(:s AS TEXT[]), CAST(:p AS BIGINT[])) WITH ORDINALITY AS x(s, p, o)"
     " ORDER BY s"
     " ON CONFLICT (subject_id) DO UPDATE"
-    " SET last_position = greatest(projection_queue.last_position, excluded.last_position)"
+    " SET last_position = greatest(projection_queue.last_position, excluded.last_position),"
+    " touched_at = excluded.touched_at"
 )
 _TAKE = text(
-    "SELECT subject_id, last_position, queued_at FROM projection_queue"
+    "SELECT subject_id, last_position, queued_at, touched_at FROM projection_queue"
     " WHERE queued_at <= clock_timestamp() - make_interval(secs => :age)"
+    " OR touched_at <= clock_timestamp() - make_interval(secs => :quiet)"
     " ORDER BY queued_at, touch_order LIMIT :n"
 )
 _DONE = text(
@@ -73,10 +76,14 @@ class PostgresProjectionQueue:
         if heads:
             await self._conn.execute(_ENQUEUE, {"s": list(heads), "p": list(heads.values())})
 
-    async def take(self, limit: int, min_age_s: float = 0.0) -> list[Queued]:
+    async def take(
+        self, limit: int, min_age_s: float = 0.0, quiet_s: float | None = None
+    ) -> list[Queued]:
         await take_projection_turn(self._conn)
-        rows = await self._conn.execute(_TAKE, {"age": min_age_s, "n": limit})
-        return [Queued(r.subject_id, r.last_position, r.queued_at) for r in rows]
+        # Without quiet_s the second condition adds nothing (touched_at >= queued_at).
+        quiet = min_age_s if quiet_s is None else quiet_s
+        rows = await self._conn.execute(_TAKE, {"age": min_age_s, "quiet": quiet, "n": limit})
+        return [Queued(r.subject_id, r.last_position, r.queued_at, r.touched_at) for r in rows]
 
     async def done(self, heads: Mapping[str, int]) -> list[str]:
         if not heads:

@@ -21,6 +21,14 @@ Why still exactly-once:
 - the rows are a pure function of the events up to the head (read_models/rows.py):
   projecting after several batches gives the same rows as projecting after each.
 
+Why a debounce (`max_delay_s`): with a fixed delay after a subject was first queued,
+a court designation cost two refreshes at full speed, one for its issue and one for
+its departments' answers, which come a moment later over several batches. A subject
+is now projected once no batch has queued it for the delay (quiet), but never later
+than the bound after it was first queued, so that the issue and the answers that
+follow it within the delay share one refresh, and a subject that keeps getting
+events is still projected every bound (docs/benchmarks.md, Ledger, "Fifth round").
+
 What lags: the projection rows (stats, public lists, the dashboard, the feed's
 designation rows) and the status stream, by the queue (metrics
 `ledger_projection_queue_depth`, `ledger_projection_queue_oldest_seconds`). What does
@@ -107,8 +115,11 @@ class Projector:
 
     `delay_s`: after a batch commits (`hand_over` wakes the projector), it waits this
     long and takes only subjects queued at least this long ago, so that the
-    answers that arrive together are projected together; `poll_s`: it also looks
-    every this often (subjects queued by another instance, or before a restart)."""
+    answers that arrive together are projected together; with `max_delay_s`, a
+    subject is taken once no batch has queued it for `delay_s` (quiet), or once it
+    was first queued `max_delay_s` ago (the bound), whichever comes first — a
+    debounce (why: module docstring); `poll_s`: it also looks every this often
+    (subjects queued by another instance, or before a restart)."""
 
     def __init__(
         self,
@@ -120,6 +131,7 @@ class Projector:
         delay_s: float = 0.0,
         poll_s: float = 1.0,
         pending: Pending | None = None,
+        max_delay_s: float | None = None,
     ) -> None:
         self._ledger = ledger
         self._suffix = topic_suffix
@@ -128,6 +140,7 @@ class Projector:
         self.pending = Pending() if pending is None else pending
         self.batch = batch
         self.delay_s = delay_s
+        self.max_delay_s = max_delay_s
         self.poll_s = poll_s
         self._wake = asyncio.Event()
         self.refreshed = 0
@@ -148,7 +161,10 @@ class Projector:
         clock = Clock(self.seconds)
         hits, misses = self.cache.hits, self.cache.misses
         async with self._ledger.begin() as tx:
-            queued = await tx.queue.take(self.batch, self.delay_s)
+            if self.max_delay_s is None:
+                queued = await tx.queue.take(self.batch, self.delay_s)
+            else:
+                queued = await tx.queue.take(self.batch, self.max_delay_s, quiet_s=self.delay_s)
             clock.lap("take")
             heads: dict[str, int] = {}
             refreshed = 0

@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 
 
 def to_recorded(event: StoredEvent) -> Recorded:
+    """The event as the fold takes it: the envelope ingest decoded when it was handed
+    over with the event (equal to the payload validated again: canonical.stored_form),
+    else the payload validated."""
     return Recorded(
-        envelope=Envelope.model_validate(event.payload),
+        envelope=event.envelope or Envelope.model_validate(event.payload),
         recorded_at=event.recorded_at,
         position=event.position,
     )

@@ -29,21 +29,21 @@ position, which `known_at` reads rely on.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, TypeVar
 from uuid import UUID
 
-import orjson
 from pydantic_core import from_json
 from sqlalchemy import ColumnElement, Table, Text, cast, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.ledger.canonical import canonical_json, chain_input, stored_form
 from shared.domain.envelope import Envelope
+
+__all__ = ["canonical_json", "chain_hash"]
 
 GENESIS = "0" * 64
 CHUNK = 1000
@@ -66,6 +66,10 @@ COPY_COLUMNS = (
     "prev_hash",
     "hash",
 )
+CopyRow = tuple[
+    UUID, str, int, str, int, datetime, str | None, int | None, int | None, str, str, str
+]
+"""An events row in COPY_COLUMNS' order, the payload as its JSON text."""
 T = TypeVar("T")
 APPEND_LOCK_CLASS = 0x6A_73_62_4C  # "jsbL": the ledger's append turn (int4 for the 2-key form)
 
@@ -91,17 +95,21 @@ class StoredEvent:
     prev_hash: str
     hash: str
     source: SourceRef | None
-
-
-def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    envelope: Envelope | None = field(default=None, compare=False, repr=False)
+    """The envelope ingest decoded, when `Envelope.model_validate(payload)` equals it
+    (canonical.stored_form): the projector folds it instead of validating the payload
+    again. None for events read from the store."""
 
 
 def chain_hash(prev_hash: str, stream: str, stream_version: int, payload: dict[str, Any]) -> str:
     """SHA-256 over the previous link and this event's identity and content."""
-    h = hashlib.sha256()
-    h.update(prev_hash.encode())
-    h.update(canonical_json([stream, stream_version, payload]))
+    return link_hash(prev_hash, stream, stream_version, canonical_json(payload))
+
+
+def link_hash(prev_hash: str, stream: str, stream_version: int, payload_json: bytes) -> str:
+    """`chain_hash` from the payload's canonical JSON (canonical.chain_input)."""
+    h = hashlib.sha256(prev_hash.encode())
+    h.update(chain_input(stream, stream_version, payload_json))
     return h.hexdigest()
 
 
@@ -131,45 +139,62 @@ async def append(
     heads: dict[str, tuple[int, str]] = {}
     for subjects in chunks(sorted({env.subject for env, _ in batch}), CHUNK):
         heads.update(await _stream_heads(conn, events, set(subjects)))
-    rows: list[dict[str, Any]] = []
+    rows: list[CopyRow] = []
+    kept: list[tuple[dict[str, Any], Envelope | None]] = []
     for env, src in batch:
         if env.id in known:
             continue
         known.add(env.id)
         version, prev = heads.get(env.subject, (0, GENESIS))
-        payload = env.model_dump(mode="json", exclude_none=True)
-        digest = chain_hash(prev, env.subject, version + 1, payload)
+        payload, payload_json, exact = stored_form(env)
+        digest = link_hash(prev, env.subject, version + 1, payload_json)
         heads[env.subject] = (version + 1, digest)
+        # In COPY_COLUMNS' order; the payload as its JSON text (JSONB keeps no key
+        # order, so the sorted text stores the same value).
         rows.append(
-            {
-                "event_id": env.id,
-                "stream": env.subject,
-                "stream_version": version + 1,
-                "type": env.type,
-                "schema_version": env.schemaversion,
-                "effective_at": env.time,
-                "source_topic": src.topic if src else None,
-                "source_partition": src.partition if src else None,
-                "source_offset": src.offset if src else None,
-                "payload": payload,
-                "prev_hash": prev,
-                "hash": digest,
-            }
+            (
+                env.id,
+                env.subject,
+                version + 1,
+                env.type,
+                env.schemaversion,
+                env.time,
+                src.topic if src else None,
+                src.partition if src else None,
+                src.offset if src else None,
+                payload_json.decode(),
+                prev,
+                digest,
+            )
         )
+        kept.append((payload, env if exact else None))
     if not rows:
         return []
     if len(rows) >= COPY_FROM:
         assigned = await _copy(conn, events, rows)
     else:
-        assigned = await _insert(conn, events, rows)
+        assigned = await _insert(conn, events, rows, [payload for payload, _ in kept])
     return [
-        row_to_event(SimpleNamespace(**row, position=position, recorded_at=recorded_at))
-        for row, (position, recorded_at) in zip(rows, assigned, strict=True)
+        _event(
+            position,
+            *row[:6],  # event_id, stream, stream_version, type, schema_version, effective_at
+            recorded_at,
+            *row[6:9],  # source topic, partition, offset
+            payload,
+            *row[10:],  # prev_hash, hash
+            envelope=envelope,
+        )
+        for row, (payload, envelope), (position, recorded_at) in zip(
+            rows, kept, assigned, strict=True
+        )
     ]
 
 
 async def _insert(
-    conn: AsyncConnection, events: Table, rows: list[dict[str, Any]]
+    conn: AsyncConnection,
+    events: Table,
+    rows: list[CopyRow],
+    payloads: list[dict[str, Any]],
 ) -> list[tuple[int, datetime]]:
     """executemany with RETURNING: SQLAlchemy's "insertmanyvalues" sends multi-row
     INSERTs of a cached statement, in pages under asyncpg's parameter limit, and
@@ -179,13 +204,16 @@ async def _insert(
         insert(events).returning(
             events.c.position, events.c.recorded_at, sort_by_parameter_order=True
         ),
-        rows,
+        [
+            {**dict(zip(COPY_COLUMNS, row, strict=True)), "payload": payload}
+            for row, payload in zip(rows, payloads, strict=True)
+        ],
     )
     return [(r.position, r.recorded_at) for r in result]
 
 
 async def _copy(
-    conn: AsyncConnection, events: Table, rows: list[dict[str, Any]]
+    conn: AsyncConnection, events: Table, rows: list[CopyRow]
 ) -> list[tuple[int, datetime]]:
     """The rows through `COPY ... FROM STDIN (FORMAT binary)` (asyncpg's
     `copy_records_to_table`), then what the database assigned read back by position.
@@ -204,7 +232,7 @@ async def _copy(
     assert driver is not None
     await driver.copy_records_to_table(
         events.name,
-        records=[tuple(_copy_value(row, c) for c in COPY_COLUMNS) for row in rows],
+        records=rows,
         columns=COPY_COLUMNS,
     )
     found = (
@@ -214,14 +242,9 @@ async def _copy(
             .order_by(events.c.position)
         )
     ).all()
-    if [r.event_id for r in found] != [row["event_id"] for row in rows]:
+    if [r.event_id for r in found] != [row[0] for row in rows]:
         raise RuntimeError("the events table changed under the append turn")
     return [(r.position, r.recorded_at) for r in found]
-
-
-def _copy_value(row: dict[str, Any], column: str) -> Any:
-    # JSONB goes as text (the driver's codec, set up by SQLAlchemy, takes a str).
-    return orjson.dumps(row[column]).decode() if column == "payload" else row[column]
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -276,11 +299,12 @@ def _event(
     effective_at: datetime,
     recorded_at: datetime,
     source_topic: str | None,
-    source_partition: int,
-    source_offset: int,
+    source_partition: int | None,
+    source_offset: int | None,
     payload: dict[str, Any],
     prev_hash: str,
     hash_: str,
+    envelope: Envelope | None = None,
 ) -> StoredEvent:
     """A `StoredEvent` from the events table's columns, in their order (tables.py)."""
     return StoredEvent(
@@ -296,8 +320,9 @@ def _event(
         prev_hash=prev_hash,
         hash=hash_,
         source=None
-        if source_topic is None
+        if source_topic is None or source_partition is None or source_offset is None
         else SourceRef(source_topic, source_partition, source_offset),
+        envelope=envelope,
     )
 
 

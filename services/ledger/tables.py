@@ -161,12 +161,20 @@ projection_queue = Table(
     Column("last_position", BigInteger, nullable=False),
     _at("queued_at", nullable=False),
     Column("touch_order", Integer, nullable=False),
+    Column(
+        "touched_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=func.statement_timestamp(),
+    ),
     Index("projection_queue_age", "queued_at"),
 )
 """Subjects whose projection rows are behind their events: `last_position` is the
 latest event ingest appended for the subject, `queued_at` when it was first queued
 (kept by later batches: the oldest goes first, so none starves), `touch_order` its
-place among the subjects its batch queued (the order of their first events)."""
+place among the subjects its batch queued (the order of their first events),
+`touched_at` when a batch last queued it (the projector waits for a quiet subject,
+migration 0006)."""
 
 subject_lookup = Table(
     "subject_lookup",

@@ -122,6 +122,30 @@ class ProjectionQueueContract:
         async with ledger.begin() as tx:
             assert [q.subject_id for q in await tx.queue.take(10, min_age_s=0.01)] == ["A"]
 
+    async def test_a_subject_queued_again_waits_until_quiet_but_not_past_the_bound(
+        self, ledger: QueueLedger
+    ) -> None:
+        """The projector's debounce: a subject is taken once no batch has queued it for
+        `quiet_s`, or once it was first queued `min_age_s` ago, whichever comes first;
+        queuing it again keeps its place in the order."""
+        await _enqueue(ledger, {"A": 1, "B": 2})
+        await asyncio.sleep(0.3)
+        await _enqueue(ledger, {"A": 3})  # A touched again, B quiet for 0.3 s
+        async with ledger.begin() as tx:
+            taken = await tx.queue.take(10, min_age_s=60.0, quiet_s=0.2)
+        assert [q.subject_id for q in taken] == ["B"]
+        assert taken[0].touched_at is not None
+        await asyncio.sleep(0.25)
+        async with ledger.begin() as tx:
+            taken = await tx.queue.take(10, min_age_s=60.0, quiet_s=0.2)
+        assert [(q.subject_id, q.last_position) for q in taken] == [("A", 3), ("B", 2)]
+        await _enqueue(ledger, {"A": 4})  # touched now, but first queued 0.55 s ago
+        async with ledger.begin() as tx:
+            quiet = await tx.queue.take(10, min_age_s=60.0, quiet_s=0.2)
+            taken = await tx.queue.take(10, min_age_s=0.5, quiet_s=0.2)
+        assert [q.subject_id for q in quiet] == ["B"]
+        assert [q.subject_id for q in taken] == ["A", "B"]
+
     async def test_projection_rounds_take_turns(self, ledger: QueueLedger) -> None:
         """A second round waits for the first to commit (one writer of projection rows)."""
         await _enqueue(ledger, {"A": 1})
