@@ -67,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             concurrency=settings.lane_concurrency,
             scan_interval_s=settings.scan_interval_s,
             on_failure=lambda _: metrics.lane_failures.inc(),
+            applied=ctx.applied,
         )
         app.state.lanes = lanes
         ingest = Ingest(hosting, settings.topic_suffix, metrics, memo=ctx.memo)
@@ -86,7 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 IngestConsumer,
                 ingest=ingest,
                 freshness=freshness,
-                wake=lanes.wake,
+                wake=lanes.delivered,
                 on_index=index.apply,
             ),
         )

@@ -73,8 +73,9 @@ class Ingest:
         self._metrics = metrics
         self._memo = memo
         """The departments' memo (fold_memo.py): given each refreshed subject's fold."""
-        self.touched: set[str] = set()
-        """Departments given deliveries since the last `take_touched()`."""
+        self.touched: dict[str, int] = {}
+        """Departments given deliveries since the last `take_touched()`, each with the
+        last position delivered to it."""
         self.stored = 0
         self.dead_lettered = 0
         self._written = IndexChanges()
@@ -85,8 +86,8 @@ class Ingest:
         written, self._written = self._written, IndexChanges()
         return written
 
-    def take_touched(self) -> set[str]:
-        touched, self.touched = self.touched, set()
+    def take_touched(self) -> dict[str, int]:
+        touched, self.touched = self.touched, {}
         return touched
 
     async def __call__(self, unit: ResponderUnit, records: Sequence[ConsumerRecord]) -> None:
@@ -193,7 +194,7 @@ class Ingest:
             changed.add(incoming.envelope.subject)
             if departments:
                 deliveries.append((position, departments))
-                self.touched |= departments
+                self.touched.update(dict.fromkeys(departments, position))
         await unit.deliveries.deliver_many(deliveries)
         return changed, stored
 
