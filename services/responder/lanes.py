@@ -76,9 +76,10 @@ class Lanes:
 
         Why: a batch the ingest commits while a lane's pass is starting is read by
         that pass, and the wake that follows the commit made one more pass that found
-        nothing — 59 of ~160 passes in the pipeline bench at 300 debtors, each a
-        transaction of ~8 round trips (docs/benchmarks.md, "fourth pass"). Whether the
-        pass read them is known only once it has committed; the lane looks then."""
+        nothing (3-5 per run of the pipeline bench at 300 debtors, each a transaction
+        of ~8 round trips: docs/benchmarks.md, "fourth pass"). Whether the pass read
+        them is known only once it has committed: the lane looks after its passes, and
+        when its turn comes again."""
         for d, position in positions.items():
             event = self._wake.get(d)
             if event is not None:
@@ -140,6 +141,11 @@ class Lanes:
             await wake.wait()
             try:
                 async with self._gate:
+                    if self._applied_already(department):
+                        # Woken by deliveries the last pass applied (the ingest's wake
+                        # came after that pass had read them).
+                        wake.clear()
+                        continue
                     # Cleared once the lane has its turn, not before waiting for it:
                     # the pass reads every delivery committed before this instant
                     # (the ingest wakes after its commit), so the wakes that came

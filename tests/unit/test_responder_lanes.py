@@ -159,3 +159,40 @@ async def test_a_forced_wake_during_a_pass_makes_one() -> None:
 
     passes, _ = await _in_a_pass(both, 7, 2)
     assert passes == [1, 2]
+
+
+async def test_deliveries_reported_after_the_pass_that_applied_them_make_none() -> None:
+    """The ingest's wake may come once the pass that read its batch has committed."""
+    cursors: dict[str, int] = {}
+    passes: list[str] = []
+
+    async def advance(department: str) -> bool:
+        passes.append(department)
+        cursors[department] = 7
+        return False
+
+    lanes = Lanes(
+        MemoryResponderStore(),
+        ["a"],
+        advance,
+        concurrency=1,
+        scan_interval_s=3600,
+        applied=lambda d: cursors.get(d, -1),
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(lanes.run(stop))
+    for _ in range(100):  # the start's pass
+        await asyncio.sleep(0.01)
+        if passes:
+            break
+    lanes.delivered({"a": 7})
+    await asyncio.sleep(0.2)
+    assert passes == ["a"]
+    lanes.delivered({"a": 8})
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if len(passes) == 2:
+            break
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    assert passes == ["a", "a"]
