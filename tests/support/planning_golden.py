@@ -22,17 +22,15 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from services.responder import tables
-from shared.adapters.db import make_engine
-from shared.adapters.migrations import DEFAULT_ADMIN_URL, upgrade
+from shared.adapters.migrations import DEFAULT_ADMIN_URL
 from shared.adapters.settings import DEFAULT_DATABASE_URL
 from shared.adapters.topics import FEEDBACK
 from shared.domain.commands import RevokeDesignation
-from tests.support.infra import unique
+from tests.support.responder_bench import fresh_harness
 from tests.support.responder_harness import (
-    Harness,
     hosting,
     issue_command,
     objection,
@@ -89,25 +87,13 @@ async def outcome(
     """Feed the batches through a fresh responder (real Postgres, a scratch schema),
     every department's passes after each; its task rows and feedback, without what
     differs from run to run (the rows' own timestamps, the feedback's ids and times)."""
-    schema = "responder_" + unique("golden")
-    await asyncio.to_thread(upgrade, "responder", url=admin_url, schema=schema, role=role)
-    engine = make_engine(database_url, schema=schema)
-    try:
-        h = Harness(engine, hosting(**SETTINGS), "." + unique())
-        await h.ensure()
+    async with fresh_harness(hosting(**SETTINGS), database_url, admin_url, role) as h:
         for batch in batches:
             await h.feed([e.encode() for e in batch])
             await h.drain()
-        t = tables.tasks
-        async with engine.connect() as conn:
-            rows = (await conn.execute(select(t))).mappings().all()
+        async with h.engine.connect() as conn:
+            rows = (await conn.execute(select(tables.tasks))).mappings().all()
             outbox = (await conn.execute(select(tables.outbox))).all()
-    finally:
-        await engine.dispose()
-        admin = make_engine(admin_url)
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await admin.dispose()
     tasks = [
         {k: _plain(v) for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows
     ]

@@ -101,6 +101,18 @@ async def test_the_scanner_leaves_a_lane_in_a_pass_be() -> None:
     assert passes == 1
 
 
+def _one_lane(advance: Any, cursors: dict[str, int]) -> Lanes:
+    """Department "a" alone, its committed passes' cursor read from `cursors`."""
+    return Lanes(
+        MemoryResponderStore(),
+        ["a"],
+        advance,
+        concurrency=1,
+        scan_interval_s=3600,
+        applied=lambda d: cursors.get(d, -1),
+    )
+
+
 async def _in_a_pass(
     during: Any, read_up_to: int, passes_expected: int
 ) -> tuple[list[int], dict[str, int]]:
@@ -121,14 +133,7 @@ async def _in_a_pass(
         started.set()
         return False
 
-    lanes = Lanes(
-        MemoryResponderStore(),
-        ["a"],
-        advance,
-        concurrency=1,
-        scan_interval_s=3600,
-        applied=lambda d: cursors.get(d, -1),
-    )
+    lanes = _one_lane(advance, cursors)
     stop = asyncio.Event()
     running = asyncio.create_task(lanes.run(stop))
     await asyncio.wait_for(started.wait(), 5)
@@ -171,14 +176,7 @@ async def test_deliveries_reported_after_the_pass_that_applied_them_make_none() 
         cursors[department] = 7
         return False
 
-    lanes = Lanes(
-        MemoryResponderStore(),
-        ["a"],
-        advance,
-        concurrency=1,
-        scan_interval_s=3600,
-        applied=lambda d: cursors.get(d, -1),
-    )
+    lanes = _one_lane(advance, cursors)
     stop = asyncio.Event()
     running = asyncio.create_task(lanes.run(stop))
     for _ in range(100):  # the start's pass
