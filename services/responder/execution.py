@@ -45,6 +45,12 @@ class Context:
     metrics: ResponderMetrics | None = None
     memo: FoldMemo = field(default_factory=FoldMemo)
     """Subjects' folds shared by the departments' passes (fold_memo.py)."""
+    cursors: dict[str, int] = field(default_factory=dict)
+    """Each department's cursor as its last committed pass left it (lanes.Lanes
+    `applied`: a wake for deliveries it has applied makes no pass)."""
+
+    def applied(self, department: str) -> int:
+        return self.cursors.get(department, -1)
 
 
 async def advance(store: ResponderStore, department: str, ctx: Context) -> bool:
@@ -55,7 +61,8 @@ async def advance(store: ResponderStore, department: str, ctx: Context) -> bool:
     its rows are only gathered (`TaskWrites`), so an event that cannot be applied
     leaves nothing behind to roll back; it is dead-lettered and the pass goes on."""
     async with store.begin() as unit:
-        applied, out = await _pass(unit, department, ctx)
+        applied, out, cursor = await _pass(unit, department, ctx)
+    ctx.cursors[department] = cursor  # committed
     if ctx.metrics is not None:
         ctx.metrics.lane_passes.labels("work" if applied or out else "nothing").inc()
         for emitted in out:
@@ -67,8 +74,10 @@ async def advance(store: ResponderStore, department: str, ctx: Context) -> bool:
     return applied == ctx.batch
 
 
-async def _pass(unit: ResponderUnit, department: str, ctx: Context) -> tuple[int, list[Emitted]]:
-    """One pass: (deliveries applied, what it emitted)."""
+async def _pass(
+    unit: ResponderUnit, department: str, ctx: Context
+) -> tuple[int, list[Emitted], int]:
+    """One pass: (deliveries applied, what it emitted, the cursor it leaves)."""
     cursor = await unit.deliveries.lock_cursor(department)
     rows = await unit.deliveries.after(department, cursor, ctx.batch)
     end = rows[-1].position if rows else cursor
@@ -88,7 +97,7 @@ async def _pass(unit: ResponderUnit, department: str, ctx: Context) -> tuple[int
     now = utc_now()
     due = await unit.tasks.due(department, now)
     if not rows and not due:
-        return 0, []
+        return 0, [], end
     missing = {s for s, _ in due} - folds.subjects
     folds.include(await unit.events.history(missing, up_to=end))
     await book.load(unit.tasks, department, {d for _, d in due})
@@ -98,7 +107,7 @@ async def _pass(unit: ResponderUnit, department: str, ctx: Context) -> tuple[int
     await unit.outbox.enqueue([e.message for e in out])
     if rows:
         await unit.deliveries.move_cursor(department, end)
-    return len(rows), out
+    return len(rows), out, end
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,9 @@ every time (it did with 64: py-spy over the pass bench, docs/benchmarks.md "Pipe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from datetime import datetime
+from typing import TypeVar, overload
 
 from cachetools import TTLCache
 
@@ -56,7 +57,7 @@ class FoldMemo:
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._states: TTLCache[tuple[str, int], Folded] = TTLCache(capacity, max_age_s, timer)
-        self.views: TTLCache[tuple[int, datetime], RecordAt] = TTLCache(capacity, max_age_s, timer)
+        self.views: Recent[tuple[int, datetime], RecordAt] = Recent(capacity, max_age_s, timer)
         """The designations' views at an instant (transitions.record_at), same bound."""
         self.hits = 0
         self.misses = 0
@@ -74,6 +75,68 @@ class FoldMemo:
 
     def __len__(self) -> int:
         return len(self._states)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
+
+class Recent(MutableMapping[K, V]):
+    """A mapping bounded by count and by age like `TTLCache`, the first put out first
+    (not the least recently read: the departments read a pass's designations in the
+    order they were put), and read by one dict lookup and one clock reading. Why:
+    planning reads the views once per department and designation, ~31 times per court
+    designation, and a `TTLCache` hit (its timer context, its links) was ~1.2 us of a
+    department's ~19 us plan (docs/benchmarks.md, "fourth pass"). Expired entries go
+    when something is put, as in a `TTLCache`; reads do not see them."""
+
+    def __init__(self, capacity: int, max_age_s: float, timer: Callable[[], float]) -> None:
+        self._items: dict[K, tuple[float, V]] = {}
+        self._capacity = capacity
+        self._max_age_s = max_age_s
+        self._timer = timer
+
+    def __getitem__(self, key: K) -> V:
+        put, value = self._items[key]
+        if self._timer() - put >= self._max_age_s:
+            raise KeyError(key)
+        return value
+
+    @overload
+    def get(self, key: K, /) -> V | None: ...
+    @overload
+    def get(self, key: K, default: V, /) -> V: ...
+    @overload
+    def get(self, key: K, default: T, /) -> V | T: ...
+    def get(self, key: K, default: T | None = None, /) -> V | T | None:
+        found = self._items.get(key)
+        if found is None or self._timer() - found[0] >= self._max_age_s:
+            return default
+        return found[1]
+
+    def __setitem__(self, key: K, value: V) -> None:
+        now = self._timer()
+        items = self._items
+        items.pop(key, None)  # put again: last out
+        items[key] = (now, value)
+        old = [k for k, _ in zip(items, range(len(items) - self._capacity), strict=False)]
+        for k, (put, _) in items.items():  # oldest first
+            if now - put < self._max_age_s:
+                break
+            old.append(k)
+        for k in old:
+            items.pop(k, None)
+
+    def __delitem__(self, key: K) -> None:
+        del self._items[key]
+
+    def __iter__(self) -> Iterator[K]:
+        now = self._timer()
+        return iter([k for k, (put, _) in self._items.items() if now - put < self._max_age_s])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def at_last(events: Sequence[Recorded], state: SubjectState) -> tuple[int, Folded] | None:

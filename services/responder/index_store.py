@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import asyncpg
@@ -16,13 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.responder import store, tables
+from services.responder import pass_sql, store, tables
 from services.responder.fold_memo import Folded, at_last
+from services.responder.folds import Decoded, fold_decoded
 from services.responder.live_index import IndexChanges, LiveIndex
 from services.responder.live_index import follow as follow_live
 from services.responder.live_index import load as load_live
 from services.responder.restriction_index import IndexRow, subject_rows
-from shared.domain.fold import fold
 from shared.domain.wire import PoisonMessage
 
 log = logging.getLogger(__name__)
@@ -63,35 +64,41 @@ async def lookup_in(
 
 
 _COLUMNS = tuple(f.name for f in fields(IndexRow))
-"""An index row's columns. Its fields are plain values, so a shallow dict is the row;
-`dataclasses.asdict` deep-copies each value (4 % of the responder's event loop in the
-pipeline bench, for nothing: docs/benchmarks.md "Pipeline")."""
+_VALUES = attrgetter(*_COLUMNS)
+"""An index row's columns, and its values in that order (a tuple, for the COPY). Its
+fields are plain values; `dataclasses.asdict` deep-copies each value (4 % of the
+responder's event loop in the pipeline bench, for nothing: docs/benchmarks.md
+"Pipeline")."""
 
 
 async def refresh(
-    conn: AsyncConnection, subjects: Iterable[str], departments: frozenset[str]
+    conn: AsyncConnection,
+    subjects: Iterable[str],
+    departments: frozenset[str],
+    decoded: Decoded | None = None,
 ) -> IndexChanges:
     """Recompute the index rows of `subjects` from their stored events (the caller
     holds the ingest lock, so no newer event of theirs can commit meanwhile); returns
-    what was written, for the in-process copy once the transaction has committed."""
+    what was written, for the in-process copy once the transaction has committed.
+    `decoded`: the stored events the ingest has just decoded (folds.fold_decoded)."""
     wanted = sorted(set(subjects))
     if not wanted:
         return IndexChanges()
-    history = await store.subject_events(conn, wanted)
+    history = await store.subject_events(conn, wanted, decoded=decoded)
     written: dict[str, list[IndexRow]] = {}
     folds: dict[str, tuple[int, Folded]] = {}
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     marks: list[dict[str, Any]] = []
     done: list[str] = []
     for subject in wanted:
         events = history[subject]
         try:
-            state = fold(events, subject)
+            state = fold_decoded(events, subject, decoded)
         except (PoisonMessage, ValueError):  # checks of it would fail the same way
             log.exception("subject's stored events do not fold; its index is left as it was")
             continue
         written[subject] = subject_rows(state, departments)
-        rows.extend({f: getattr(r, f) for f in _COLUMNS} for r in written[subject])
+        rows.extend(_VALUES(r) for r in written[subject])
         folded = at_last(events, state)
         if folded is not None:
             folds[subject] = folded
@@ -101,7 +108,11 @@ async def refresh(
     r, i = tables.restriction_index, tables.indexed_subjects
     await conn.execute(r.delete().where(r.c.subject_id.in_(done)))
     if rows:
-        await conn.execute(r.insert(), rows)
+        # One binary COPY, as the passes write their tasks (pg_store.py says why):
+        # through SQLAlchemy's executemany these ~50 rows per court designation were
+        # ~22 % of the ingest's CPU (docs/benchmarks.md, "fourth pass").
+        driver = await pass_sql.driver_of(conn)
+        await driver.copy_records_to_table(r.name, records=rows, columns=_COLUMNS)
     if marks:
         stmt = pg_insert(i).values(marks)
         await conn.execute(

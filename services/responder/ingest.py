@@ -19,6 +19,7 @@ from uuid import UUID
 from aiokafka import ConsumerRecord
 
 from services.responder.fold_memo import FoldMemo
+from services.responder.folds import Decoded
 from services.responder.hosting import Hosting
 from services.responder.live_index import IndexChanges
 from services.responder.metrics import ResponderMetrics
@@ -26,6 +27,7 @@ from services.responder.ports import Incoming, Kept, ResponderUnit
 from shared.adapters.deadletter import dead_letter
 from shared.adapters.screen import refuse_nul
 from shared.domain.envelope import Envelope
+from shared.domain.event_base import DomainEvent
 from shared.domain.events import decode_bytes
 from shared.domain.identifiers import IdentifierError, IdKind, org_code_of_uscc, parse_identifier
 from shared.domain.lifecycle_events import (
@@ -71,8 +73,9 @@ class Ingest:
         self._metrics = metrics
         self._memo = memo
         """The departments' memo (fold_memo.py): given each refreshed subject's fold."""
-        self.touched: set[str] = set()
-        """Departments given deliveries since the last `take_touched()`."""
+        self.touched: dict[str, int] = {}
+        """Departments given deliveries since the last `take_touched()`, each with the
+        last position delivered to it."""
         self.stored = 0
         self.dead_lettered = 0
         self._written = IndexChanges()
@@ -83,8 +86,8 @@ class Ingest:
         written, self._written = self._written, IndexChanges()
         return written
 
-    def take_touched(self) -> set[str]:
-        touched, self.touched = self.touched, set()
+    def take_touched(self) -> dict[str, int]:
+        touched, self.touched = self.touched, {}
         return touched
 
     async def __call__(self, unit: ResponderUnit, records: Sequence[ConsumerRecord]) -> None:
@@ -119,11 +122,12 @@ class Ingest:
             departments = await self._concerned(unit, event, batch)
             if departments is not None:
                 incoming = Incoming(envelope, event.designation_id, r.partition, r.offset)
-                batch.incoming.append((incoming, departments))
-        changed = await self._store(unit, batch)
+                batch.incoming.append((incoming, departments, event))
+        changed, stored = await self._store(unit, batch)
         # The index is rewritten in the transaction that stores the events: a check
-        # never sees an event stored and not indexed (one fold per subject per batch).
-        written = await unit.index.refresh(changed, self._hosting.departments)
+        # never sees an event stored and not indexed (one fold per subject per batch),
+        # the events this batch stored as decoded here (once: folds.fold_decoded).
+        written = await unit.index.refresh(changed, self._hosting.departments, stored)
         self._written = IndexChanges(written.rows, batch.identifiers)
         if self._memo is not None:
             for subject, (position, folded) in written.folds.items():
@@ -173,24 +177,26 @@ class Ingest:
         await unit.events.widen(event.designation_id, widened)
         return widened
 
-    async def _store(self, unit: ResponderUnit, batch: _Batch) -> set[str]:
+    async def _store(self, unit: ResponderUnit, batch: _Batch) -> tuple[set[str], Decoded]:
         """Keep the batch's designations, store its events and deliver them (an event
         already stored, published twice by a relay, is neither stored nor delivered
-        again); the subjects whose events were stored."""
+        again); the subjects whose events were stored, and those events as decoded."""
         await batch.keep(unit)
-        positions = await unit.events.append_many([i for i, _ in batch.incoming])
+        positions = await unit.events.append_many([i for i, _, _ in batch.incoming])
         changed: set[str] = set()
+        stored: dict[UUID, tuple[Envelope, DomainEvent]] = {}
         deliveries: list[tuple[int, set[str]]] = []
-        for (incoming, departments), position in zip(batch.incoming, positions, strict=True):
+        for (incoming, departments, event), position in zip(batch.incoming, positions, strict=True):
             if position is None:
                 continue
             self.stored += 1
+            stored[incoming.envelope.id] = (incoming.envelope, event)
             changed.add(incoming.envelope.subject)
             if departments:
                 deliveries.append((position, departments))
-                self.touched |= departments
+                self.touched.update(dict.fromkeys(departments, position))
         await unit.deliveries.deliver_many(deliveries)
-        return changed
+        return changed, stored
 
 
 @dataclass
@@ -204,8 +210,8 @@ class _Batch:
     """Designations to keep, not written yet."""
     identifiers: list[tuple[str, str]] = field(default_factory=list)
     """(identifier, subject) of the designations kept, for the in-process index."""
-    incoming: list[tuple[Incoming, set[str]]] = field(default_factory=list)
-    """The events to store, each with the hosted departments it concerns."""
+    incoming: list[tuple[Incoming, set[str], LifecycleEvent]] = field(default_factory=list)
+    """The events to store, each with the hosted departments it concerns and its data."""
 
     async def keep(self, unit: ResponderUnit) -> None:
         """Write the designations gathered so far."""

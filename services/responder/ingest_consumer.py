@@ -4,7 +4,7 @@ needs once a batch has committed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,15 +19,15 @@ from shared.adapters.consumer import TransactionalConsumer
 class IngestConsumer(TransactionalConsumer):
     """The transactional consumer, plus what only the ingest needs after a batch has
     committed: the in-process copy of the restriction index updated, the departments
-    it gave work to woken, and how fresh the local store is (everything the broker
-    had, by when) noted."""
+    it gave work to woken (`wake`: with the last position each was given), and how
+    fresh the local store is (everything the broker had, by when) noted."""
 
     def __init__(
         self,
         *,
         ingest: Ingest,
         freshness: Freshness,
-        wake: Callable[[set[str]], None],
+        wake: Callable[[Mapping[str, int]], None],
         on_index: Callable[[IndexChanges], None] = lambda _: None,
         **kwargs: Any,
     ) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from services.responder.ports import ResponderStore
 from shared.domain.envelope import utc_now
@@ -39,6 +39,7 @@ class Lanes:
         scan_interval_s: float = 1.0,
         max_backoff_s: float = 30.0,
         on_failure: Callable[[str], None] | None = None,
+        applied: Callable[[str], int] | None = None,
     ) -> None:
         self._store = store
         self._departments = sorted(departments)
@@ -48,16 +49,49 @@ class Lanes:
         self._max_backoff_s = max_backoff_s
         self._on_failure = on_failure
         self._wake = {d: asyncio.Event() for d in self._departments}
+        self._applied = applied
+        """How far a department's committed passes have applied its deliveries (its
+        cursor, execution.Context.cursors); None: every wake makes a pass."""
+        self._delivered: dict[str, int] = {}
+        """The last position the ingest said it delivered to each department."""
+        self._forced: set[str] = set()
+        """Departments woken for more than deliveries (the scanner: clock work, other
+        instances' deliveries; a failed pass; the start): their next pass is made."""
         self._applying: set[str] = set()
         """Departments whose lane is in a pass (the scanner leaves them be)."""
         self.passes = dict.fromkeys(self._departments, 0)
         self.failures = dict.fromkeys(self._departments, 0)
 
     def wake(self, departments: Iterable[str]) -> None:
+        """Make the departments' lanes pass (again)."""
         for d in departments:
             event = self._wake.get(d)
             if event is not None:
+                self._forced.add(d)
                 event.set()
+
+    def delivered(self, positions: Mapping[str, int]) -> None:
+        """The ingest has committed deliveries to these departments, up to these
+        positions: their lanes pass, unless their passes have applied them already.
+
+        Why: a batch the ingest commits while a lane's pass is starting is read by
+        that pass, and the wake that follows the commit made one more pass that found
+        nothing (3-5 per run of the pipeline bench at 300 debtors, each a transaction
+        of ~8 round trips: docs/benchmarks.md, "fourth pass"). Whether the pass read
+        them is known only once it has committed: the lane looks after its passes, and
+        when its turn comes again."""
+        for d, position in positions.items():
+            event = self._wake.get(d)
+            if event is not None:
+                if position > self._delivered.get(d, 0):
+                    self._delivered[d] = position
+                event.set()
+
+    def _applied_already(self, department: str) -> bool:
+        """Woken only by deliveries its committed passes have applied."""
+        if self._applied is None or department in self._forced:
+            return False
+        return self._delivered.get(department, 0) <= self._applied(department)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -107,6 +141,11 @@ class Lanes:
             await wake.wait()
             try:
                 async with self._gate:
+                    if self._applied_already(department):
+                        # Woken by deliveries the last pass applied (the ingest's wake
+                        # came after that pass had read them).
+                        wake.clear()
+                        continue
                     # Cleared once the lane has its turn, not before waiting for it:
                     # the pass reads every delivery committed before this instant
                     # (the ingest wakes after its commit), so the wakes that came
@@ -115,6 +154,7 @@ class Lanes:
                     # of 850 passes in the pipeline bench at 300 debtors, each a
                     # transaction of ~8 round trips (docs/benchmarks.md, "third pass").
                     wake.clear()
+                    self._forced.discard(department)
                     self._applying.add(department)
                     try:
                         while await self._advance(department) and not stop.is_set():
@@ -122,6 +162,8 @@ class Lanes:
                         self.passes[department] += 1
                     finally:
                         self._applying.discard(department)
+                    if wake.is_set() and self._applied_already(department):
+                        wake.clear()
                 backoff = 0.0
             except asyncio.CancelledError:
                 raise
@@ -133,4 +175,4 @@ class Lanes:
                 log.exception("department %s: pass failed; retrying in %.1fs", department, backoff)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
-                wake.set()
+                self.wake([department])

@@ -17,11 +17,12 @@ from pydantic import ValidationError
 
 from services.responder.check_journal import CheckRecord, JournalUnavailable
 from services.responder.fold_memo import Folded, at_last
+from services.responder.folds import Decoded, fold_decoded
 from services.responder.live_index import IndexChanges
 from services.responder.ports import Delivery, Incoming, Kept, Known, ResponderUnit, TaskRow
 from services.responder.restriction_index import IndexRow, subject_rows
 from shared.domain.envelope import Envelope
-from shared.domain.fold import Recorded, fold
+from shared.domain.fold import Recorded
 from shared.domain.wire import PoisonMessage
 from shared.ports import OutboxMessage
 
@@ -289,12 +290,14 @@ class MemoryIndexWriter:
         self._tx = tx
         self._events = events
 
-    async def refresh(self, subjects: Iterable[str], departments: frozenset[str]) -> IndexChanges:
+    async def refresh(
+        self, subjects: Iterable[str], departments: frozenset[str], decoded: Decoded | None = None
+    ) -> IndexChanges:
         written: dict[str, list[IndexRow]] = {}
         folds: dict[str, tuple[int, Folded]] = {}
         for subject, events in (await self._events.history(subjects)).items():
             try:
-                state = fold(events, subject)
+                state = fold_decoded(events, subject, decoded)
             except (PoisonMessage, ValueError):  # left as it was, as in Postgres
                 continue
             written[subject] = subject_rows(state, departments)

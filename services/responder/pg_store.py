@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.responder import index_store, pass_sql, store, tables
+from services.responder.folds import Decoded
 from services.responder.live_index import IndexChanges
 from services.responder.outbox_copy import CopiedOutbox
 from services.responder.ports import Delivery, Incoming, Kept, Known, ResponderUnit, TaskRow
@@ -283,8 +284,10 @@ class PostgresIndexWriter:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def refresh(self, subjects: Iterable[str], departments: frozenset[str]) -> IndexChanges:
-        return await index_store.refresh(self._conn, subjects, departments)
+    async def refresh(
+        self, subjects: Iterable[str], departments: frozenset[str], decoded: Decoded | None = None
+    ) -> IndexChanges:
+        return await index_store.refresh(self._conn, subjects, departments, decoded)
 
 
 def postgres_unit(conn: AsyncConnection) -> ResponderUnit:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from services.responder.check_journal import CheckRecord
+from services.responder.folds import Decoded
 from services.responder.live_index import IndexChanges
 from services.responder.restriction_index import Found
 from services.responder.settings import ExecutionMode
@@ -235,9 +236,12 @@ class TaskStore(Protocol):
 
 
 class IndexWriter(Protocol):
-    async def refresh(self, subjects: Iterable[str], departments: frozenset[str]) -> IndexChanges:
+    async def refresh(
+        self, subjects: Iterable[str], departments: frozenset[str], decoded: Decoded | None = None
+    ) -> IndexChanges:
         """Rewrite the restriction index of `subjects` from their stored events (the
-        caller holds the ingest turn); what was written."""
+        caller holds the ingest turn); what was written. `decoded`: the stored events
+        the caller has decoded already (folds.Decoded), taken as they are."""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ class ResponderSettings(ServiceSettings):
     """Groups of checks committing at the same time (check_journal.py says why)."""
     freshness_persist_s: float = 5.0
     """How often the ingest's "caught up at" instant is written down for restarts."""
+    gc_threshold: int = 10_000
+    """Allocations between two young-generation garbage collections in the responder's
+    process (Python's default: 700; 0 keeps it): shared/adapters/collector.py says why."""
 
     def department_codes(self) -> list[str]:
         return [code.strip() for code in self.departments.split(",") if code.strip()]

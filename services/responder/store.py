@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.responder import tables
+from services.responder.folds import Decoded
 from shared.domain.envelope import Envelope
 from shared.domain.fold import Recorded
 
@@ -36,22 +37,32 @@ def recorded(row: Any) -> Recorded:
 
 
 async def subject_events(
-    conn: AsyncConnection, subject_ids: Iterable[str], up_to: int | None = None
+    conn: AsyncConnection,
+    subject_ids: Iterable[str],
+    up_to: int | None = None,
+    decoded: Decoded | None = None,
 ) -> dict[str, list[Recorded]]:
     """The stored events of each subject in ingest order (up to a position, if given).
     The ingest stores only decodable events; one that is not (written by a newer
-    version) is skipped here, and dead-lettered by the departments it is delivered to."""
+    version) is skipped here, and dead-lettered by the departments it is delivered to.
+    `decoded`: envelopes the caller has parsed already (the ingest's batch), taken as
+    they are instead of parsed again from their stored text."""
     wanted = sorted(set(subject_ids))
     out: dict[str, list[Recorded]] = {s: [] for s in wanted}
     if not wanted:
         return out
+    known = decoded or {}
     envelope = cast(E.c.envelope, Text).label("envelope")
-    query = select(E.c.position, E.c.subject_id, envelope, E.c.ingested_at).where(
+    query = select(E.c.position, E.c.subject_id, E.c.event_id, envelope, E.c.ingested_at).where(
         E.c.subject_id.in_(wanted)
     )
     if up_to is not None:
         query = query.where(E.c.position <= up_to)
     for row in await conn.execute(query.order_by(E.c.position)):
+        found = known.get(row.event_id)
+        if found is not None:
+            out[row.subject_id].append(Recorded(found[0], row.ingested_at, row.position))
+            continue
         try:
             out[row.subject_id].append(recorded(row))
         except ValidationError:  # unreadable: left out of every fold

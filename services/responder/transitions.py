@@ -17,6 +17,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from services.responder.settings import ExecutionMode
 from services.responder.task_ids import TaskIds
@@ -59,7 +60,17 @@ class RecordAt:
     is shared, fold_memo.py), so `record_at` keeps them in the views it is given: the
     fold memo's (held by identity: the record is immutable)."""
 
-    __slots__ = ("_task_ids", "as_of", "in_force", "later", "record", "specs", "state", "untils")
+    __slots__ = (
+        "_task_ids",
+        "as_of",
+        "in_force",
+        "later",
+        "record",
+        "shared",
+        "specs",
+        "state",
+        "untils",
+    )
 
     def __init__(self, record: DesignationRecord, as_of: datetime) -> None:
         self.record, self.as_of = record, as_of
@@ -76,6 +87,9 @@ class RecordAt:
         self.later = tuple(c for c in ends if c is not None and c > as_of)
         self.state: DesignationState | None = None
         self._task_ids: TaskIds | None = None
+        self.shared: dict[Any, Any] = {}
+        """What else the departments' planning makes once for the designation at the
+        instant (planning.py: the feedback's head per cause), under its own keys."""
 
     @property
     def task_ids(self) -> TaskIds:
@@ -113,7 +127,7 @@ class DepartmentAt:
     designation and instant (`record_at`, reused through `views`). Same answers
     (tests/unit/test_responder_department_at.py)."""
 
-    __slots__ = ("_at", "_department", "specs")
+    __slots__ = ("_at", "department", "specs")
 
     def __init__(
         self,
@@ -123,13 +137,18 @@ class DepartmentAt:
         views: Views | None = None,
     ) -> None:
         self._at = record_at(record, as_of, views)
-        self._department = department
+        self.department = department
         self.specs: Mapping[str, TaskSpec] = self._at.specs.get(department, {})
         """The department's tasks by measure."""
 
     @property
     def task_ids(self) -> TaskIds:
         return self._at.task_ids
+
+    @property
+    def view(self) -> RecordAt:
+        """The designation at the instant, shared by the departments."""
+        return self._at
 
     def listed(self, measure: str) -> bool:
         return measure in self.specs
@@ -139,7 +158,7 @@ class DepartmentAt:
         at = self._at
         if measure not in self.specs or measure in at.record.lifted:
             return Phase.ENDED
-        if (self._department, measure) in at.in_force:
+        if (self.department, measure) in at.in_force:
             return Phase.ACTIVE
         if at.state is None:
             at.state = at.record.state_at(at.as_of)
@@ -153,7 +172,7 @@ class DepartmentAt:
         """The next instant after the instant at which the clock alone may change the
         measure's phase (effective from/until, an ending that lies ahead, the
         measure's own duration)."""
-        own = self._at.untils.get((self._department, measure), ())
+        own = self._at.untils.get((self.department, measure), ())
         return min((*self._at.later, *own), default=None)
 
 

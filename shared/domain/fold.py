@@ -20,6 +20,7 @@ from datetime import datetime
 from functools import reduce
 
 from shared.domain.envelope import Envelope
+from shared.domain.event_base import DomainEvent
 from shared.domain.events import decode
 from shared.domain.fold_handlers import apply
 from shared.domain.fold_state import SubjectState
@@ -37,15 +38,19 @@ class Recorded:
     position: int | None = None
 
 
-def evolve(state: SubjectState, recorded: Recorded) -> SubjectState:
+def evolve(
+    state: SubjectState, recorded: Recorded, event: DomainEvent | None = None
+) -> SubjectState:
     """Apply one event. Raises PoisonEvent for an event that cannot be decoded, and
-    ValueError for an event of another subject."""
+    ValueError for an event of another subject. `event`: the envelope's data as
+    `decode` gives it, when the caller has just decoded it (the responder's ingest
+    folds the events it has just read off Kafka), else decoded here."""
     envelope = recorded.envelope
     if state.subject_id is None:
         state = replace(state, subject_id=envelope.subject)
     elif envelope.subject != state.subject_id:
         raise ValueError("an event of another subject cannot be folded into this state")
-    return apply(decode(envelope), state, envelope)
+    return apply(decode(envelope) if event is None else event, state, envelope)
 
 
 def fold(events: Iterable[Recorded], subject_id: str | None = None) -> SubjectState:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.responder import checks
+from services.responder.hosting import Hosting
 from services.responder.lanes import Lanes
 from services.responder.schemas import CheckCreate
 from shared.adapters.db import make_engine
@@ -47,18 +48,24 @@ async def drained(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def fresh_harness() -> AsyncIterator[Harness]:
-    """A harness hosting every department on a fresh schema, dropped afterwards."""
+async def fresh_harness(
+    hosted: Hosting | None = None,
+    database_url: str = DEFAULT_DATABASE_URL,
+    admin_url: str = DEFAULT_ADMIN_URL,
+    role: str | None = "jsb",
+) -> AsyncIterator[Harness]:
+    """A harness on a fresh schema, dropped afterwards; `hosted`: every department,
+    every measure automatic, unless given."""
     schema = "responder_" + unique("bench")
-    await asyncio.to_thread(upgrade, "responder", url=DEFAULT_ADMIN_URL, schema=schema, role="jsb")
-    engine = make_engine(DEFAULT_DATABASE_URL, schema=schema)
+    await asyncio.to_thread(upgrade, "responder", url=admin_url, schema=schema, role=role)
+    engine = make_engine(database_url, schema=schema)
     try:
-        h = Harness(engine, hosting(), "." + unique())
+        h = Harness(engine, hosted or hosting(), "." + unique())
         await h.ensure()
         yield h
     finally:
         await engine.dispose()
-        admin = make_engine(DEFAULT_ADMIN_URL)
+        admin = make_engine(admin_url)
         async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await admin.dispose()

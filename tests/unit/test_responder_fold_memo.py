@@ -1,11 +1,14 @@
 """The departments' shared folds (services/responder/fold_memo.py): found by
-(subject, position) only, least recently used evicted past the capacity."""
+(subject, position) only, least recently used evicted past the capacity; the
+designations' views bounded by count (first put, first out) and by age."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.responder.fold_memo import FoldMemo
+import pytest
+
+from services.responder.fold_memo import FoldMemo, Recent
 from shared.domain.envelope import Envelope
 from shared.domain.fold_state import SubjectState
 from tests.support.responder_harness import hosting, issue_command, run
@@ -59,3 +62,29 @@ async def test_the_departments_share_the_designations_views_through_the_memo() -
     assert len(designations) == 2
     assert len(views) == 2  # one view each, for the many departments that planned it
     assert len({t.department for t in r.store.tasks()}) > 10
+
+
+def test_the_views_are_bounded_by_count_first_put_first_out_and_by_age() -> None:
+    now = [0.0]
+    views: Recent[str, int] = Recent(3, 30.0, lambda: now[0])
+    for n, key in enumerate("abc"):
+        views[key] = n
+    views["a"] = 10  # put again: now the last out
+    views["d"] = 3  # over the count: b, the first put, goes
+    assert dict(views) == {"c": 2, "a": 10, "d": 3}
+    assert views.get("b") is None
+    assert views.get("b", -1) == -1
+    assert views["a"] == 10
+    now[0] = 29.0
+    views["e"] = 4  # c goes by count
+    assert list(views) == ["a", "d", "e"]
+    now[0] = 30.5  # a and d are 30 s old: unseen, then gone when something is put
+    assert views.get("a") is None
+    assert list(views) == ["e"]
+    assert len(views) == 1
+    with pytest.raises(KeyError):
+        views["d"]
+    views["f"] = 5
+    assert views._items.keys() == {"e", "f"}
+    del views["e"]
+    assert dict(views) == {"f": 5}

@@ -1,6 +1,7 @@
 """The lanes' scheduling (services/responder/lanes.py): a lane waiting for its turn
 makes one pass for every wake that came while it waited, not one pass per wake; the
-scanner does not wake a lane that is in a pass."""
+scanner does not wake a lane that is in a pass; deliveries the ingest reports while a
+pass runs make another pass only if that pass did not apply them."""
 
 from __future__ import annotations
 
@@ -98,3 +99,98 @@ async def test_the_scanner_leaves_a_lane_in_a_pass_be() -> None:
     stop.set()
     await asyncio.wait_for(running, 5)
     assert passes == 1
+
+
+def _one_lane(advance: Any, cursors: dict[str, int]) -> Lanes:
+    """Department "a" alone, its committed passes' cursor read from `cursors`."""
+    return Lanes(
+        MemoryResponderStore(),
+        ["a"],
+        advance,
+        concurrency=1,
+        scan_interval_s=3600,
+        applied=lambda d: cursors.get(d, -1),
+    )
+
+
+async def _in_a_pass(
+    during: Any, read_up_to: int, passes_expected: int
+) -> tuple[list[int], dict[str, int]]:
+    """One lane whose first pass calls `during(lanes)` (the ingest committing a batch,
+    or the scanner, while the pass starts) and applies deliveries up to `read_up_to`;
+    later passes apply up to 100. Returns the passes made and the cursors."""
+    cursors: dict[str, int] = {}
+    passes: list[int] = []
+    started = asyncio.Event()
+
+    async def advance(department: str) -> bool:
+        passes.append(len(passes) + 1)
+        if len(passes) == 1:
+            during(lanes)
+            cursors[department] = read_up_to
+        else:
+            cursors[department] = 100
+        started.set()
+        return False
+
+    lanes = _one_lane(advance, cursors)
+    stop = asyncio.Event()
+    running = asyncio.create_task(lanes.run(stop))
+    await asyncio.wait_for(started.wait(), 5)
+    for _ in range(50):  # room for any further pass
+        await asyncio.sleep(0.01)
+        if len(passes) >= passes_expected + 1:
+            break
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    return passes, cursors
+
+
+async def test_deliveries_a_pass_applied_make_no_further_pass() -> None:
+    passes, _ = await _in_a_pass(lambda lanes: lanes.delivered({"a": 7}), 7, 1)
+    assert passes == [1]
+
+
+async def test_deliveries_beyond_what_a_pass_applied_make_one() -> None:
+    passes, cursors = await _in_a_pass(lambda lanes: lanes.delivered({"a": 8}), 7, 2)
+    assert passes == [1, 2]
+    assert cursors == {"a": 100}
+
+
+async def test_a_forced_wake_during_a_pass_makes_one() -> None:
+    def both(lanes: Lanes) -> None:
+        lanes.delivered({"a": 7})
+        lanes.wake(["a"])  # the scanner: clock work, another instance's deliveries
+
+    passes, _ = await _in_a_pass(both, 7, 2)
+    assert passes == [1, 2]
+
+
+async def test_deliveries_reported_after_the_pass_that_applied_them_make_none() -> None:
+    """The ingest's wake may come once the pass that read its batch has committed."""
+    cursors: dict[str, int] = {}
+    passes: list[str] = []
+
+    async def advance(department: str) -> bool:
+        passes.append(department)
+        cursors[department] = 7
+        return False
+
+    lanes = _one_lane(advance, cursors)
+    stop = asyncio.Event()
+    running = asyncio.create_task(lanes.run(stop))
+    for _ in range(100):  # the start's pass
+        await asyncio.sleep(0.01)
+        if passes:
+            break
+    lanes.delivered({"a": 7})
+    await asyncio.sleep(0.2)
+    assert passes == ["a"]
+    lanes.delivered({"a": 8})
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if len(passes) == 2:
+            break
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    assert passes == ["a", "a"]
