@@ -2,8 +2,8 @@
 port, shared/ports.py's `Outbox`), the webhook side's ports (ports.py's
 `WebhookStore` and Idempotency-Key answers, on Postgres or `wire_memory` for tests),
 the status consumer (ingest.py), the dispatcher's lanes (dispatcher.py), the
-reminder loop (reminders.py), the secret box and the notice channel. Built in the
-lifespan."""
+reminder loop (reminders.py), the disable sweep (disable_sweep.py), the secret box
+and the notice channel. Built in the lifespan."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from services.notifier import reminders, tables
+from services.notifier import disable_sweep, reminders, tables
 from services.notifier.dispatcher import DeliveryMetrics, Dispatcher
 from services.notifier.ingest import CONSUMER, Ingest
 from services.notifier.memory import MemoryWebhookStore
@@ -72,7 +72,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _start(app: FastAPI, settings: NotifierSettings, box: SecretBox, rt: ServiceRuntime) -> None:
-    """The ports, the status consumer, the dispatcher and the reminder loop."""
+    """The ports, the status consumer, the dispatcher, the reminder loop and the
+    disable sweep."""
     webhooks = PostgresTransactions(rt.engine, PostgresWebhooks.on)
     wire(
         app,
@@ -101,3 +102,9 @@ def _start(app: FastAPI, settings: NotifierSettings, box: SecretBox, rt: Service
         await reminders.run(webhooks, clock, settings, stop)
 
     rt.loops.start("reminders", remind)
+
+    async def sweep(stop: asyncio.Event) -> None:
+        wall = reminders.ShiftedClock()  # streaks are recorded on the wall clock
+        await disable_sweep.run(webhooks, wall, settings, dispatcher.metrics.disabled, stop)
+
+    rt.loops.start("disable-sweep", sweep)

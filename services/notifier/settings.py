@@ -57,6 +57,9 @@ class NotifierSettings(ServiceSettings):
     dispatch_poll_s: float = 0.2
     disable_after_s: float = 5 * 24 * 3600
     """An endpoint failing without a success for this long is disabled (ops told)."""
+    disable_sweep_s: float = 60.0
+    """How often the disable sweep (disable_sweep.py) looks for endpoints failing
+    longer than `disable_after_s` that no attempt came to disable."""
 
     # -- reminders and escalations --
     remind_after_s: float = 0.0
