@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from cryptography.fernet import Fernet
@@ -158,6 +158,43 @@ async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await ingest(conn, [status_record(changed("S2", "revoked"), 1)])
     assert await _count(engine, tables.watch) == 0
+
+
+async def test_only_the_watched_deadlines_that_changed_are_written(engine: AsyncEngine) -> None:
+    """A subject's next status rewrites none of its running deadlines that stayed the
+    same (each rewrite was a deleted and an inserted tuple, their index entries and
+    WAL): their row versions (`xmin`, `ctid`) are the ones the first status wrote; a
+    moved deadline is updated, one no longer running deleted, a new one inserted."""
+    subject = "S-DIFF-" + uuid4().hex[:8]
+    doc = status_doc(subject)
+    [designation] = doc["designations"]
+    [task] = designation["tasks"]
+    designation["tasks"] = [{**task, "measure": f"m.{i}"} for i in range(4)]
+    ingest = Ingest(default_index(), PostgresWebhooks.on, "")
+    versions = text("SELECT key, CAST(xmin AS text), CAST(ctid AS text), deadline FROM watch")
+
+    async def kept() -> dict[str, tuple[str, str, Any]]:
+        async with engine.connect() as conn:
+            rows = await conn.execute(versions)
+        return {k: (x, c, d) for k, x, c, d in rows}
+
+    async with engine.begin() as conn:
+        await ingest(conn, [status_record(changed(subject, doc=doc), 0)])
+    first = await kept()
+    assert len(first) == 4
+    tasks = designation["tasks"]
+    tasks[1] = {**tasks[1], "deadline": "2031-01-31"}  # moved
+    tasks[2] = {**tasks[2], "state": "executed"}  # answered: no longer watched
+    tasks.append({**task, "measure": "m.new"})
+    async with engine.begin() as conn:
+        await ingest(conn, [status_record(changed(subject, doc=doc), 1)])
+    second = await kept()
+    key = f"task:{designation['designation_id']}:{{}}:tax".format
+    assert set(second) == {key("m.0"), key("m.1"), key("m.3"), key("m.new")}
+    for unchanged in (key("m.0"), key("m.3")):
+        assert second[unchanged] == first[unchanged]
+    assert second[key("m.1")][:2] != first[key("m.1")][:2]
+    assert str(second[key("m.1")][2]) == "2031-01-31"
 
 
 async def test_a_bulk_listing_batch_is_applied_however_many_deadlines_it_watches(
