@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -24,6 +25,7 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters import topics
 from shared.adapters.collector import young_threshold
+from shared.adapters.consumer import TransactionalConsumer
 from shared.adapters.db import PostgresTransactions
 from shared.adapters.idempotency import PostgresIdempotency
 from shared.adapters.memory import MemoryIdempotency, MemoryOutboxStore
@@ -87,6 +89,13 @@ def _start(app: FastAPI, settings: NotifierSettings, box: SecretBox, rt: Service
         topics=[topics.STATUS + settings.topic_suffix],
         offsets=tables.consumer_offsets,
         handler=Ingest(default_index(), PostgresWebhooks.on, settings.topic_suffix),
+        consumer_factory=partial(
+            TransactionalConsumer,
+            fetch={
+                "fetch_min_bytes": settings.fetch_min_bytes,
+                "fetch_max_wait_ms": settings.fetch_max_wait_ms,
+            },
+        ),
     )
     dispatcher = Dispatcher(
         webhooks,

@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -156,7 +156,9 @@ class TransactionalConsumer:
         metrics: PipelineMetrics | None = None,
         outbox: Table | None = None,
         topic_suffix: str = "",
+        fetch: Mapping[str, int] | None = None,
     ) -> None:
+        """`fetch`: make_consumer's fetch_min_bytes / fetch_max_wait_ms."""
         self.name = name
         self._outbox = outbox
         self._screen = Screen(name, topic_suffix)
@@ -167,7 +169,7 @@ class TransactionalConsumer:
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms
         self._group_id = group_id
-        self._consumer: AIOKafkaConsumer = make_consumer(bootstrap, group_id, name)
+        self._consumer: AIOKafkaConsumer = make_consumer(bootstrap, group_id, name, **(fetch or {}))
         self.applied = 0
         self._metrics = metrics
 
