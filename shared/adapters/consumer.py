@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -19,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, select, tuple_
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -60,17 +62,24 @@ async def store_offsets(
 ) -> None:
     if not offsets:
         return
-    stmt = pg_insert(table).values(
+    await conn.execute(
+        _offsets_upsert(table),
         [
             {"consumer": consumer, "topic": tp.topic, "partition": tp.partition, "next_offset": o}
             for tp, o in offsets.items()
-        ]
+        ],
     )
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["consumer", "topic", "partition"],
-            set_={"next_offset": stmt.excluded.next_offset},
-        )
+
+
+@functools.cache
+def _offsets_upsert(table: Table) -> Insert:
+    """One constant statement per table, executed with the batch's rows: the multi-row
+    `.values(rows)` built per batch was compiled by SQLAlchemy again for every batch
+    (32 compiles in 32 batches, seen in the notifier's profile)."""
+    stmt = pg_insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["consumer", "topic", "partition"],
+        set_={"next_offset": stmt.excluded.next_offset},
     )
 
 
