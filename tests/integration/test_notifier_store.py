@@ -7,7 +7,9 @@ suites in tests/unit/test_notifier_ports.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -146,6 +148,75 @@ async def test_ingest_applies_a_status_once_and_fixes_the_webhook_id(engine: Asy
         assert await subscriptions.recover(tx, sub_id, 0, None) == 1
         [again] = await tx.queue.claim(sub_id, 4, [], 30)
     assert again.webhook_id == rows[1].webhook_id
+
+
+async def _failing_subscription(store: PostgresTransactions[PostgresWebhooks]) -> UUID:
+    """A subscription with a contact whose endpoint has failed since `_T0`."""
+    async with store.begin() as tx:
+        sub, _ = await subscriptions.create(
+            tx,
+            SecretBox(Fernet.generate_key()),
+            subscriptions.NewSubscription("s", "https://x.example", Filters(), "court", None),
+            "ops",
+        )
+        sid = UUID(sub["id"])
+        await subscriptions.note_outcome(tx, sid, False, _WINDOW, "HTTP 503", _T0)
+    return sid
+
+
+_T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+_WINDOW = timedelta(days=5)
+
+
+async def _disabled_notices(engine: AsyncEngine, sid: UUID) -> int:
+    async with engine.connect() as conn:
+        rows = await conn.scalars(
+            select(tables.notices.c.details).where(tables.notices.c.kind == "endpoint_disabled")
+        )
+        return sum(1 for d in rows if d["subscription_id"] == str(sid))
+
+
+async def test_a_second_instances_sweep_waits_for_the_first_and_disables_nothing(
+    engine: AsyncEngine,
+) -> None:
+    """Two instances' sweeps at once: the second waits on the subscription's row and
+    finds it disabled; the endpoint is disabled and told once."""
+    store = PostgresTransactions(engine, PostgresWebhooks.on)
+    sid = await _failing_subscription(store)
+    now = _T0 + _WINDOW
+
+    async def second() -> bool:
+        async with store.begin() as tx:
+            return await subscriptions.disable_if_down(tx, sid, _WINDOW, now)
+
+    async with store.begin() as tx:
+        assert await subscriptions.disable_if_down(tx, sid, _WINDOW, now)
+        other = asyncio.create_task(second())
+        await asyncio.sleep(0.5)
+        assert not other.done()  # waiting for this transaction's lock
+    assert await other is False
+    assert await _disabled_notices(engine, sid) == 2  # ops and the contact, once
+
+
+async def test_a_success_recorded_during_a_sweep_ends_the_streak_first(
+    engine: AsyncEngine,
+) -> None:
+    store = PostgresTransactions(engine, PostgresWebhooks.on)
+    sid = await _failing_subscription(store)
+
+    async def sweep() -> bool:
+        async with store.begin() as tx:
+            return await subscriptions.disable_if_down(tx, sid, _WINDOW, _T0 + _WINDOW)
+
+    async with store.begin() as tx:  # a delivery's success, being recorded
+        await subscriptions.note_outcome(tx, sid, True, _WINDOW)
+        swept = asyncio.create_task(sweep())
+        await asyncio.sleep(0.5)
+        assert not swept.done()
+    assert await swept is False
+    async with store.begin() as tx:
+        assert (await subscriptions.get(tx, sid))["state"] == "enabled"
+    assert await _disabled_notices(engine, sid) == 0
 
 
 async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
