@@ -2,8 +2,8 @@
 port, shared/ports.py's `Outbox`), the webhook side's ports (ports.py's
 `WebhookStore` and Idempotency-Key answers, on Postgres or `wire_memory` for tests),
 the status consumer (ingest.py), the dispatcher's lanes (dispatcher.py), the
-reminder loop (reminders.py), the secret box and the notice channel. Built in the
-lifespan."""
+reminder loop (reminders.py), the disable sweep (disable_sweep.py), the secret box
+and the notice channel. Built in the lifespan."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi import FastAPI
 
-from services.notifier import reminders, tables
+from services.notifier import disable_sweep, reminders, tables
 from services.notifier.dispatcher import DeliveryMetrics, Dispatcher
 from services.notifier.ingest import CONSUMER, Ingest
 from services.notifier.memory import MemoryWebhookStore
@@ -24,6 +25,7 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters import topics
 from shared.adapters.collector import young_threshold
+from shared.adapters.consumer import TransactionalConsumer
 from shared.adapters.db import PostgresTransactions
 from shared.adapters.idempotency import PostgresIdempotency
 from shared.adapters.memory import MemoryIdempotency, MemoryOutboxStore
@@ -72,7 +74,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _start(app: FastAPI, settings: NotifierSettings, box: SecretBox, rt: ServiceRuntime) -> None:
-    """The ports, the status consumer, the dispatcher and the reminder loop."""
+    """The ports, the status consumer, the dispatcher, the reminder loop and the
+    disable sweep."""
     webhooks = PostgresTransactions(rt.engine, PostgresWebhooks.on)
     wire(
         app,
@@ -86,6 +89,13 @@ def _start(app: FastAPI, settings: NotifierSettings, box: SecretBox, rt: Service
         topics=[topics.STATUS + settings.topic_suffix],
         offsets=tables.consumer_offsets,
         handler=Ingest(default_index(), PostgresWebhooks.on, settings.topic_suffix),
+        consumer_factory=partial(
+            TransactionalConsumer,
+            fetch={
+                "fetch_min_bytes": settings.fetch_min_bytes,
+                "fetch_max_wait_ms": settings.fetch_max_wait_ms,
+            },
+        ),
     )
     dispatcher = Dispatcher(
         webhooks,
@@ -101,3 +111,9 @@ def _start(app: FastAPI, settings: NotifierSettings, box: SecretBox, rt: Service
         await reminders.run(webhooks, clock, settings, stop)
 
     rt.loops.start("reminders", remind)
+
+    async def sweep(stop: asyncio.Event) -> None:
+        wall = reminders.ShiftedClock()  # streaks are recorded on the wall clock
+        await disable_sweep.run(webhooks, wall, settings, dispatcher.metrics.disabled, stop)
+
+    rt.loops.start("disable-sweep", sweep)

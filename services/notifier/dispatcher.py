@@ -52,6 +52,13 @@ class DeliveryMetrics:
         self.seconds = Histogram(
             "notifier_delivery_seconds", "Webhook request duration", registry=registry
         )
+        self.disabled = Counter(
+            "notifier_endpoints_disabled",
+            "Subscriptions disabled for failing too long, by what found it: a failed"
+            " attempt, or the disable sweep",
+            ["by"],
+            registry=registry,
+        )
 
 
 class Dispatcher:
@@ -181,7 +188,7 @@ class Dispatcher:
                     at=at,
                 )
                 retry_in_s = retry_in
-            await subscriptions.note_outcome(
+            disabled = await subscriptions.note_outcome(
                 tx,
                 sub.id,
                 outcome.verdict is Verdict.DELIVERED,
@@ -189,6 +196,9 @@ class Dispatcher:
                 outcome.error or "",
                 at,
             )
+        if disabled:
+            log.warning("lane %s: subscription disabled (endpoint down)", sub.id)
+            self.metrics.disabled.labels("attempt").inc()
         if self.metrics.outcomes is not None:  # counted once the outcome is committed
             self.metrics.outcomes.labels(_fate(outcome, retry_in_s)).inc()
 

@@ -61,7 +61,7 @@ class Ingest:
         for record in records:
             try:
                 envelope = self.decode(record.value)  # a wrong schema is poison
-                received.append(Received(envelope, record.value.decode()))
+                received.append(Received(envelope, record.value))
             except (ValidationError, ValueError) as exc:
                 dead.append(dead_letter(record, str(exc)[:500], CONSUMER, self.suffix))
         if dead:

@@ -143,6 +143,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _text(body: str | bytes) -> str:
+    return body.decode() if isinstance(body, bytes) else body
+
+
 class MemorySubscriptions:
     def __init__(self, t: WebhookTables) -> None:
         self.t = t
@@ -402,7 +406,7 @@ class MemoryStatusLog:
                 continue
             position = self.t.next_id()
             self.t.log[s.message_id] = _Logged(
-                position, s.message_id, s.subject_id, dict(s.facets), s.body, _now()
+                position, s.message_id, s.subject_id, dict(s.facets), _text(s.body), _now()
             )
             positions.append(position)
         return positions

@@ -1,8 +1,10 @@
 """msgspec types mirroring pydantic models, built from the models at import: the
 notifier's fast check that a status message has the schema (status_decoder.py).
 
-Only what maps one to one is mirrored, and strictly: msgspec decodes JSON without
-pydantic's lax conversions ("1" for an int, 0 for a bool, a number for a date), so a
+Only what maps one to one is mirrored, and strictly: msgspec checks a parsed JSON
+document (`msgspec.convert(doc, mirror, strict=True)`: strings to dates, times and
+UUIDs as its JSON decoder parses them, nothing else converted) without pydantic's lax
+conversions ("1" for an int, 0 for a bool, a number for a date), so a
 mirror accepts a subset of what its model accepts; status_decoder.py leaves every
 document the mirror refuses to the model itself. Anything the mirror cannot express
 exactly (a validator, an alias, a config other than `frozen` and `extra`, a

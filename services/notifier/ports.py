@@ -255,7 +255,9 @@ class NewStatus:
     message_id: UUID
     subject_id: str
     facets: Mapping[str, Any]
-    body: str
+    body: str | bytes
+    """As text, or as consumed (UTF-8 bytes: an adapter that stores text may let its
+    database check and convert them rather than decode and encode them again)."""
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ class Received:
     """A decoded status message and its raw body (what the webhook sends)."""
 
     envelope: Envelope
-    body: str
+    body: str | bytes
+    """As consumed (bytes), or text."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class _Sub:
 @dataclass(frozen=True)
 class _Planned:
     envelope: Envelope
-    body: str
+    body: str | bytes
     found: list[Change]
     facets: Mapping[str, Any]
 

@@ -3,10 +3,12 @@ reason it is poison (ValueError, pydantic's ValidationError among them).
 
 Why two decoders: validating each ~24 kB status with pydantic (the envelope from
 JSON, then the data as `StatusChanged`) was ~45 % of the notifier's ingest CPU
-(py-spy, docs/benchmarks.md "Notifier ingest"). The fast path checks the whole
-message against msgspec types mirrored from the same pydantic models
-(msgspec_mirror.py: strict, so it accepts a subset of what pydantic accepts), then
-parses it once with orjson for the dict the notifier reads. Whatever the fast path
+(py-spy, docs/benchmarks.md "Notifier ingest"). The fast path parses the message
+once with orjson (the dict the notifier reads), then checks that whole document
+against msgspec types mirrored from the same pydantic models (`msgspec.convert`,
+strict; msgspec_mirror.py: a subset of what pydantic accepts). It used to check the
+raw JSON with msgspec's typed decoder and parse it again with orjson: ~13 µs more a
+status (~108 against ~95 µs, docs/benchmarks.md "Fourth round"). Whatever the fast path
 does not accept — a malformed or wrong-schema message, but also a valid one in a
 form only pydantic's lax rules take ("1" for an int, a number for a date) — goes
 through pydantic exactly as before, which decides and names the reason. So the
@@ -26,7 +28,7 @@ from shared.adapters.screen import refuse_nul
 from shared.domain.envelope import Envelope
 from shared.domain.status_models import StatusChanged
 
-_MESSAGE = msgspec.json.Decoder(mirror(Envelope, {"data": mirror(StatusChanged)}))
+_MESSAGE = mirror(Envelope, {"data": mirror(StatusChanged)})
 
 
 def decode(value: bytes | None) -> Envelope:
@@ -41,11 +43,12 @@ def _fast(value: bytes | None) -> Envelope | None:
     if not isinstance(value, bytes):
         return None
     try:
-        _MESSAGE.decode(value)
+        doc = orjson.loads(value)
+        msgspec.convert(doc, _MESSAGE, strict=True)
         refuse_nul(value)
         # the envelope's few fields by pydantic; its data (the mirror checked it) as
         # parsed, as the old path held it
-        envelope = Envelope.model_validate(orjson.loads(value))
+        envelope = Envelope.model_validate(doc)
     except (msgspec.MsgspecError, orjson.JSONDecodeError, ValidationError, ValueError):
         return None
     # read from the parsed envelope: with a key twice, the last one counts there

@@ -25,8 +25,8 @@ from services.notifier.ports import LoggedStatus, NewStatus
 
 _APPEND = text(
     "INSERT INTO status_log (message_id, subject_id, facets, body)"
-    " SELECT m, s, CAST(f AS jsonb), b FROM unnest("
-    "CAST(:m AS uuid[]), CAST(:s AS text[]), CAST(:f AS text[]), CAST(:b AS text[])"
+    " SELECT m, s, CAST(f AS jsonb), convert_from(b, 'UTF8') FROM unnest("
+    "CAST(:m AS uuid[]), CAST(:s AS text[]), CAST(:f AS text[]), CAST(:b AS bytea[])"
     ") WITH ORDINALITY AS u(m, s, f, b, n) ORDER BY n"
     " ON CONFLICT (message_id) DO NOTHING RETURNING message_id, position"
 )
@@ -54,7 +54,8 @@ class PostgresStatusLog:
                 "m": [s.message_id for s in statuses],
                 "s": [s.subject_id for s in statuses],
                 "f": [orjson.dumps(dict(s.facets)).decode() for s in statuses],
-                "b": [s.body for s in statuses],
+                # the bodies as consumed: a str would be encoded to UTF-8 again
+                "b": [s.body if isinstance(s.body, bytes) else s.body.encode() for s in statuses],
             },
         )
         positions: dict[UUID, int] = {r.message_id: r.position for r in rows}

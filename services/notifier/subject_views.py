@@ -50,28 +50,48 @@ _BASES = text(
     " )), '{}') FROM jsonb_array_elements(COALESCE(status->'designations', '[]')) d"
     ") AS text) FROM subject_latest WHERE subject_id = ANY(CAST(:subjects AS text[]))"
 )
-# The batch's rows as one array per column (one statement, one round trip, the arrays
-# encoded by asyncpg): an executemany of dicts went through SQLAlchemy's parameter
-# processing row by row — ~8 % of ingest's CPU for the ~48 deadlines a court debtor
-# keeps watched, rewritten with each of its statuses. A status ingest has just logged
-# is read by Postgres from its log row (the received message's `data`): neither
-# serialised again here nor sent a second time (~24 kB a court debtor).
-_KEEP_LATEST = text(
-    "INSERT INTO subject_latest (subject_id, position, status)"
+# One statement, one round trip: the latest statuses and the watched deadlines. The
+# batch's rows go as one array per column (an executemany of dicts went through
+# SQLAlchemy's parameter processing row by row — ~8 % of ingest's CPU for the ~48
+# deadlines a court debtor keeps watched). A status ingest has just logged is read by
+# Postgres from its log row (the received message's `data`): neither serialised again
+# here nor sent a second time (~24 kB a court debtor).
+# The deadlines are diffed against what is kept, as sets, in SQL: a subject's rows no
+# longer named are deleted, new or changed ones upserted, unchanged ones left alone
+# (they were deleted and inserted again with every status: a heap tuple, two index
+# entries and their WAL each). `named` is each key's first naming (the port's "kept
+# once"); a key kept for a subject outside the batch stays as it is (the old
+# DELETE-then-INSERT … DO NOTHING did the same), one of a batch's subjects is taken
+# over as the old DELETE-then-INSERT did. `kept` and `gone` run whether read or not.
+_KEEP = text(
+    "WITH kept AS ("
+    " INSERT INTO subject_latest (subject_id, position, status)"
     " SELECT u.s, u.p, COALESCE(CAST(u.j AS jsonb), CAST(l.body AS jsonb)->'data') FROM unnest("
     "CAST(:s AS text[]), CAST(:p AS bigint[]), CAST(:j AS text[])) AS u(s, p, j)"
     " LEFT JOIN status_log l ON u.j IS NULL AND l.position = u.p"
     " ON CONFLICT (subject_id) DO UPDATE"
     " SET position = excluded.position, status = excluded.status"
+    " RETURNING 1),"
+    " named AS (SELECT DISTINCT ON (key) key, kind, subject_id, designation_id, department,"
+    " measure, deadline FROM unnest(CAST(:k AS text[]), CAST(:kind AS text[]),"
+    " CAST(:ws AS text[]), CAST(:d AS text[]), CAST(:dep AS text[]), CAST(:m AS text[]),"
+    " CAST(:dl AS date[])) WITH ORDINALITY"
+    " AS n(key, kind, subject_id, designation_id, department, measure, deadline, i)"
+    " ORDER BY key, i),"
+    " gone AS (DELETE FROM watch w WHERE w.subject_id = ANY(CAST(:s AS text[]))"
+    " AND NOT EXISTS (SELECT 1 FROM named n WHERE n.key = w.key))"
+    " INSERT INTO watch (key, kind, subject_id, designation_id, department, measure, deadline)"
+    " SELECT n.key, n.kind, n.subject_id, n.designation_id, n.department, n.measure, n.deadline"
+    " FROM named n WHERE NOT EXISTS (SELECT 1 FROM watch w WHERE w.key = n.key"
+    " AND (w.kind, w.subject_id, w.designation_id, w.department, w.measure, w.deadline)"
+    " IS NOT DISTINCT FROM (n.kind, n.subject_id, n.designation_id, n.department, n.measure,"
+    " n.deadline))"
+    " ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, subject_id = excluded.subject_id,"
+    " designation_id = excluded.designation_id, department = excluded.department,"
+    " measure = excluded.measure, deadline = excluded.deadline"
+    " WHERE watch.subject_id = ANY(CAST(:s AS text[]))"
 )
 _STATUSES = text("SELECT CAST(status AS text) FROM subject_latest")
-_FORGET_WATCH = text("DELETE FROM watch WHERE subject_id = ANY(CAST(:subjects AS text[]))")
-_WATCH = text(
-    "INSERT INTO watch (key, kind, subject_id, designation_id, department, measure, deadline)"
-    " SELECT * FROM unnest(CAST(:k AS text[]), CAST(:kind AS text[]), CAST(:s AS text[]),"
-    " CAST(:d AS text[]), CAST(:dep AS text[]), CAST(:m AS text[]), CAST(:dl AS date[]))"
-    " ON CONFLICT (key) DO NOTHING"
-)
 _add = pg_insert(_counts)
 _COUNT = _add.on_conflict_do_update(
     index_elements=["month", "measure"], set_={"count": _counts.c.count + _add.excluded.count}
@@ -99,27 +119,20 @@ class PostgresSubjectViews:
             return
         kept = list(latest.values())
         await self.conn.execute(
-            _KEEP_LATEST,
+            _KEEP,
             {
                 "s": list(latest),
                 "p": [k.position for k in kept],
                 "j": [None if k.logged else orjson.dumps(k.status).decode() for k in kept],
+                "k": [i.key for i in watched],
+                "kind": [i.kind for i in watched],
+                "ws": [i.subject_id for i in watched],
+                "d": [i.designation_id for i in watched],
+                "dep": [i.department for i in watched],
+                "m": [i.measure for i in watched],
+                "dl": [i.deadline for i in watched],
             },
         )
-        await self.conn.execute(_FORGET_WATCH, {"subjects": list(latest)})
-        if watched:
-            await self.conn.execute(
-                _WATCH,
-                {
-                    "k": [i.key for i in watched],
-                    "kind": [i.kind for i in watched],
-                    "s": [i.subject_id for i in watched],
-                    "d": [i.designation_id for i in watched],
-                    "dep": [i.department for i in watched],
-                    "m": [i.measure for i in watched],
-                    "dl": [i.deadline for i in watched],
-                },
-            )
 
     async def count_interceptions(self, counts: Mapping[tuple[str, str], int]) -> None:
         if counts:

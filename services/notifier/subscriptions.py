@@ -35,6 +35,7 @@ __all__ = [
     "check_url",
     "create",
     "delete",
+    "disable_if_down",
     "enable",
     "get",
     "note_outcome",
@@ -156,10 +157,35 @@ async def note_outcome(
     if sub.failing_since is None:
         await tx.subscriptions.set_failing_since(sid, now)
         return False
-    if now - sub.failing_since < disable_after:
+    return await _disable_if_due(tx, sub, disable_after, reason, now)
+
+
+SWEPT = "no success since, and no attempt left to notice it (the disable sweep)"
+"""The reason the sweep gives (after "failing since …:"): no attempt ended its streak."""
+
+
+async def disable_if_down(tx: Webhooks, sid: UUID, disable_after: timedelta, now: datetime) -> bool:
+    """The sweep's rule (disable_sweep.py): an enabled subscription whose endpoint has
+    been failing since `disable_after` before `now` or earlier, without a success
+    since, is disabled as `note_outcome` disables it (same reason's form, same
+    notices) — even when no attempt comes after the window to notice it (with little
+    traffic every delivery may die before it ends). Locked like an outcome: a success
+    recorded meanwhile ends the streak first, and a second instance's sweep finds it
+    disabled. True when disabled now."""
+    sub = await tx.subscriptions.get(sid, lock=True)
+    if sub is None or sub.state != ENABLED:
+        return False
+    return await _disable_if_due(tx, sub, disable_after, SWEPT, now)
+
+
+async def _disable_if_due(
+    tx: Webhooks, sub: Subscription, disable_after: timedelta, reason: str, now: datetime
+) -> bool:
+    """Disabled (ops and its contact told) if it has been failing for `disable_after`."""
+    if sub.failing_since is None or now - sub.failing_since < disable_after:
         return False
     why = f"failing since {sub.failing_since.isoformat()}: {reason}"[:300]
-    await tx.subscriptions.disable(sid, now, why)
+    await tx.subscriptions.disable(sub.id, now, why)
     await tx.notices.tell(_disabled_notices(sub, now, why))
     return True
 

@@ -23,11 +23,20 @@ def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
-def make_consumer(bootstrap: str, group_id: str, client_id: str, *topics: str) -> AIOKafkaConsumer:
+def make_consumer(
+    bootstrap: str,
+    group_id: str,
+    client_id: str,
+    *topics: str,
+    fetch_min_bytes: int = 1,
+    fetch_max_wait_ms: int = 500,
+) -> AIOKafkaConsumer:
     """A consumer whose offsets are the application's business: no auto-commit.
 
     The authoritative offsets live in Postgres beside the effects (see
     `shared.adapters.consumer`); committing to Kafka too is only for lag tooling.
+    `fetch_min_bytes`, `fetch_max_wait_ms` (aiokafka's, its defaults): how long the
+    broker may hold a fetch to gather more records, for a consumer that pays per batch.
     """
     return AIOKafkaConsumer(
         *topics,
@@ -43,4 +52,6 @@ def make_consumer(bootstrap: str, group_id: str, client_id: str, *topics: str) -
         # an oversized record (up to the topics' limit) must reach the consumer to be
         # dead-lettered, not stall the partition
         max_partition_fetch_bytes=MAX_RECORD_BYTES + _REQUEST_OVERHEAD,
+        fetch_min_bytes=fetch_min_bytes,
+        fetch_max_wait_ms=fetch_max_wait_ms,
     )

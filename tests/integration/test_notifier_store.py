@@ -7,9 +7,11 @@ suites in tests/unit/test_notifier_ports.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from cryptography.fernet import Fernet
@@ -148,6 +150,75 @@ async def test_ingest_applies_a_status_once_and_fixes_the_webhook_id(engine: Asy
     assert again.webhook_id == rows[1].webhook_id
 
 
+async def _failing_subscription(store: PostgresTransactions[PostgresWebhooks]) -> UUID:
+    """A subscription with a contact whose endpoint has failed since `_T0`."""
+    async with store.begin() as tx:
+        sub, _ = await subscriptions.create(
+            tx,
+            SecretBox(Fernet.generate_key()),
+            subscriptions.NewSubscription("s", "https://x.example", Filters(), "court", None),
+            "ops",
+        )
+        sid = UUID(sub["id"])
+        await subscriptions.note_outcome(tx, sid, False, _WINDOW, "HTTP 503", _T0)
+    return sid
+
+
+_T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+_WINDOW = timedelta(days=5)
+
+
+async def _disabled_notices(engine: AsyncEngine, sid: UUID) -> int:
+    async with engine.connect() as conn:
+        rows = await conn.scalars(
+            select(tables.notices.c.details).where(tables.notices.c.kind == "endpoint_disabled")
+        )
+        return sum(1 for d in rows if d["subscription_id"] == str(sid))
+
+
+async def test_a_second_instances_sweep_waits_for_the_first_and_disables_nothing(
+    engine: AsyncEngine,
+) -> None:
+    """Two instances' sweeps at once: the second waits on the subscription's row and
+    finds it disabled; the endpoint is disabled and told once."""
+    store = PostgresTransactions(engine, PostgresWebhooks.on)
+    sid = await _failing_subscription(store)
+    now = _T0 + _WINDOW
+
+    async def second() -> bool:
+        async with store.begin() as tx:
+            return await subscriptions.disable_if_down(tx, sid, _WINDOW, now)
+
+    async with store.begin() as tx:
+        assert await subscriptions.disable_if_down(tx, sid, _WINDOW, now)
+        other = asyncio.create_task(second())
+        await asyncio.sleep(0.5)
+        assert not other.done()  # waiting for this transaction's lock
+    assert await other is False
+    assert await _disabled_notices(engine, sid) == 2  # ops and the contact, once
+
+
+async def test_a_success_recorded_during_a_sweep_ends_the_streak_first(
+    engine: AsyncEngine,
+) -> None:
+    store = PostgresTransactions(engine, PostgresWebhooks.on)
+    sid = await _failing_subscription(store)
+
+    async def sweep() -> bool:
+        async with store.begin() as tx:
+            return await subscriptions.disable_if_down(tx, sid, _WINDOW, _T0 + _WINDOW)
+
+    async with store.begin() as tx:  # a delivery's success, being recorded
+        await subscriptions.note_outcome(tx, sid, True, _WINDOW)
+        swept = asyncio.create_task(sweep())
+        await asyncio.sleep(0.5)
+        assert not swept.done()
+    assert await swept is False
+    async with store.begin() as tx:
+        assert (await subscriptions.get(tx, sid))["state"] == "enabled"
+    assert await _disabled_notices(engine, sid) == 0
+
+
 async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
     ingest = Ingest(default_index(), PostgresWebhooks.on, "")
     async with engine.begin() as conn:
@@ -158,6 +229,43 @@ async def test_the_watch_follows_the_latest_status(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await ingest(conn, [status_record(changed("S2", "revoked"), 1)])
     assert await _count(engine, tables.watch) == 0
+
+
+async def test_only_the_watched_deadlines_that_changed_are_written(engine: AsyncEngine) -> None:
+    """A subject's next status rewrites none of its running deadlines that stayed the
+    same (each rewrite was a deleted and an inserted tuple, their index entries and
+    WAL): their row versions (`xmin`, `ctid`) are the ones the first status wrote; a
+    moved deadline is updated, one no longer running deleted, a new one inserted."""
+    subject = "S-DIFF-" + uuid4().hex[:8]
+    doc = status_doc(subject)
+    [designation] = doc["designations"]
+    [task] = designation["tasks"]
+    designation["tasks"] = [{**task, "measure": f"m.{i}"} for i in range(4)]
+    ingest = Ingest(default_index(), PostgresWebhooks.on, "")
+    versions = text("SELECT key, CAST(xmin AS text), CAST(ctid AS text), deadline FROM watch")
+
+    async def kept() -> dict[str, tuple[str, str, Any]]:
+        async with engine.connect() as conn:
+            rows = await conn.execute(versions)
+        return {k: (x, c, d) for k, x, c, d in rows}
+
+    async with engine.begin() as conn:
+        await ingest(conn, [status_record(changed(subject, doc=doc), 0)])
+    first = await kept()
+    assert len(first) == 4
+    tasks = designation["tasks"]
+    tasks[1] = {**tasks[1], "deadline": "2031-01-31"}  # moved
+    tasks[2] = {**tasks[2], "state": "executed"}  # answered: no longer watched
+    tasks.append({**task, "measure": "m.new"})
+    async with engine.begin() as conn:
+        await ingest(conn, [status_record(changed(subject, doc=doc), 1)])
+    second = await kept()
+    key = f"task:{designation['designation_id']}:{{}}:tax".format
+    assert set(second) == {key("m.0"), key("m.1"), key("m.3"), key("m.new")}
+    for unchanged in (key("m.0"), key("m.3")):
+        assert second[unchanged] == first[unchanged]
+    assert second[key("m.1")][:2] != first[key("m.1")][:2]
+    assert str(second[key("m.1")][2]) == "2031-01-31"
 
 
 async def test_a_bulk_listing_batch_is_applied_however_many_deadlines_it_watches(
