@@ -74,36 +74,38 @@ class FastCheck:
 
     async def _answer(self, scope: Scope, body: bytes, send: Send) -> bool:
         """Answer the check if it is ordinary; False (nothing sent) otherwise."""
-        state = self._owner.state
-        index = getattr(state, "index", None)
+        # Why the state's dict: `State.__getattr__` is a Python method, 0.4 us an
+        # attribute against 0.03 for the dict it reads, and a check read eight.
+        state = self._owner.state._state
+        index = state.get("index")
         if index is None or not index.live.loaded:
             return False
         department = _department(scope, state)
         if department is None:
             return False
-        fresh = state.freshness.caught_up_at
+        fresh = state["freshness"].caught_up_at
         if fresh is None:  # never caught up: the route refuses it (freshness.py)
             return False
         try:
             asked = checks.asked(
                 CheckCreate.model_validate_json(body),
                 department,
-                state.catalogue,
+                state["catalogue"],
                 as_of=datetime.now(UTC),
                 fresh_as_of=fresh,
-                suffix=state.settings.topic_suffix,
+                suffix=state["settings"].topic_suffix,
             )
         except (ValidationError, ProblemError, DomainError):
             return False
         scope["route"] = self._check_route()
         try:
             payload = await checks.journaled(
-                state.check_journal, checks.found_live(index.live, asked), asked
+                state["check_journal"], checks.found_live(index.live, asked), asked
             )
         except DomainError as refused:
             await problem_response(problem_of(refused), PATH)(scope, _no_body, send)
             return True
-        self._decided(state.responder_metrics, payload["decision"]).inc()
+        self._decided(state["responder_metrics"], payload["decision"]).inc()
         content = orjson.dumps(payload)
         headers = [
             _JSON,
@@ -150,7 +152,7 @@ def _find_route(routes: Any) -> BaseRoute | None:
     return None
 
 
-def _department(scope: Scope, state: Any) -> str | None:
+def _department(scope: Scope, state: dict[str, Any]) -> str | None:
     """The caller's department if the call is ordinary: a known department's bearer
     token with the responder role, a department this process hosts, no
     Idempotency-Key, a JSON body. None: let the FastAPI route decide."""
@@ -166,11 +168,11 @@ def _department(scope: Scope, state: Any) -> str | None:
     scheme, _, token = authorization.decode("latin-1").partition(" ")
     if not json_body or scheme.lower() != "bearer" or not token.strip():
         return None
-    principal = state.tokens.principal(token.strip())
+    principal = state["tokens"].principal(token.strip())
     if principal is None or principal.department is None or "responder" not in principal.roles:
         return None
     department: str = principal.department
-    return department if department in state.hosting.departments else None
+    return department if department in state["hosting"].departments else None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -31,17 +31,18 @@ _VERSION = SubjectIntercepted.VERSION
 def interception(
     *,
     subject_id: str,
-    designation_id: UUID,
+    designation_id: UUID | str,
     measure: str,
     department: str,
-    check_id: UUID,
+    check_id: UUID | str,
     action: str | None,
     suffix: str,
     time: datetime,
     event_id: UUID | None = None,
 ) -> OutboxMessage:
     """自动拦截: a check blocked the subject; one event per (designation, measure), at
-    `time` (aware, UTC), with `event_id` (new if None)."""
+    `time` (aware, UTC), with `event_id` (new if None). The ids as `UUID`s or as their
+    text (the check path has the text already)."""
     check = str(check_id)
     envelope = {
         "specversion": SPEC_VERSION,

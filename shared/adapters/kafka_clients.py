@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.adapters.partitioner import KeyPartitioner
 from shared.adapters.topics import MAX_RECORD_BYTES
 
 _REQUEST_OVERHEAD = 64 * 1024
@@ -11,7 +12,10 @@ _REQUEST_OVERHEAD = 64 * 1024
 
 
 def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
-    """An idempotent producer: acks from all in-sync replicas, no duplicates on retry."""
+    """An idempotent producer: acks from all in-sync replicas, no duplicates on retry.
+
+    Its partitioner puts each key where Kafka's default (Java) partitioner does, with
+    the key's hash memoised (why: shared/adapters/partitioner.py)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
@@ -20,6 +24,7 @@ def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
         linger_ms=5,
         request_timeout_ms=15000,
         max_request_size=MAX_RECORD_BYTES + _REQUEST_OVERHEAD,
+        partitioner=KeyPartitioner(),
     )
 
 

@@ -155,6 +155,18 @@ class OutboxRelay:
     Not waiting leaves the disk's flushes to the commits that must wait for them (the
     responder's checks).
 
+    Why a round of less than a batch is followed by the idle wait, as an empty one: the
+    rows that come meanwhile then go in one round instead of many small ones. Each round
+    costs a transaction (BEGIN, the select, the mark, COMMIT) and a produce request with
+    its acknowledgement whatever its size; under check load (~1,800 interceptions/s)
+    rounds taken back to back carried ~15 rows. Measured (bench.profile_checks, 10,000
+    subjects, alternated, three runs each, load 6-8): 3,054-3,959 -> 3,581-4,050
+    checks/s, the responder's CPU per check 0.158-0.163 -> 0.144-0.156 ms, its Postgres
+    backends' ~0.06-0.12 -> 0.07-0.09 ms, the broker's 0.019-0.027 -> 0.019-0.021 ms. The
+    cost: a row waits up to `idle_sleep_s` longer under load (as it already could when
+    the relay was idle); a full batch is followed by the next round at once, so the rate
+    a relay can publish is not bounded by the wait.
+
     Why a bound on a round's acknowledgements and a new producer after it: an
     idempotent aiokafka producer retries a batch for ever, and after some connection
     errors its sends never resolve even once the broker is back (aiokafka issue 1101,
@@ -189,6 +201,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_sleep_s = idle_sleep_s
         self.published = 0
+        self.rounds = 0
+        """Rounds that published something."""
         self._metrics = metrics
         # The statements name the table as the dialect quotes it (from the Table, never
         # from input); a schema-less table is the search_path's (shared/adapters/db.py).
@@ -233,6 +247,7 @@ class OutboxRelay:
                 raise ProducerStalled(f"the producer failed: {type(exc).__name__}") from exc
             await conn.execute(self._mark_sql, [r["id"] for r in rows])
         self.published += len(rows)
+        self.rounds += 1
         if self._metrics is not None:
             self._metrics.published.inc(len(rows))
             for r, h in zip(rows, headers, strict=True):
@@ -275,7 +290,7 @@ class OutboxRelay:
                         if self._metrics is not None and time.monotonic() - last_backlog > 5.0:
                             last_backlog = time.monotonic()
                             await self._backlog(conn)
-                        if n == 0:
+                        if n < self._batch_size:  # (why: the class's docstring)
                             with contextlib.suppress(TimeoutError):
                                 await asyncio.wait_for(stop.wait(), self._idle_sleep_s)
             except asyncio.CancelledError:

@@ -140,6 +140,50 @@ async def test_the_loop_publishes_what_commits_while_it_runs_and_not_an_open_tra
     assert await _unpublished(engine) == 0
 
 
+class _Acked:
+    """A producer whose sends are acknowledged 20 ms later (a broker's round trip)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        self.sent += 1
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+        loop.call_later(0.02, done.set_result, None)
+        return done
+
+
+async def test_rows_that_come_while_the_loop_works_go_in_few_rounds(
+    engine: AsyncEngine,
+) -> None:
+    """A round of less than a batch is followed by the idle wait: rows committed one by
+    one for ~2 s go in about one round per wait (0.5 s), not in rounds taken back to
+    back with a few rows each (before: a round every ~20 ms, the acknowledgement's wait)."""
+    acked = _Acked()
+    relay = OutboxRelay(engine, tables.outbox, acked, batch_size=500, idle_sleep_s=0.5)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    n = 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        while loop.time() - started < 2.0:
+            n += 1
+            async with engine.begin() as conn:
+                await enqueue(conn, tables.outbox, [_message(n, FEEDBACK)])
+            await asyncio.sleep(0.001)
+        await _published(relay, n)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    elapsed = loop.time() - started
+    assert n >= 40
+    assert acked.sent == relay.published == n
+    assert relay.rounds <= elapsed / 0.5 + 2, (relay.rounds, n, elapsed)
+    assert await _unpublished(engine) == 0
+
+
 class _Held:
     """The real producer, whose sends wait until released (a round held half-way)."""
 

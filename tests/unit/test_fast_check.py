@@ -17,6 +17,7 @@ import orjson
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import State
 from starlette.types import Message, Receive, Scope, Send
 
 from services.responder.app import create_app
@@ -71,15 +72,17 @@ def _owner(
     )
     live.apply(IndexChanges(rows={BLOCKED: [row]}, identifiers=[(BLOCKED, BLOCKED)]))
     live.loaded = loaded
-    state = SimpleNamespace(
-        index=SimpleNamespace(live=live),
-        tokens=TokenRegistry({"caac": TOKEN, "rail": "rail-token", "auditor": "aud"}),
-        hosting=SimpleNamespace(departments=frozenset({"caac"})),
-        catalogue=default_index(),
-        freshness=SimpleNamespace(caught_up_at=caught_up),
-        settings=SimpleNamespace(topic_suffix=".t"),
-        check_journal=journal,
-        responder_metrics=ResponderMetrics.on(),
+    state = State(  # the app's own state type (the fast path reads its dict)
+        dict(
+            index=SimpleNamespace(live=live),
+            tokens=TokenRegistry({"caac": TOKEN, "rail": "rail-token", "auditor": "aud"}),
+            hosting=SimpleNamespace(departments=frozenset({"caac"})),
+            catalogue=default_index(),
+            freshness=SimpleNamespace(caught_up_at=caught_up),
+            settings=SimpleNamespace(topic_suffix=".t"),
+            check_journal=journal,
+            responder_metrics=ResponderMetrics.on(),
+        )
     )
     return SimpleNamespace(state=state, routes=[SimpleNamespace(path="/v1/checks")])
 

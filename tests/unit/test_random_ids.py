@@ -14,7 +14,12 @@ from shared.adapters import random_ids
 
 
 def _ids() -> list[str]:
-    return [random_ids.hex32(), random_ids.uuid4_str().replace("-", ""), random_ids.uuid7().hex]
+    return [
+        random_ids.hex32(),
+        random_ids.uuid4_str().replace("-", ""),
+        random_ids.uuid7().hex,
+        random_ids.uuid7_str().replace("-", ""),
+    ]
 
 
 def test_the_ids_have_uuid4s_forms() -> None:
@@ -41,7 +46,7 @@ def test_no_id_is_made_twice_across_threads() -> None:
     for t in threads:
         t.join()
     every = [i for mine in seen for i in mine]
-    assert len(every) == 24_000
+    assert len(every) == 32_000
     assert len(set(every)) == len(every)
 
 
@@ -61,7 +66,7 @@ def test_a_forked_child_never_repeats_its_parents_next_ids() -> None:
     os.waitpid(pid, 0)
     childs = child.decode().split()
     parents = [i for _ in range(8) for i in _ids()]
-    assert len(childs) == len(parents) == 24
+    assert len(childs) == len(parents) == 32
     assert set(childs).isdisjoint(parents)
 
 
@@ -80,3 +85,15 @@ def test_version_7_ids_carry_the_time_and_sort_by_it() -> None:
     assert [made, *later] == sorted([made, *later])  # a later millisecond sorts after
     assert str(made) < str(later[0])  # as text too (Postgres orders uuid by its bytes)
     assert len({random_ids.uuid7() for _ in range(2000)}) == 2000
+
+
+def test_version_7_text_is_a_version_7_uuids_text() -> None:
+    before = time.time_ns() // 1_000_000
+    text = random_ids.uuid7_str()
+    after = time.time_ns() // 1_000_000
+    made = uuid.UUID(text)
+    assert str(made) == text
+    assert (made.version, made.variant) == (7, uuid.RFC_4122)
+    assert before <= made.int >> 80 <= after
+    time.sleep(0.002)
+    assert text < random_ids.uuid7_str()
