@@ -6,8 +6,8 @@ enqueues them: `engine.begin()`, the enqueue, the commit), alternately by INSERT
 path every batch took before the COPY threshold: SQLAlchemy's executemany) and by
 binary COPY, `rounds` times each: rows/s, this process's CPU per row and the CPU of
 the Postgres backend serving it per row (its /proc/<pid>/stat; 10 ms ticks, so
-enough rows for a few hundred ticks). One-row batches run a tenth of the rows (each
-commit waits for its flush). The rows are
+enough rows for a few hundred ticks). At most `--max-transactions` transactions a
+size and round (each commit waits for its flush: ~300/s on this machine). The rows are
 feedback-like: a ~700-byte value and four headers. Prints one JSON line, the medians
 and the COPY/INSERT ratios. Figures: docs/benchmarks.md, "One outbox write path".
 """
@@ -19,6 +19,7 @@ import asyncio
 import json
 import statistics
 import time
+from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
@@ -48,14 +49,12 @@ def _messages(n: int) -> list[OutboxMessage]:
 
 
 async def _round(
-    engine: AsyncEngine, table: Any, size: int, rows: int, threshold: int
+    engine: AsyncEngine, table: Any, size: int, rows: int, threshold: int, max_transactions: int
 ) -> dict[str, float]:
     batch = _messages(size)
     async with engine.connect() as conn:
         backend = int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-    transactions = max(1, rows // size)
-    if size == 1:  # a commit's flush each: ~300/s on this machine
-        transactions = max(1, rows // 10)
+    transactions = max(1, min(rows // size, max_transactions))
     wall0, cpu0, pg0 = time.perf_counter(), time.process_time(), cpu_seconds(backend)
     for _ in range(transactions):
         async with engine.begin() as conn:
@@ -72,7 +71,9 @@ async def _round(
     }
 
 
-async def run(rows: int, rounds: int) -> dict[str, Any]:
+async def run(
+    rows: int, rounds: int, sizes: Sequence[int], max_transactions: int
+) -> dict[str, Any]:
     schema = "bench_outbox_" + uuid4().hex[:8]
     with discover() as infra:
         admin = make_engine(infra.admin_url)
@@ -83,17 +84,17 @@ async def run(rows: int, rounds: int) -> dict[str, Any]:
     try:
         async with engine.begin() as conn:
             await conn.run_sync(table.metadata.create_all)
-        for size in SIZES:  # warm both paths: prepared statements, the COPY's type query
+        for size in sizes:  # warm both paths: prepared statements, the COPY's type query
             for threshold in PATHS.values():
-                await _round(engine, table, size, size, threshold)
+                await _round(engine, table, size, size, threshold, 1)
         found: dict[str, dict[str, list[dict[str, float]]]] = {
-            str(s): {p: [] for p in PATHS} for s in SIZES
+            str(s): {p: [] for p in PATHS} for s in sizes
         }
         for _ in range(rounds):
-            for size in SIZES:
+            for size in sizes:
                 for path, threshold in PATHS.items():
                     found[str(size)][path].append(
-                        await _round(engine, table, size, rows, threshold)
+                        await _round(engine, table, size, rows, threshold, max_transactions)
                     )
     finally:
         await engine.dispose()
@@ -101,13 +102,13 @@ async def run(rows: int, rounds: int) -> dict[str, Any]:
             await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         await admin.dispose()
     result: dict[str, Any] = {"rows_per_size": rows, "rounds": rounds, "sizes": {}}
-    for size, paths in found.items():
+    for key, paths in found.items():
         medians = {
             path: {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
             for path, runs in paths.items()
         }
         ratios = {k: round(medians["copy"][k] / medians["insert"][k], 2) for k in medians["copy"]}
-        result["sizes"][size] = {**medians, "copy_over_insert": ratios}
+        result["sizes"][key] = {**medians, "copy_over_insert": ratios}
     return result
 
 
@@ -115,8 +116,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10000, help="rows per size and round")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument(
+        "--max-transactions", type=int, default=1000, help="(a commit waits for its flush)"
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.rows, args.rounds))))
+    result = run(args.rows, args.rounds, args.sizes, args.max_transactions)
+    print(json.dumps(asyncio.run(result)))
 
 
 if __name__ == "__main__":

@@ -20,8 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 T = TypeVar("T")
 
 
+def session_settings(schema: str) -> dict[str, str]:
+    """A service's connection settings: its schema first on the `search_path`, and the
+    schema as the connection's `application_name`, so `pg_stat_activity` tells which
+    service (and which test's schema) each backend serves (bench/machine_cpu.py counts
+    a pipeline run's backends by it)."""
+    return {"search_path": schema, "application_name": schema[:63]}
+
+
 def make_engine(url: str, *, schema: str | None = None, pool_size: int = 5) -> AsyncEngine:
-    connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+    connect_args = {"server_settings": session_settings(schema)} if schema else {}
     return create_async_engine(
         url,
         pool_size=pool_size,

@@ -1,0 +1,205 @@
+"""The CPU a pipeline run costs beyond the services' own processes: the Postgres
+backends serving them and the Kafka broker, from /proc/<pid>/stat.
+
+Which backends: each service's connections carry its schema as their
+`application_name` (shared/adapters/db.py `session_settings`), so the run's backends
+are those of `pg_stat_activity` whose `application_name` is one of the run's schemas
+(`initiator_<suffix>`, ...): other sessions' backends on the same server are left out.
+
+Backends that come and go (a pool's overflow connection is closed when it is handed
+back; the responder's check pool starts empty): a thread samples `pg_stat_activity`
+and each backend's CPU every `interval_s`. A backend first seen after the run began
+counts from zero if it started after the run began (`backend_start`), else from its
+CPU when first seen; one already there at the start counts from then. A backend
+that exits loses what it used since its last sample (at most `interval_s` of it);
+one that starts and exits between two samples is not seen at all. `seen` and `gone`
+say how many there were, so a run with much churn shows it.
+
+The broker's process (`kafka.Kafka` on its command line) and Postgres's background
+processes (WAL writer, checkpointer, background writer) serve every session on this
+machine: their CPU over the run includes other sessions' load, and is reported as
+such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+
+from bench.servers import cpu_seconds
+
+BACKGROUND = ("walwriter", "checkpointer", "background writer")
+
+
+def kafka_broker_pid() -> int | None:
+    """The local Kafka broker's process, if one runs on this machine."""
+    return _find(lambda cmdline: "kafka.Kafka" in cmdline)
+
+
+def _find(match: Any) -> int | None:
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if match(cmdline):
+                return int(proc.name)
+    return None
+
+
+def _cpu_or_none(pid: int) -> float | None:
+    try:
+        return cpu_seconds(pid)
+    except (OSError, IndexError):  # exited
+        return None
+
+
+def postgres_background_pids() -> dict[str, int]:
+    found: dict[str, int] = {}
+    for name in BACKGROUND:
+        pid = _find(lambda cmdline, name=name: cmdline.strip() == f"postgres: {name}")
+        if pid is not None:
+            found[name] = pid
+    return found
+
+
+class _Backend:
+    def __init__(self, service: str, base: float) -> None:
+        self.service, self.base, self.last = service, base, base
+        self.alive = True
+
+
+class MachineCpu:
+    """`with MachineCpu(pg_url, {"responder": "responder_x", ...}) as m: ...`, then
+    `m.result()`: CPU seconds of the services' Postgres backends (by service), of the
+    broker and of Postgres's background processes over the block."""
+
+    def __init__(self, pg_url: str, schemas: dict[str, str], interval_s: float = 0.25) -> None:
+        self._url, self._interval = pg_url, interval_s
+        self._service_of = {schema: service for service, schema in schemas.items()}
+        self._backends: dict[int, _Backend] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample_loop, daemon=True)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._broker = kafka_broker_pid()
+        self._background = postgres_background_pids()
+        self._fixed0: dict[str, float | None] = {}
+        self._fixed1: dict[str, float | None] = {}
+        self._started_at = datetime.now(UTC)
+
+    def _fixed(self) -> dict[str, float | None]:
+        pids = dict(self._background)
+        if self._broker is not None:
+            pids["kafka_broker"] = self._broker
+        return {name: _cpu_or_none(pid) for name, pid in pids.items()}
+
+    def __enter__(self) -> MachineCpu:
+        self._started_at = datetime.now(UTC)
+        self._fixed0 = self._fixed()
+        self._thread.start()
+        self._ready.wait(30)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(30)
+        self._fixed1 = self._fixed()
+
+    def _sample_loop(self) -> None:
+        try:
+            asyncio.run(self._sample_until_stopped())
+        except BaseException as exc:  # reported by result()
+            self._error = exc
+            self._ready.set()
+
+    async def _sample_until_stopped(self) -> None:
+        conn = await asyncpg.connect(self._url)
+        try:
+            await self._sample(conn)
+            self._ready.set()
+            while not self._stop.is_set():
+                await asyncio.sleep(self._interval)
+                await self._sample(conn)
+            await self._sample(conn)
+        finally:
+            await conn.close()
+
+    async def _sample(self, conn: asyncpg.Connection[Any]) -> None:
+        rows = await conn.fetch(
+            "SELECT pid, application_name, backend_start FROM pg_stat_activity"
+            " WHERE application_name = ANY($1::text[])",
+            list(self._service_of),
+        )
+        current = set()
+        for r in rows:
+            pid = int(r["pid"])
+            current.add(pid)
+            cpu = _cpu_or_none(pid)
+            if cpu is None:
+                continue
+            backend = self._backends.get(pid)
+            if backend is None:
+                started_within = r["backend_start"] >= self._started_at
+                backend = _Backend(self._service_of[r["application_name"]], 0.0)
+                backend.base = 0.0 if started_within else cpu
+                self._backends[pid] = backend
+            backend.last = cpu
+        for pid, backend in self._backends.items():
+            if pid not in current:
+                backend.alive = False  # exited (a pid reused later is not followed)
+
+    def result(self) -> dict[str, Any]:
+        if self._error is not None:
+            raise RuntimeError("sampling Postgres's backends failed") from self._error
+        by_service: dict[str, float] = {}
+        for backend in self._backends.values():
+            used = backend.last - backend.base
+            by_service[backend.service] = by_service.get(backend.service, 0.0) + used
+        fixed = {
+            name: round(end - start, 2)
+            for name, start in self._fixed0.items()
+            if start is not None and (end := self._fixed1.get(name)) is not None
+        }
+        return {
+            "postgres_backends_s": round(sum(by_service.values()), 2),
+            "postgres_backends_by_service_s": {k: round(v, 2) for k, v in by_service.items()},
+            "backends_seen": len(self._backends),
+            "backends_gone": sum(not b.alive for b in self._backends.values()),
+            "kafka_broker_s": fixed.pop("kafka_broker", None),
+            "postgres_background_s": fixed,
+        }
+
+
+def machine_split(
+    found: dict[str, Any], services_s: float, debtors: int, wall_s: float
+) -> dict[str, Any]:
+    """`MachineCpu.result()` beside the services' own CPU: per debtor (ms), and each
+    part's share of the machine's CPU time over the run (its cores × the wall time)."""
+    parts = {
+        "services": services_s,
+        "postgres_backends": found["postgres_backends_s"],
+        "postgres_background": sum(found["postgres_background_s"].values()),
+        "kafka_broker": found["kafka_broker_s"] or 0.0,
+    }
+    capacity = (os.cpu_count() or 1) * wall_s
+    return {
+        **found,
+        "ms_per_debtor": {k: round(v * 1000 / debtors, 2) for k, v in parts.items()},
+        "total_ms_per_debtor": round(sum(parts.values()) * 1000 / debtors, 1),
+        "share_of_machine": {k: round(v / capacity, 3) for k, v in parts.items()},
+        "cores": os.cpu_count(),
+    }
