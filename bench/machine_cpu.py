@@ -18,7 +18,10 @@ say how many there were, so a run with much churn shows it.
 The broker's process (`kafka.Kafka` on its command line) and Postgres's background
 processes (WAL writer, checkpointer, background writer) serve every session on this
 machine: their CPU over the run includes other sessions' load, and is reported as
-such.
+such. Beside them, the whole machine's busy and idle time over the run (/proc/stat):
+what the parts above leave of the busy time is everything else on the machine (other
+sessions, this bench's own driver), and the idle time says whether the run waited
+rather than computed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,16 @@ import asyncpg
 from bench.servers import cpu_seconds
 
 BACKGROUND = ("walwriter", "checkpointer", "background writer")
+
+
+def machine_ticks() -> tuple[float, float]:
+    """The whole machine's busy and idle CPU seconds so far (/proc/stat's first line:
+    idle and iowait are idle, the rest busy), every process of every session."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]
+    busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal
+    return busy / ticks, idle / ticks
 
 
 def kafka_broker_pid() -> int | None:
@@ -94,6 +107,7 @@ class MachineCpu:
         self._background = postgres_background_pids()
         self._fixed0: dict[str, float | None] = {}
         self._fixed1: dict[str, float | None] = {}
+        self._machine0 = self._machine1 = (0.0, 0.0)
         self._started_at = datetime.now(UTC)
 
     def _fixed(self) -> dict[str, float | None]:
@@ -104,6 +118,7 @@ class MachineCpu:
 
     def __enter__(self) -> MachineCpu:
         self._started_at = datetime.now(UTC)
+        self._machine0 = machine_ticks()
         self._fixed0 = self._fixed()
         self._thread.start()
         self._ready.wait(30)
@@ -118,6 +133,7 @@ class MachineCpu:
         self._stop.set()
         self._thread.join(30)
         self._fixed1 = self._fixed()
+        self._machine1 = machine_ticks()
 
     def _sample_loop(self) -> None:
         try:
@@ -181,6 +197,8 @@ class MachineCpu:
             "backends_gone": sum(not b.alive for b in self._backends.values()),
             "kafka_broker_s": fixed.pop("kafka_broker", None),
             "postgres_background_s": fixed,
+            "machine_busy_s": round(self._machine1[0] - self._machine0[0], 2),
+            "machine_idle_s": round(self._machine1[1] - self._machine0[1], 2),
         }
 
 
@@ -196,10 +214,15 @@ def machine_split(
         "kafka_broker": found["kafka_broker_s"] or 0.0,
     }
     capacity = (os.cpu_count() or 1) * wall_s
+    others = found["machine_busy_s"] - sum(parts.values())
     return {
         **found,
         "ms_per_debtor": {k: round(v * 1000 / debtors, 2) for k, v in parts.items()},
         "total_ms_per_debtor": round(sum(parts.values()) * 1000 / debtors, 1),
-        "share_of_machine": {k: round(v / capacity, 3) for k, v in parts.items()},
+        "share_of_machine": {
+            **{k: round(v / capacity, 3) for k, v in parts.items()},
+            "everything_else": round(others / capacity, 3),
+            "idle": round(found["machine_idle_s"] / capacity, 3),
+        },
         "cores": os.cpu_count(),
     }
