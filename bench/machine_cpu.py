@@ -27,6 +27,7 @@ rather than computed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from datetime import UTC, datetime
@@ -51,9 +52,36 @@ def machine_ticks() -> tuple[float, float]:
     return busy / ticks, idle / ticks
 
 
-def kafka_broker_pid() -> int | None:
-    """The local Kafka broker's process, if one runs on this machine."""
+def kafka_broker_pid(bootstrap: str | None = None) -> int | None:
+    """The local Kafka broker's process: the one listening on `bootstrap`'s port
+    (other sessions may run brokers of their own on this machine), else the first with
+    `kafka.Kafka` on its command line."""
+    if bootstrap:
+        port = int(bootstrap.split(",")[0].rsplit(":", 1)[1])
+        pid = listening_pid(port)
+        if pid is not None:
+            return pid
     return _find(lambda cmdline: "kafka.Kafka" in cmdline)
+
+
+def listening_pid(port: int) -> int | None:
+    """The process holding a TCP socket that listens on `port` (/proc/net/tcp{,6}: the
+    socket's inode, then the process whose descriptors include it)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and inodes:
+            with contextlib.suppress(OSError):
+                for fd in (proc / "fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd) in inodes:
+                            return int(proc.name)
+    return None
 
 
 def _find(match: Any) -> int | None:
@@ -91,11 +119,18 @@ class _Backend:
 
 
 class MachineCpu:
-    """`with MachineCpu(pg_url, {"responder": "responder_x", ...}) as m: ...`, then
+    """`with MachineCpu(pg_url, {"responder": "responder_x", ...}, kafka=bootstrap) as m:
+    ...`, then
     `m.result()`: CPU seconds of the services' Postgres backends (by service), of the
     broker and of Postgres's background processes over the block."""
 
-    def __init__(self, pg_url: str, schemas: dict[str, str], interval_s: float = 0.25) -> None:
+    def __init__(
+        self,
+        pg_url: str,
+        schemas: dict[str, str],
+        interval_s: float = 0.25,
+        kafka: str | None = None,
+    ) -> None:
         self._url, self._interval = pg_url, interval_s
         self._service_of = {schema: service for service, schema in schemas.items()}
         self._backends: dict[int, _Backend] = {}
@@ -103,7 +138,7 @@ class MachineCpu:
         self._thread = threading.Thread(target=self._sample_loop, daemon=True)
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._broker = kafka_broker_pid()
+        self._broker = kafka_broker_pid(kafka)
         self._background = postgres_background_pids()
         self._fixed0: dict[str, float | None] = {}
         self._fixed1: dict[str, float | None] = {}

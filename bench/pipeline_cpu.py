@@ -103,7 +103,7 @@ def main() -> None:
             spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         bodies = pipeline.court_list(args.debtors, int(time.time()) % 40)
         schemas = {name: name + stack.schema_suffix for name in pids}
-        with MachineCpu(pipeline.pg_url(infra.admin_url), schemas) as machine:
+        with MachineCpu(pipeline.pg_url(infra.admin_url), schemas, kafka=infra.kafka) as machine:
             cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
             sent = pipeline.send(stack.url("initiator"), stack.tokens["court"], bodies, chunk=500)
             assert not sent.rejected, sent.rejected[:3]

@@ -76,7 +76,7 @@ def _run(stack: Stack, infra: Infra, n: int, run: int, rate: float | None) -> di
     bodies = pipeline.court_list(n, run)
     before = pipeline.current(infra.admin_url, stack.schema_suffix)
     schemas = {name: name + stack.schema_suffix for name in stack.services}
-    with MachineCpu(pipeline.pg_url(infra.admin_url), schemas) as machine:
+    with MachineCpu(pipeline.pg_url(infra.admin_url), schemas, kafka=infra.kafka) as machine:
         cpu0 = {name: cpu_seconds(_pid(stack, name)) for name in stack.services}
         sent = pipeline.send(
             stack.url("initiator"),

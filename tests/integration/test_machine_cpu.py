@@ -5,6 +5,8 @@ session's; the services' connections carry that name (shared/adapters/db.py)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from uuid import uuid4
 
 import asyncpg
@@ -12,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from bench import pipeline
-from bench.machine_cpu import MachineCpu
+from bench.machine_cpu import MachineCpu, listening_pid
 from shared.adapters.db import make_engine
 from tests.support.infra import Infra
 
@@ -63,3 +65,11 @@ async def test_a_services_connections_carry_its_schema_as_application_name(
     finally:
         await engine.dispose()
     assert name == "responder_x"
+
+
+def test_the_process_listening_on_a_port_is_found() -> None:
+    """How the broker's process is told from other sessions' brokers: by its port."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert listening_pid(listener.getsockname()[1]) == os.getpid()
