@@ -30,10 +30,12 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -84,11 +86,17 @@ def listening_pid(port: int) -> int | None:
     return None
 
 
-def _find(match: Any) -> int | None:
+def _parent(pid: str) -> int | None:
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return None
+
+
+def _find(match: Callable[[str], bool], parent: int | None = None) -> int | None:
     for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
+        if proc.name.isdigit() and (parent is None or _parent(proc.name) == parent):
             try:
-                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
             except OSError:
                 continue
             if match(cmdline):
@@ -103,10 +111,16 @@ def _cpu_or_none(pid: int) -> float | None:
         return None
 
 
-def postgres_background_pids() -> dict[str, int]:
+def postgres_background_pids(pg_url: str) -> dict[str, int]:
+    """The background processes of the server `pg_url` names: the children of the
+    process listening on its port (other sessions may run servers of their own)."""
+    postmaster = listening_pid(urlsplit(pg_url).port or 5432)
+    if postmaster is None:
+        return {}
     found: dict[str, int] = {}
     for name in BACKGROUND:
-        pid = _find(lambda cmdline, name=name: cmdline.strip() == f"postgres: {name}")
+        title = f"postgres: {name}"
+        pid = _find(title.__eq__, postmaster)
         if pid is not None:
             found[name] = pid
     return found
@@ -139,7 +153,7 @@ class MachineCpu:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._broker = kafka_broker_pid(kafka)
-        self._background = postgres_background_pids()
+        self._background = postgres_background_pids(pg_url)
         self._fixed0: dict[str, float | None] = {}
         self._fixed1: dict[str, float | None] = {}
         self._machine0 = self._machine1 = (0.0, 0.0)
