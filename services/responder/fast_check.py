@@ -177,14 +177,18 @@ def _department(scope: Scope, state: dict[str, Any]) -> str | None:
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
     """The whole body; False if the client went away first."""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body: bytes = message.get("body", b"")
+        return body, True  # a check's body comes in one message
     chunks: list[bytes] = []
     while True:
-        message = await receive()
         if message["type"] != "http.request":
             return b"".join(chunks), False
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks), True
+        message = await receive()
 
 
 def _replay(body: bytes, receive: Receive, complete: bool) -> Receive:

@@ -30,6 +30,8 @@ from shared.web.limits import BODY_ALLOWANCES, MAX_BODY_BYTES, MAX_JSON_DEPTH
 from shared.web.problems import FieldError, ProblemError, problem_response
 
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_JSON = b"application/json"
+"""The content type nearly every body has: JSON without decoding the header."""
 
 
 class BodyRefused(HTTPException):
@@ -116,6 +118,11 @@ def clean_by_its_bytes(body: bytes) -> bool:
     ):
         return False
     parts = body.split(b'"')  # strings at the odd places
+    strings = parts[1:-1:2]
+    if len(set(strings)) == len(strings):
+        # No string twice, so no key twice: the common body is cleared without the
+        # loop telling keys from values (a check's body: 1.4 -> 1.0 us, timeit).
+        return True
     keys: set[bytes] = set()
     for i in range(1, len(parts) - 1, 2):
         if parts[i + 1].lstrip(b" \t\n\r")[:1] == b":":
@@ -252,9 +259,10 @@ class JsonBodyGuard:
         refused: ProblemError | None = None
         if declared is not None and declared > limit:
             refused = _too_large(limit)
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        if refused is None and not is_json(content_type):
-            refused = _not_json(content_type)
+        content_type = headers.get(b"content-type", b"")
+        if refused is None and content_type != _JSON:
+            media = content_type.decode("latin-1")
+            refused = None if is_json(media) else _not_json(media)
         if refused is not None:
             await problem_response(refused, scope.get("path"))(scope, receive, send)
             return

@@ -312,6 +312,9 @@ def test_a_checks_body_is_cleared_by_its_bytes_and_hostile_ones_are_not() -> Non
     check = b'{"subject_id": "91350100M000100Y43", "measure": "travel.restrict_flight"}'
     assert clean_by_its_bytes(check)
     assert not clean_by_its_bytes(check[:-1] + b', "measure": "x"}')
+    # a string twice but no key twice: told apart key by key, still cleared
+    assert clean_by_its_bytes(b'{"measure": "measure", "action": "measure"}')
+    assert not clean_by_its_bytes(b'{"measure": "measure", "measure": "a"}')
     assert not clean_by_its_bytes(b'{"a": "\\u0000"}')
     assert not clean_by_its_bytes(b"[" * (MAX_JSON_DEPTH + 1))
     assert not clean_by_its_bytes(b'{"a": "' + b"x" * SCAN_LIMIT + b'"}')  # decoded instead
