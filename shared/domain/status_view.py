@@ -42,6 +42,7 @@ from shared.domain.vocabulary import Polarity
 __all__ = [
     "AmendmentView",
     "ClockView",
+    "DesignationClock",
     "DesignationStatus",
     "ExitView",
     "FeedbackView",
@@ -52,6 +53,7 @@ __all__ = [
     "SubjectStatus",
     "TaskStatus",
     "clock_view",
+    "designation_clock",
     "render_status",
     "status_envelope",
 ]
@@ -132,17 +134,49 @@ def clock_view(state: SubjectState, as_of: datetime) -> ClockView:
     suppressed: set[UUID] = set()
     overdue: set[TaskKey] = set()
     for record in state.designations.values():
-        designation_state = record.state_at(as_of)
-        states[record.designation_id] = designation_state
-        if _incentive_suppressed(record, designation_state, sanctioned):
+        clock = designation_clock(state, record, as_of, sanctioned=sanctioned, today=today)
+        states[record.designation_id] = clock.state
+        if clock.suppressed:
             suppressed.add(record.designation_id)
-        for task in record.data.tasks:
-            # the answer is looked up only when the clock alone does not rule it out
-            if _late(designation_state, task.deadline, today):
-                key = (record.designation_id, task.measure, task.department)
-                if _unanswered(state.task_feedback(key).state):
-                    overdue.add(key)
+        overdue.update(clock.overdue)
     return ClockView(states, frozenset(suppressed), frozenset(overdue))
+
+
+@dataclass(frozen=True, slots=True)
+class DesignationClock:
+    """`clock_view`'s answers for one designation at one instant."""
+
+    state: DesignationState
+    suppressed: bool
+    overdue: tuple[TaskKey, ...]
+
+
+def designation_clock(
+    state: SubjectState,
+    record: DesignationRecord,
+    as_of: datetime,
+    *,
+    sanctioned: bool,
+    today: date,
+) -> DesignationClock:
+    """One designation's part of `clock_view` at `as_of`: `sanctioned` is whether a
+    joint sanction of the subject is in force then (`joint_sanctions_in_force`),
+    `today` the China day of `as_of`. It changes by the clock only at the designation's
+    own instants (its start, end of period, ending, measures' `until`, the day after a
+    task's deadline) and when `sanctioned` does."""
+    designation_state = record.state_at(as_of)
+    overdue: list[TaskKey] = []
+    for task in record.data.tasks:
+        # the answer is looked up only when the clock alone does not rule it out
+        if _late(designation_state, task.deadline, today):
+            key = (record.designation_id, task.measure, task.department)
+            if _unanswered(state.task_feedback(key).state):
+                overdue.append(key)
+    return DesignationClock(
+        designation_state,
+        _incentive_suppressed(record, designation_state, sanctioned),
+        tuple(overdue),
+    )
 
 
 def _task_overdue(
