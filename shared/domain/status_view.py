@@ -22,6 +22,7 @@ from shared.domain.fold_state import (
     DesignationState,
     ObjectionRecord,
     SubjectState,
+    TaskFeedback,
     TaskKey,
     TaskState,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "FeedbackView",
     "MeasureInForce",
     "ObjectionStatus",
+    "RenderMemo",
     "RepairView",
     "StatusChanged",
     "SubjectStatus",
@@ -90,9 +92,17 @@ def status_envelope(
 
 
 def render_status(
-    state: SubjectState, as_of: datetime, known_at: datetime | None = None
+    state: SubjectState,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    memo: RenderMemo | None = None,
 ) -> SubjectStatus:
-    """The status at `as_of` of a state that holds no event later than `as_of`."""
+    """The status at `as_of` of a state that holds no event later than `as_of`.
+
+    `memo`: the designations rendered last time with it (for this subject); one whose
+    inputs are the same objects and values is taken from it instead of being rendered
+    again (`RenderMemo` says why that is the same view), and the memo then holds this
+    render's designations."""
     records = tuple(state.designations.values())
     sanctions: list[MeasureInForce] = []
     incentives: list[MeasureInForce] = []
@@ -100,18 +110,90 @@ def render_status(
         target = sanctions if record.data.polarity is Polarity.SANCTION else incentives
         target.extend(_in_force(record, as_of))
     sanctioned = bool(state.joint_sanctions_in_force(as_of))
+    if memo is None:
+        designations = tuple(_designation(state, r, as_of, sanctioned) for r in records)
+    else:
+        designations = memo.render(state, records, as_of, sanctioned)
     return SubjectStatus(
         subject_id=state.subject_id or "",
         subject_kind=records[0].data.subject_kind if records else None,
         as_of=as_of,
         known_at=known_at,
         restricted=bool(sanctions),
-        designations=tuple(_designation(state, r, as_of, sanctioned) for r in records),
+        designations=designations,
         measures_in_force=tuple(sanctions),
         incentives_in_force=() if sanctioned else tuple(incentives),
         names=_names(records),
         identifiers=tuple(sorted({i for r in records for i in r.data.identifiers})),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """What one designation's view was rendered from, and the view."""
+
+    record: DesignationRecord
+    feedback: tuple[TaskFeedback, ...]
+    state: DesignationState
+    today: date
+    ended: bool
+    sanctioned: bool
+    view: DesignationStatus
+
+
+class RenderMemo:
+    """One subject's designations as last rendered, for `render_status(memo=...)`.
+
+    Why a kept view is the same view: `_designation` reads nothing but the record, the
+    feedback of each of its tasks (`task_feedback`), and of the instant only the
+    designation's state then, the China day (overdue tasks and objections) and whether
+    its ending has come; and the subject's joint-sanction flag. The fold state is
+    immutable — `evolve` makes new records and new feedback entries, never changes
+    one — so the same record and feedback *objects* (identity, held here so that they
+    stay alive) with equal state, day, ending and flag render the same view. Nothing
+    is guessed: any other input renders again. Bounded by the subject: it keeps only
+    the designations of the last render."""
+
+    def __init__(self) -> None:
+        self._views: dict[UUID, _Rendered] = {}
+        self.reused = 0
+
+    def render(
+        self,
+        state: SubjectState,
+        records: tuple[DesignationRecord, ...],
+        as_of: datetime,
+        sanctioned: bool,
+    ) -> tuple[DesignationStatus, ...]:
+        today = china_date(as_of)
+        kept: dict[UUID, _Rendered] = {}
+        for record in records:
+            designation_id = record.designation_id
+            feedback = tuple(
+                state.task_feedback((designation_id, t.measure, t.department))
+                for t in record.data.tasks
+            )
+            designation_state = record.state_at(as_of)
+            ended = record.end is not None and record.end.at <= as_of
+            old = self._views.get(designation_id)
+            if (
+                old is not None
+                and old.record is record
+                and old.state is designation_state
+                and old.today == today
+                and old.ended == ended
+                and old.sanctioned == sanctioned
+                and all(a is b for a, b in zip(old.feedback, feedback, strict=True))
+            ):
+                kept[designation_id] = old
+                self.reused += 1
+                continue
+            view = _designation(state, record, as_of, sanctioned)
+            kept[designation_id] = _Rendered(
+                record, feedback, designation_state, today, ended, sanctioned, view
+            )
+        self._views = kept
+        return tuple(r.view for r in kept.values())
 
 
 @dataclass(frozen=True, slots=True)
