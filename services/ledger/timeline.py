@@ -58,10 +58,13 @@ def own_instants(record: DesignationRecord) -> set[datetime]:
         instants.add(data.effective_until)
     if record.end is not None:
         instants.add(record.end.at)
+    deadlines = set()
     for task in data.tasks:
         if task.until is not None:
             instants.add(task.until)
-        instants.add(start_of_china_day(task.deadline + timedelta(days=1)))
+        deadlines.add(task.deadline)
+    # a court designation's 49 tasks share a few deadlines: each day's instant once
+    instants.update(start_of_china_day(d + timedelta(days=1)) for d in deadlines)
     return instants
 
 
