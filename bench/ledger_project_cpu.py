@@ -1,0 +1,90 @@
+"""The CPU of a refresh's projection (`project_state`: render, windows, rows, the
+status JSON) in this process, on fixed states, without Postgres or Kafka:
+
+    python -m bench.ledger_project_cpu [DEBTORS] [--per N] [--big EVENTS] [--rounds N]
+
+Court debtors (tests/support/ledger_workload.court_bulk): each debtor's events folded
+`--per` at a time (a refresh in the pipeline carries 6.5–10 of them,
+docs/benchmarks.md "Ledger") and projected after each step, as the projector does
+with a cached fold; and one subject listed again and again (bench/ledger_subject.py,
+`--big` events), projected once. Prints one JSON line: process CPU per court
+refresh (µs, the best of `--rounds` passes) and of the big subject's projection (ms,
+best of `--rounds`). The states are folded before the clock starts.
+
+What it is for: the same file run from a checkout of each version, alternately
+(`git archive` of the other), in process CPU time, which the shared machine's load
+does not inflate (the wall clock of bench/ledger_refresh_cpu.py's steps does, and its
+number of refreshes follows the debounce's timing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import datetime
+
+from bench.ledger_subject import one_subject
+from services.ledger.read_models.rows import project_state
+from services.ledger.replay import fold_recorded, recorded_events
+from services.ledger.store import StoredEvent
+from shared.domain.fold_state import SubjectState
+from tests.support.ledger_events import stored
+from tests.support.ledger_workload import court_bulk
+
+Step = tuple[str, SubjectState, StoredEvent, datetime]
+
+
+def court_steps(debtors: int, per: int) -> list[Step]:
+    listed = court_bulk(debtors, chunk=debtors)
+    streams: dict[str, list] = {}
+    for env in listed.envelopes:
+        streams.setdefault(env.subject, []).append(env)
+    steps: list[Step] = []
+    for envelopes in streams.values():
+        events = stored(envelopes)
+        state: SubjectState | None = None
+        for i in range(0, len(events), per):
+            part = events[i : i + per]
+            state = fold_recorded(recorded_events(part), events[0].stream, state)
+            latest = max(e.effective_at for e in events[: i + per])
+            steps.append((events[0].stream, state, part[-1], latest))
+    return steps
+
+
+def big_step(events: int) -> Step:
+    stream = stored(one_subject(events))
+    state = fold_recorded(recorded_events(stream), stream[0].stream)
+    return stream[0].stream, state, stream[-1], max(e.effective_at for e in stream)
+
+
+def _cpu(steps: list[Step]) -> float:
+    started = time.process_time()
+    for subject, state, head, latest in steps:
+        project_state(subject, state, head, latest)
+    return time.process_time() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("debtors", type=int, nargs="?", default=100)
+    parser.add_argument("--per", type=int, default=8)
+    parser.add_argument("--big", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    steps = court_steps(args.debtors, args.per)
+    court = min(_cpu(steps) for _ in range(args.rounds))
+    big = [big_step(args.big)] if args.big else []
+    big_s = min(_cpu(big) for _ in range(args.rounds)) if big else 0.0
+    out = {
+        "debtors": args.debtors,
+        "refreshes": len(steps),
+        "court_us_per_refresh": round(1e6 * court / len(steps), 1),
+        "big_events": args.big,
+        "big_ms": round(1e3 * big_s, 1),
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
