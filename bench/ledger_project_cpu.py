@@ -28,6 +28,7 @@ from bench.ledger_subject import one_subject
 from services.ledger.read_models.rows import project_state
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
+from shared.domain.envelope import Envelope
 from shared.domain.fold_state import SubjectState
 from tests.support.ledger_events import stored
 from tests.support.ledger_workload import court_bulk
@@ -37,7 +38,7 @@ Step = tuple[str, SubjectState, StoredEvent, datetime]
 
 def court_steps(debtors: int, per: int) -> list[Step]:
     listed = court_bulk(debtors, chunk=debtors)
-    streams: dict[str, list] = {}
+    streams: dict[str, list[Envelope]] = {}
     for env in listed.envelopes:
         streams.setdefault(env.subject, []).append(env)
     steps: list[Step] = []
