@@ -1,15 +1,19 @@
 """The CPU of a refresh's projection (`project_state`: render, windows, rows, the
 status JSON) in this process, on fixed states, without Postgres or Kafka:
 
-    python -m bench.ledger_project_cpu [DEBTORS] [--per N] [--big EVENTS] [--rounds N]
+    python -m bench.ledger_project_cpu [DEBTORS] [--per N] [--big EVENTS]
+        [--listed EVENTS] [--rounds N]
 
 Court debtors (tests/support/ledger_workload.court_bulk): each debtor's events folded
 `--per` at a time (a refresh in the pipeline carries 6.5–10 of them,
 docs/benchmarks.md "Ledger") and projected after each step, as the projector does
 with a cached fold; and one subject listed again and again (bench/ledger_subject.py,
-`--big` events), projected once. Prints one JSON line: process CPU per court
-refresh (µs, the best of `--rounds` passes) and of the big subject's projection (ms,
-best of `--rounds`). The states are folded before the clock starts.
+`--big` events), projected once; and such a subject of `--listed` events (within the
+fold cache's bound) refreshed 50 events at a time, with the render memo the cache
+carries where the checkout has one (read_models/refresh.py `_memo`). Prints one
+JSON line: process CPU per court refresh (µs, the best of `--rounds` passes), of the
+big subject's projection (ms) and per refresh of the listed subject (ms). The states
+are folded before the clock starts.
 
 What it is for: the same file run from a checkout of each version, alternately
 (`git archive` of the other), in process CPU time, which the shared machine's load
@@ -25,11 +29,14 @@ import time
 from datetime import datetime
 
 from bench.ledger_subject import one_subject
+from services.ledger.fold_cache import FoldCache, Folded
+from services.ledger.read_models import refresh
 from services.ledger.read_models.rows import project_state
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
 from shared.domain.envelope import Envelope
 from shared.domain.fold_state import SubjectState
+from shared.domain.status_view import RenderMemo
 from tests.support.ledger_events import stored
 from tests.support.ledger_workload import court_bulk
 
@@ -59,10 +66,30 @@ def big_step(events: int) -> Step:
     return stream[0].stream, state, stream[-1], max(e.effective_at for e in stream)
 
 
+def listed_steps(events: int, per: int = 50) -> list[Step]:
+    stream = stored(one_subject(events))
+    steps: list[Step] = []
+    state: SubjectState | None = None
+    for i in range(0, len(stream), per):
+        state = fold_recorded(recorded_events(stream[i : i + per]), stream[0].stream, state)
+        latest = max(e.effective_at for e in stream[: i + per])
+        steps.append((stream[0].stream, state, stream[min(i + per, len(stream)) - 1], latest))
+    return steps
+
+
 def _cpu(steps: list[Step]) -> float:
+    """Project each step as the projector does, with the memo its fold cache would
+    carry from the subject's previous step (where this checkout has one)."""
+    memo_of = getattr(refresh, "_memo", None)
+    cache, memos = FoldCache(), dict[str, RenderMemo | None]()
     started = time.process_time()
     for subject, state, head, latest in steps:
-        project_state(subject, state, head, latest)
+        if memo_of is None:
+            project_state(subject, state, head, latest)
+            continue
+        folded = Folded(head.stream_version, head.hash, state, latest, memo=memos.get(subject))
+        memos[subject] = memo = memo_of(folded, cache)
+        project_state(subject, state, head, latest, memo)
     return time.process_time() - started
 
 
@@ -71,18 +98,23 @@ def main() -> None:
     parser.add_argument("debtors", type=int, nargs="?", default=100)
     parser.add_argument("--per", type=int, default=8)
     parser.add_argument("--big", type=int, default=10_000)
+    parser.add_argument("--listed", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     steps = court_steps(args.debtors, args.per)
     court = min(_cpu(steps) for _ in range(args.rounds))
     big = [big_step(args.big)] if args.big else []
     big_s = min(_cpu(big) for _ in range(args.rounds)) if big else 0.0
+    listed = listed_steps(args.listed) if args.listed else []
+    listed_s = min(_cpu(listed) for _ in range(args.rounds)) if listed else 0.0
     out = {
         "debtors": args.debtors,
         "refreshes": len(steps),
         "court_us_per_refresh": round(1e6 * court / len(steps), 1),
         "big_events": args.big,
         "big_ms": round(1e3 * big_s, 1),
+        "listed_events": args.listed,
+        "listed_ms_per_refresh": round(1e3 * listed_s / max(len(listed), 1), 2),
     }
     print(json.dumps(out))
 

@@ -135,7 +135,7 @@ class _Rendered:
     record: DesignationRecord
     feedback: tuple[TaskFeedback, ...]
     state: DesignationState
-    today: date
+    late: tuple[bool, ...]
     ended: bool
     sanctioned: bool
     view: DesignationStatus
@@ -146,8 +146,9 @@ class RenderMemo:
 
     Why a kept view is the same view: `_designation` reads nothing but the record, the
     feedback of each of its tasks (`task_feedback`), and of the instant only the
-    designation's state then, the China day (overdue tasks and objections) and whether
-    its ending has come; and the subject's joint-sanction flag. The fold state is
+    designation's state then, the overdue flags of its tasks and objections (the only
+    use of the China day) and whether its ending has come; and the subject's
+    joint-sanction flag. The fold state is
     immutable — `evolve` makes new records and new feedback entries, never changes
     one — so the same record and feedback *objects* (identity, held here so that they
     stay alive) with equal state, day, ending and flag render the same view. Nothing
@@ -174,13 +175,20 @@ class RenderMemo:
                 for t in record.data.tasks
             )
             designation_state = record.state_at(as_of)
+            late = (
+                *(
+                    _task_overdue(designation_state, f.state, t.deadline, today)
+                    for t, f in zip(record.data.tasks, feedback, strict=True)
+                ),
+                *(_objection_overdue(o, today) for o in record.objections),
+            )
             ended = record.end is not None and record.end.at <= as_of
             old = self._views.get(designation_id)
             if (
                 old is not None
                 and old.record is record
                 and old.state is designation_state
-                and old.today == today
+                and old.late == late
                 and old.ended == ended
                 and old.sanctioned == sanctioned
                 and all(a is b for a, b in zip(old.feedback, feedback, strict=True))
@@ -190,7 +198,7 @@ class RenderMemo:
                 continue
             view = _designation(state, record, as_of, sanctioned)
             kept[designation_id] = _Rendered(
-                record, feedback, designation_state, today, ended, sanctioned, view
+                record, feedback, designation_state, late, ended, sanctioned, view
             )
         self._views = kept
         return tuple(r.view for r in kept.values())
@@ -407,9 +415,14 @@ def _objection(objection: ObjectionRecord, today: date) -> ObjectionStatus:
         grounds=objection.grounds,
         filed_at=objection.filed_at,
         review_deadline=objection.review_deadline,
-        overdue=objection.is_open and today > objection.review_deadline,
+        overdue=_objection_overdue(objection, today),
         suspends_measures=objection.suspends_measures,
         pauses_clock=objection.pauses_clock,
         resolved_at=objection.resolved_at,
         note=objection.note,
     )
+
+
+def _objection_overdue(objection: ObjectionRecord, today: date) -> bool:
+    """Still open after its review deadline (a China day)."""
+    return objection.is_open and today > objection.review_deadline
