@@ -27,6 +27,7 @@ import argparse
 import json
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bench.ledger_subject import one_subject
 from services.ledger.fold_cache import FoldCache, Folded
@@ -36,9 +37,11 @@ from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
 from shared.domain.envelope import Envelope
 from shared.domain.fold_state import SubjectState
-from shared.domain.status_view import RenderMemo
 from tests.support.ledger_events import stored
 from tests.support.ledger_workload import court_bulk
+
+if TYPE_CHECKING:  # not in the checkouts before the render memo
+    from shared.domain.status_view import RenderMemo
 
 Step = tuple[str, SubjectState, StoredEvent, datetime]
 
@@ -81,7 +84,8 @@ def _cpu(steps: list[Step]) -> float:
     """Project each step as the projector does, with the memo its fold cache would
     carry from the subject's previous step (where this checkout has one)."""
     memo_of = getattr(refresh, "_memo", None)
-    cache, memos = FoldCache(), dict[str, RenderMemo | None]()
+    cache = FoldCache()
+    memos: dict[str, RenderMemo | None] = {}
     started = time.process_time()
     for subject, state, head, latest in steps:
         if memo_of is None:
