@@ -4,7 +4,10 @@
 The same run as tests/bench/test_pipeline_bench.py (a fresh stack of the four
 services, N court debtors through `POST /v1/designations/batch`, timed until every
 task's feedback is in the ledger and every status is published), without the Kafka
-baseline and the paced run: it prints each service's CPU seconds and per debtor, so a
+baseline and the paced run: it prints each service's CPU seconds and per debtor, and
+under "machine" the whole machine's split over the run (the services, the Postgres
+backends serving them, Postgres's background writers, the Kafka broker: per debtor
+and as a share of the 2 cores' time; bench/machine_cpu.py says how), so a
 before/after can alternate two checkouts in one session (run it from each checkout:
 the services start from the checkout's own code). `--profile DIR`: py-spy records the
 responder during the run (`python -m bench.hotspots DIR/responder.json`).
@@ -25,6 +28,7 @@ import asyncpg
 import httpx
 
 from bench import pipeline
+from bench.machine_cpu import MachineCpu, machine_split
 from bench.servers import cpu_seconds
 from tests.support.infra import discover
 from tests.support.initiator_stack import own_stack
@@ -98,27 +102,31 @@ def main() -> None:
             cmd += ["--native"] if args.native else []
             spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         bodies = pipeline.court_list(args.debtors, int(time.time()) % 40)
-        cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        sent = pipeline.send(stack.url("initiator"), stack.tokens["court"], bodies, chunk=500)
-        assert not sent.rejected, sent.rejected[:3]
-        done, done_at = pipeline.wait_done(infra.admin_url, stack.schema_suffix, args.timeout)
-        assert done.done, done
-        cpu = {name: round(cpu_seconds(pid) - cpu0[name], 2) for name, pid in pids.items()}
+        schemas = {name: name + stack.schema_suffix for name in pids}
+        with MachineCpu(pipeline.pg_url(infra.admin_url), schemas, kafka=infra.kafka) as machine:
+            cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            sent = pipeline.send(stack.url("initiator"), stack.tokens["court"], bodies, chunk=500)
+            assert not sent.rejected, sent.rejected[:3]
+            done, done_at = pipeline.wait_done(infra.admin_url, stack.schema_suffix, args.timeout)
+            assert done.done, done
+            cpu = {name: round(cpu_seconds(pid) - cpu0[name], 2) for name, pid in pids.items()}
         passes = _lane_passes(stack.url("responder"))
         writes = asyncio.run(_responder_writes(infra.admin_url, stack.schema_suffix))
         if spy is not None:
             spy.send_signal(2)  # SIGINT: py-spy writes what it recorded
             spy.wait(timeout=60)
     n = args.debtors
+    wall = done_at - sent.first_request
     print(
         json.dumps(
             {
                 "debtors": n,
-                "fully_executed_s": round(done_at - sent.first_request, 1),
+                "fully_executed_s": round(wall, 1),
                 "tasks": done.ledger_tasks,
                 "cpu_s": cpu,
                 "cpu_ms_per_debtor": {k: round(v * 1000 / n, 2) for k, v in cpu.items()},
                 "total_ms_per_debtor": round(sum(cpu.values()) * 1000 / n, 1),
+                "machine": machine_split(machine.result(), sum(cpu.values()), n, wall),
                 "idle_percent_of_a_core": idle,
                 "responder_writes": writes,
                 "lane_passes": passes,

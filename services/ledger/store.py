@@ -41,6 +41,7 @@ from sqlalchemy import ColumnElement, Table, Text, cast, func, insert, select, t
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.ledger.canonical import canonical_json, chain_input, stored_form
+from shared.adapters.db import driver_of
 from shared.domain.envelope import Envelope
 
 __all__ = ["canonical_json", "chain_hash"]
@@ -228,8 +229,7 @@ async def _copy(
     before = (
         await conn.execute(select(func.coalesce(func.max(events.c.position), 0)))
     ).scalar_one()
-    driver = (await conn.get_raw_connection()).driver_connection
-    assert driver is not None
+    driver = await driver_of(conn)
     await driver.copy_records_to_table(
         events.name,
         records=rows,

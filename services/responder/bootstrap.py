@@ -35,6 +35,7 @@ from services.responder.pg_store import (
 from services.responder.settings import ResponderSettings
 from shared.adapters import topics
 from shared.adapters.collector import young_threshold
+from shared.adapters.db import session_settings
 from shared.adapters.idempotency import PostgresIdempotency
 from shared.adapters.runtime import ServiceRuntime
 from shared.domain.catalogue.index import default_index
@@ -108,7 +109,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 asyncpg_dsn(settings.database_url),
                 min_size=0,
                 max_size=settings.check_pool_size,
-                server_settings={"search_path": settings.db_schema},
+                server_settings=session_settings(settings.db_schema),
                 reset=_keep_session,
             )
             journal = CheckJournal(

@@ -10,15 +10,8 @@ compiled parameters, the result proxy: ~15 % of busy samples, py-spy,
 docs/benchmarks.md "Pipeline") than in the driver. The SQL is constant text here, so
 asyncpg prepares each once per connection and keeps it.
 
-Why `driver_of` may begin the transaction: SQLAlchemy begins the driver's
-transaction lazily, at its first statement; a statement sent to the driver before
-that would run outside the transaction (a `FOR UPDATE` would lock nothing, a write
-would commit on its own). So if the transaction has not begun, `driver_of` begins it
-the way SQLAlchemy's asyncpg adapter does at a first statement (its
-`_start_transaction`, which the adapter's commit and rollback then end), one `BEGIN`;
-it used to send a trivial statement through SQLAlchemy for that, a second round trip
-and SQLAlchemy's work per pass. Should a SQLAlchemy release rename it, the trivial
-statement is the fallback.
+`driver_of` (shared/adapters/db.py, which says why it may begin the transaction) is
+re-exported here for the modules that send these statements.
 
 Why statements are merged (`KEEP`, `MOVE_CURSOR`) and the ingest's take a batch's
 rows as arrays: each round trip costs the responder ~80 µs of CPU on this machine
@@ -31,28 +24,7 @@ the ingest sent three per event (docs/benchmarks.md, "The responder's CPU per de
 
 from __future__ import annotations
 
-from typing import Any
-
-import asyncpg
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-_BEGIN = text("SELECT 1")
-
-
-async def driver_of(conn: AsyncConnection) -> asyncpg.Connection[Any]:
-    """The asyncpg connection under `conn`, inside `conn`'s transaction."""
-    raw = await conn.get_raw_connection()
-    driver: asyncpg.Connection[Any] = raw.driver_connection
-    if not driver.is_in_transaction():
-        adapted = raw.dbapi_connection
-        start = getattr(adapted, "_start_transaction", None)
-        if start is not None and getattr(adapted, "_transaction", False) is None:
-            await start()
-        else:
-            await conn.execute(_BEGIN)
-    return driver
-
+from shared.adapters.db import driver_of as driver_of
 
 LOCK_CURSOR = "SELECT position FROM departments WHERE department = $1 FOR UPDATE"
 

@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.responder import index_store, pass_sql, store, tables
 from services.responder.folds import Decoded
 from services.responder.live_index import IndexChanges
-from services.responder.outbox_copy import CopiedOutbox
 from services.responder.ports import Delivery, Incoming, Kept, Known, ResponderUnit, TaskRow
 from shared.adapters.consumer import Handler
+from shared.adapters.outbox import PostgresOutbox
 from shared.domain.envelope import Envelope
 from shared.domain.fold import Recorded
 
@@ -297,7 +297,7 @@ def postgres_unit(conn: AsyncConnection) -> ResponderUnit:
         deliveries=PostgresDeliveryLog(conn),
         tasks=PostgresTaskStore(conn),
         index=PostgresIndexWriter(conn),
-        outbox=CopiedOutbox(conn, tables.outbox),
+        outbox=PostgresOutbox(conn, tables.outbox),
     )
 
 

@@ -4,7 +4,9 @@ organisation with its legal representative every tenth) through
 mode) → ledger, timed from the first request until every task's feedback is in the
 ledger and every status is published (bench/pipeline.py says how that is read). Two
 sizes 10× apart (`JSB_BENCH_PIPELINE_SIZES`), a fresh stack of the four services for
-each (tests/support/initiator_stack.py), peak RSS and CPU of every service.
+each (tests/support/initiator_stack.py), peak RSS and CPU of every service, and the
+machine's split over each run (`machine_cpu`: the Postgres backends serving the four
+services, Postgres's background writers, the Kafka broker; bench/machine_cpu.py).
 
 Then, on the larger size's stack, a paced run at half the rate just measured: the
 latency from each designation's 201 to its last feedback in the ledger.
@@ -32,6 +34,7 @@ import pytest
 
 from bench import pipeline
 from bench.kafka_perf import consumer_perf, producer_perf, tools_resolved
+from bench.machine_cpu import MachineCpu, machine_split
 from bench.servers import cpu_seconds, peak_rss_mb
 from shared.adapters import kafka_admin
 from shared.adapters.topics import TopicSpec
@@ -72,17 +75,20 @@ def _profile(stack: Stack, seconds: int, out: Path) -> list[threading.Thread]:
 def _run(stack: Stack, infra: Infra, n: int, run: int, rate: float | None) -> dict[str, Any]:
     bodies = pipeline.court_list(n, run)
     before = pipeline.current(infra.admin_url, stack.schema_suffix)
-    cpu0 = {name: cpu_seconds(_pid(stack, name)) for name in stack.services}
-    sent = pipeline.send(
-        stack.url("initiator"),
-        stack.tokens["court"],
-        bodies,
-        chunk=500 if rate is None else 25,
-        rate=rate,
-    )
-    assert not sent.rejected, sent.rejected[:3]
-    done, done_at = pipeline.wait_done(infra.admin_url, stack.schema_suffix, TIMEOUT_S)
-    assert done.done, done
+    schemas = {name: name + stack.schema_suffix for name in stack.services}
+    with MachineCpu(pipeline.pg_url(infra.admin_url), schemas, kafka=infra.kafka) as machine:
+        cpu0 = {name: cpu_seconds(_pid(stack, name)) for name in stack.services}
+        sent = pipeline.send(
+            stack.url("initiator"),
+            stack.tokens["court"],
+            bodies,
+            chunk=500 if rate is None else 25,
+            rate=rate,
+        )
+        assert not sent.rejected, sent.rejected[:3]
+        done, done_at = pipeline.wait_done(infra.admin_url, stack.schema_suffix, TIMEOUT_S)
+        assert done.done, done
+        cpu = {name: cpu_seconds(_pid(stack, name)) - cpu0[name] for name in stack.services}
     seconds = done_at - sent.first_request
     latencies = pipeline.latencies(infra.admin_url, stack.schema_suffix, sent)
     tasks = done.ledger_tasks - before.ledger_tasks
@@ -101,9 +107,8 @@ def _run(stack: Stack, infra: Infra, n: int, run: int, rate: float | None) -> di
         "latency_p50_s": round(pipeline.percentile(latencies, 0.5), 3),
         "latency_p99_s": round(pipeline.percentile(latencies, 0.99), 3),
         "latency_max_s": round(latencies[-1], 3) if latencies else None,
-        "cpu_s": {
-            name: round(cpu_seconds(_pid(stack, name)) - cpu0[name], 1) for name in stack.services
-        },
+        "cpu_s": {name: round(used, 1) for name, used in cpu.items()},
+        "machine_cpu": machine_split(machine.result(), sum(cpu.values()), n, seconds),
     }
 
 

@@ -46,3 +46,27 @@ class OutboxContract:
             pass
         async with outbox.begin() as tx:
             assert await tx.pending(10) == []
+
+    async def test_a_large_batch_keeps_its_order_bytes_and_headers(
+        self, outbox: Transactions[Outbox]
+    ) -> None:
+        """A batch far above any write path's threshold (the Postgres adapter's COPY),
+        between small ones in the same transaction: every row as enqueued, in order,
+        headers empty or not ASCII included."""
+        topic = "t." + uuid4().hex
+        large = [
+            OutboxMessage(topic, f"키-{n}", bytes([n % 256, 0, 255]) * n, {"h": "é" * (n % 3)})
+            if n % 2
+            else OutboxMessage(topic, f"key-{n}", b"", {})
+            for n in range(2, 202)
+        ]
+        async with outbox.begin() as tx:
+            await tx.enqueue([message(1, topic)])
+            await tx.enqueue(large)
+            await tx.enqueue([message(202, topic)])
+        async with outbox.begin() as tx:
+            pending = await tx.pending(500)
+        assert [m for _, m in pending] == [message(1, topic), *large, message(202, topic)]
+        ids = [i for i, _ in pending]
+        assert ids == sorted(ids)
+        assert len(set(ids)) == len(ids)

@@ -1,6 +1,7 @@
 """The real adapters pass the ports' contract suites (tests/contracts/): Postgres
-for the stores, the ledger's own HTTP API for the cross-check's ledger client. The
-in-memory adapters pass the same suites in tests/unit/test_memory_adapters.py."""
+for the stores (the outbox on each of its write paths), the ledger's own HTTP API for
+the cross-check's ledger client. The in-memory adapters pass the same suites in
+tests/unit/test_memory_adapters.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,13 +23,13 @@ from services.ledger.store import PostgresEventStore
 from shared.adapters.consumer import PostgresOffsets
 from shared.adapters.db import PostgresTransactions, make_engine
 from shared.adapters.idempotency import PostgresIdempotency
-from shared.adapters.outbox import PostgresOutbox
+from shared.adapters.outbox import COPY_THRESHOLD, PostgresOutbox
 from shared.domain.commands import RevokeDesignation
 from tests.contracts.event_store import EventStoreContract
 from tests.contracts.idempotency import IdempotencyContract
 from tests.contracts.ledger_status import CLEAN, SANCTIONED, LedgerStatusContract
 from tests.contracts.offsets import OffsetsContract
-from tests.contracts.outbox import OutboxContract
+from tests.contracts.outbox import OutboxContract, message
 from tests.contracts.subject_streams import SubjectStreamsContract
 from tests.support.infra import Infra
 from tests.support.ledger_events import T0, Script, designation_id
@@ -72,11 +74,52 @@ class TestPostgresIdempotency(IdempotencyContract):
 
 
 class TestPostgresOutbox(OutboxContract):
+    """The default COPY threshold: the contract's batches fall on both sides of it."""
+
+    copy_threshold = COPY_THRESHOLD
+
     @pytest.fixture
     def outbox(self, initiator_engine: AsyncEngine) -> PostgresTransactions[PostgresOutbox]:
         return PostgresTransactions(
-            initiator_engine, lambda conn: PostgresOutbox(conn, initiator_tables.outbox)
+            initiator_engine,
+            lambda conn: PostgresOutbox(
+                conn, initiator_tables.outbox, copy_threshold=self.copy_threshold
+            ),
         )
+
+
+class TestPostgresOutboxByInsert(TestPostgresOutbox):
+    """Every batch by INSERT (a threshold no batch reaches)."""
+
+    copy_threshold = 10**9
+
+
+class TestPostgresOutboxByCopy(TestPostgresOutbox):
+    """Every batch by binary COPY, the first statement of its transaction included
+    (db.driver_of begins it: the rolled-back test)."""
+
+    copy_threshold = 1
+
+
+async def test_an_outbox_batch_goes_by_copy_from_the_threshold_on(
+    initiator_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copied: list[int] = []
+    copy = asyncpg.Connection.copy_records_to_table
+
+    async def counted(self: asyncpg.Connection[Any], table: str, **kwargs: Any) -> str:
+        copied.append(len(kwargs["records"]))
+        return await copy(self, table, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "copy_records_to_table", counted)
+    below = [message(n, "t") for n in range(COPY_THRESHOLD - 1)]
+    at = [message(n, "t") for n in range(COPY_THRESHOLD)]
+    async with initiator_engine.begin() as conn:
+        outbox = PostgresOutbox(conn, initiator_tables.outbox)
+        await outbox.enqueue(below)
+        await outbox.enqueue(at)
+        assert len(await outbox.pending(100)) == len(below) + len(at)
+    assert copied == [COPY_THRESHOLD]
 
 
 class TestPostgresOffsets(OffsetsContract):
