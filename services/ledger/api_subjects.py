@@ -89,7 +89,8 @@ async def subject_status(
         subject = await resolve_subject(conn, subject_id)
     as_of, known_at = as_of or now, known_at or now
     state = await state_at(event_store, subject, as_of, known_at, snapshots)
-    return JSONBytes(status_json(principal, render_status(state, as_of, known_at)))
+    memo = snapshots.memo(subject) if snapshots is not None else None
+    return JSONBytes(status_json(principal, render_status(state, as_of, known_at, memo)))
 
 
 MAX_PAGE = 5000

@@ -53,6 +53,7 @@ from cachetools import TTLCache
 
 from services.ledger.read_models.changed_rows import Written
 from shared.domain.fold_state import SubjectState
+from shared.domain.status_view import RenderMemo
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,10 @@ class Folded:
     """The latest effective time among the folded events (read_models/rows.change_instant)."""
     written: Written | None = None
     """The rows written for this state, if this process wrote them (read_models/changed_rows.py)."""
+    memo: RenderMemo | None = None
+    """The designations last rendered for this subject, when it has several
+    (read_models/refresh.py): the next refresh renders again only those its events
+    touched (shared.domain.status_view.RenderMemo says why that is the same view)."""
 
 
 class FoldCache:

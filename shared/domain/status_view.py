@@ -22,6 +22,7 @@ from shared.domain.fold_state import (
     DesignationState,
     ObjectionRecord,
     SubjectState,
+    TaskFeedback,
     TaskKey,
     TaskState,
 )
@@ -42,16 +43,19 @@ from shared.domain.vocabulary import Polarity
 __all__ = [
     "AmendmentView",
     "ClockView",
+    "DesignationClock",
     "DesignationStatus",
     "ExitView",
     "FeedbackView",
     "MeasureInForce",
     "ObjectionStatus",
+    "RenderMemo",
     "RepairView",
     "StatusChanged",
     "SubjectStatus",
     "TaskStatus",
     "clock_view",
+    "designation_clock",
     "render_status",
     "status_envelope",
 ]
@@ -88,9 +92,17 @@ def status_envelope(
 
 
 def render_status(
-    state: SubjectState, as_of: datetime, known_at: datetime | None = None
+    state: SubjectState,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    memo: RenderMemo | None = None,
 ) -> SubjectStatus:
-    """The status at `as_of` of a state that holds no event later than `as_of`."""
+    """The status at `as_of` of a state that holds no event later than `as_of`.
+
+    `memo`: the designations rendered last time with it (for this subject); one whose
+    inputs are the same objects and values is taken from it instead of being rendered
+    again (`RenderMemo` says why that is the same view), and the memo then holds this
+    render's designations."""
     records = tuple(state.designations.values())
     sanctions: list[MeasureInForce] = []
     incentives: list[MeasureInForce] = []
@@ -98,18 +110,98 @@ def render_status(
         target = sanctions if record.data.polarity is Polarity.SANCTION else incentives
         target.extend(_in_force(record, as_of))
     sanctioned = bool(state.joint_sanctions_in_force(as_of))
+    if memo is None:
+        designations = tuple(_designation(state, r, as_of, sanctioned) for r in records)
+    else:
+        designations = memo.render(state, records, as_of, sanctioned)
     return SubjectStatus(
         subject_id=state.subject_id or "",
         subject_kind=records[0].data.subject_kind if records else None,
         as_of=as_of,
         known_at=known_at,
         restricted=bool(sanctions),
-        designations=tuple(_designation(state, r, as_of, sanctioned) for r in records),
+        designations=designations,
         measures_in_force=tuple(sanctions),
         incentives_in_force=() if sanctioned else tuple(incentives),
         names=_names(records),
         identifiers=tuple(sorted({i for r in records for i in r.data.identifiers})),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """What one designation's view was rendered from, and the view."""
+
+    record: DesignationRecord
+    feedback: tuple[TaskFeedback, ...]
+    state: DesignationState
+    late: tuple[bool, ...]
+    ended: bool
+    sanctioned: bool
+    view: DesignationStatus
+
+
+class RenderMemo:
+    """One subject's designations as last rendered, for `render_status(memo=...)`.
+
+    Why a kept view is the same view: `_designation` reads nothing but the record, the
+    feedback of each of its tasks (`task_feedback`), and of the instant only the
+    designation's state then, the overdue flags of its tasks and objections (the only
+    use of the China day) and whether its ending has come; and the subject's
+    joint-sanction flag. The fold state is
+    immutable — `evolve` makes new records and new feedback entries, never changes
+    one — so the same record and feedback *objects* (identity, held here so that they
+    stay alive) with equal state, day, ending and flag render the same view. Nothing
+    is guessed: any other input renders again. Bounded by the subject: it keeps only
+    the designations of the last render."""
+
+    def __init__(self) -> None:
+        self._views: dict[UUID, _Rendered] = {}
+        self.reused = 0
+
+    def render(
+        self,
+        state: SubjectState,
+        records: tuple[DesignationRecord, ...],
+        as_of: datetime,
+        sanctioned: bool,
+    ) -> tuple[DesignationStatus, ...]:
+        today = china_date(as_of)
+        kept: dict[UUID, _Rendered] = {}
+        for record in records:
+            designation_id = record.designation_id
+            feedback = tuple(
+                state.task_feedback((designation_id, t.measure, t.department))
+                for t in record.data.tasks
+            )
+            designation_state = record.state_at(as_of)
+            late = (
+                *(
+                    _task_overdue(designation_state, f.state, t.deadline, today)
+                    for t, f in zip(record.data.tasks, feedback, strict=True)
+                ),
+                *(_objection_overdue(o, today) for o in record.objections),
+            )
+            ended = record.end is not None and record.end.at <= as_of
+            old = self._views.get(designation_id)
+            if (
+                old is not None
+                and old.record is record
+                and old.state is designation_state
+                and old.late == late
+                and old.ended == ended
+                and old.sanctioned == sanctioned
+                and all(a is b for a, b in zip(old.feedback, feedback, strict=True))
+            ):
+                kept[designation_id] = old
+                self.reused += 1
+                continue
+            view = _designation(state, record, as_of, sanctioned)
+            kept[designation_id] = _Rendered(
+                record, feedback, designation_state, late, ended, sanctioned, view
+            )
+        self._views = kept
+        return tuple(r.view for r in kept.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,17 +224,49 @@ def clock_view(state: SubjectState, as_of: datetime) -> ClockView:
     suppressed: set[UUID] = set()
     overdue: set[TaskKey] = set()
     for record in state.designations.values():
-        designation_state = record.state_at(as_of)
-        states[record.designation_id] = designation_state
-        if _incentive_suppressed(record, designation_state, sanctioned):
+        clock = designation_clock(state, record, as_of, sanctioned=sanctioned, today=today)
+        states[record.designation_id] = clock.state
+        if clock.suppressed:
             suppressed.add(record.designation_id)
-        for task in record.data.tasks:
-            # the answer is looked up only when the clock alone does not rule it out
-            if _late(designation_state, task.deadline, today):
-                key = (record.designation_id, task.measure, task.department)
-                if _unanswered(state.task_feedback(key).state):
-                    overdue.add(key)
+        overdue.update(clock.overdue)
     return ClockView(states, frozenset(suppressed), frozenset(overdue))
+
+
+@dataclass(frozen=True, slots=True)
+class DesignationClock:
+    """`clock_view`'s answers for one designation at one instant."""
+
+    state: DesignationState
+    suppressed: bool
+    overdue: tuple[TaskKey, ...]
+
+
+def designation_clock(
+    state: SubjectState,
+    record: DesignationRecord,
+    as_of: datetime,
+    *,
+    sanctioned: bool,
+    today: date,
+) -> DesignationClock:
+    """One designation's part of `clock_view` at `as_of`: `sanctioned` is whether a
+    joint sanction of the subject is in force then (`joint_sanctions_in_force`),
+    `today` the China day of `as_of`. It changes by the clock only at the designation's
+    own instants (its start, end of period, ending, measures' `until`, the day after a
+    task's deadline) and when `sanctioned` does."""
+    designation_state = record.state_at(as_of)
+    overdue: list[TaskKey] = []
+    for task in record.data.tasks:
+        # the answer is looked up only when the clock alone does not rule it out
+        if _late(designation_state, task.deadline, today):
+            key = (record.designation_id, task.measure, task.department)
+            if _unanswered(state.task_feedback(key).state):
+                overdue.append(key)
+    return DesignationClock(
+        designation_state,
+        _incentive_suppressed(record, designation_state, sanctioned),
+        tuple(overdue),
+    )
 
 
 def _task_overdue(
@@ -291,9 +415,14 @@ def _objection(objection: ObjectionRecord, today: date) -> ObjectionStatus:
         grounds=objection.grounds,
         filed_at=objection.filed_at,
         review_deadline=objection.review_deadline,
-        overdue=objection.is_open and today > objection.review_deadline,
+        overdue=_objection_overdue(objection, today),
         suspends_measures=objection.suspends_measures,
         pauses_clock=objection.pauses_clock,
         resolved_at=objection.resolved_at,
         note=objection.note,
     )
+
+
+def _objection_overdue(objection: ObjectionRecord, today: date) -> bool:
+    """Still open after its review deadline (a China day)."""
+    return objection.is_open and today > objection.review_deadline

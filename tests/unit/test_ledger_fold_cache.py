@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.ledger.fold_cache import FoldCache, Folded
 from services.ledger.read_models.changed_rows import snapshot
-from services.ledger.read_models.refresh import _START, _base, _evolve
+from services.ledger.read_models.refresh import _START, _base, _evolve, _memo
 from services.ledger.read_models.rows import project, project_state
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.settings import LedgerSettings
@@ -164,3 +164,34 @@ def test_the_default_bound_keeps_the_cache_within_the_soaks_tolerance() -> None:
     assert 1_000 < per_event < 5_000, per_event  # what the docs say (~2.3 KB)
     most = per_event * LedgerSettings().fold_cache_events
     assert most <= 10 * 2**20, f"{most / 2**20:.1f} MiB"
+
+
+def test_a_subject_listed_several_times_renders_again_only_what_its_events_touched() -> None:
+    """The render memo carried by the cache (read_models/refresh.py `_memo`): each
+    refresh's projection equals the whole stream's from scratch, and the designations
+    the refresh's events did not touch are kept, not rendered again."""
+    s = Script(new_uscc())
+    envelopes = []
+    for n in range(4):
+        issued = s.issue(at=T0 + timedelta(days=n), decision_no=f"测〔2026〕{n}号")
+        envelopes += [issued, *feedback(issued, at=T0 + timedelta(days=n, hours=1))]
+    events = stored(envelopes)
+    cache = FoldCache()
+    folded = _START
+    cuts = [1, 5, len(events) // 2, len(events) - 3, len(events)]
+    done = 0
+    for cut in cuts:
+        folded = _evolve(s.subject_id, folded, events[done:cut])
+        memo = _memo(folded, cache)
+        got = project_state(
+            s.subject_id, folded.state, events[cut - 1], folded.latest_effective, memo
+        )
+        assert got == project(s.subject_id, events[:cut])
+        assert got.status_json == project(s.subject_id, events[:cut]).status_json
+        folded = replace(folded, memo=memo)
+        done = cut
+    assert folded.memo is not None
+    assert folded.memo.reused >= 3
+    one = _evolve(s.subject_id, _START, events[:3])
+    assert len(one.state.designations) == 1
+    assert _memo(one, cache) is None

@@ -65,6 +65,8 @@ async def test_a_status_from_a_snapshot_equals_the_status_from_scratch() -> None
             _, expected = status_at(events, subject, as_of, known_at)
             state = await state_at(store, subject, as_of, known_at, snapshots)
             assert render_status(state, as_of, known_at) == expected
+            # as the route renders it: with the stream's memo of the last read's views
+            assert render_status(state, as_of, known_at, snapshots.memo(subject)) == expected
 
 
 async def test_a_snapshot_the_store_does_not_confirm_is_dropped() -> None:
@@ -146,11 +148,13 @@ def test_snapshots_give_the_status_of_a_fold_from_the_start(name: str, data: st.
     known = st.one_of(st.sampled_from(recorded), st.just(now))
     snapshots = Snapshots(every=data.draw(st.integers(1, 4)), capacity=data.draw(st.integers(1, 9)))
     for _ in range(data.draw(st.integers(0, 3))):
-        asyncio.run(state_at(store, subject, data.draw(instants), data.draw(known), snapshots))
+        earlier, earlier_known = data.draw(instants), data.draw(known)
+        state = asyncio.run(state_at(store, subject, earlier, earlier_known, snapshots))
+        render_status(state, earlier, earlier_known, snapshots.memo(subject))  # as the route
     as_of, known_at = data.draw(instants), data.draw(known)
     _, expected = status_at(events, subject, as_of, known_at)
     state = asyncio.run(state_at(store, subject, as_of, known_at, snapshots))
-    got = render_status(state, as_of, known_at)
+    got = render_status(state, as_of, known_at, snapshots.memo(subject))
     assert got == expected
     for caller in CALLERS:
         assert status_json(caller, got) == orjson.dumps(status_for(caller, expected)), caller

@@ -28,6 +28,7 @@ from services.ledger.read_models.changed_rows import Written
 from services.ledger.read_models.rows import SubjectProjection, project, project_state
 from services.ledger.replay import fold_recorded, recorded_events
 from shared.domain.fold_state import SubjectState
+from shared.domain.status_view import RenderMemo
 
 Lap = Callable[[str], None]
 Progress = Callable[[int, int], None]
@@ -73,17 +74,31 @@ async def refresh(
             folded[subject] = (_evolve(subject, _START, events), events[-1])
     _lap(lap, "fold")
     projections: list[SubjectProjection] = []
+    memos: dict[str, RenderMemo | None] = {}
     for subject in subjects:
         if subject in folded:
             f, head = folded[subject]
-            projections.append(project_state(subject, f.state, head, f.latest_effective))
+            memos[subject] = memo = _memo(f, cache)
+            projections.append(project_state(subject, f.state, head, f.latest_effective, memo))
     _lap(lap, "project")
     written = await rows.write(projections, previous, subjects)
     if cache is not None:
         for p in projections:
-            cache.put(p.subject_id, replace(folded[p.subject_id][0], written=written[p.subject_id]))
+            s = p.subject_id
+            cache.put(s, replace(folded[s][0], written=written[s], memo=memos[s]))
     _lap(lap, "write")
     return projections
+
+
+def _memo(folded: Folded, cache: FoldCache | None) -> RenderMemo | None:
+    """The render memo to project `folded` with: the one its cached base carried, a new
+    one for a subject with several designations, none otherwise. Why not for one
+    designation: every refresh brings events for it, so its view is rendered again
+    anyway, and a memo would only hold the views in the cache (memory the fold
+    cache's bound does not count; a court debtor is that case)."""
+    if cache is None or len(folded.state.designations) < 2:
+        return None
+    return folded.memo if folded.memo is not None else RenderMemo()
 
 
 def _lap(lap: Lap | None, step: str) -> None:
@@ -113,7 +128,7 @@ def _evolve(subject: str, base: Folded, events: Sequence[store.StoredEvent]) -> 
     else:
         state = fold_recorded(recorded_events(events), subject, base.state)
         latest = max(latest, base.latest_effective)
-    return Folded(head.stream_version, head.hash, state, latest)
+    return Folded(head.stream_version, head.hash, state, latest, memo=base.memo)
 
 
 async def rebuild(

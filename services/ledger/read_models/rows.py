@@ -35,7 +35,12 @@ from shared.domain.identifiers import (
     org_code_of_uscc,
     parse_identifier,
 )
-from shared.domain.status_view import DesignationStatus, SubjectStatus, render_status
+from shared.domain.status_view import (
+    DesignationStatus,
+    RenderMemo,
+    SubjectStatus,
+    render_status,
+)
 
 Row = dict[str, Any]
 
@@ -101,14 +106,20 @@ def project(subject_id: str, events: Sequence[StoredEvent]) -> SubjectProjection
 
 
 def project_state(
-    subject_id: str, state: SubjectState, head: StoredEvent, effective: datetime
+    subject_id: str,
+    state: SubjectState,
+    head: StoredEvent,
+    effective: datetime,
+    memo: RenderMemo | None = None,
 ) -> SubjectProjection:
     """The rows of a subject whose events fold to `state`: `head` is its last stored
     event, `effective` the latest effective time among all of them. The same rows as
     `project(subject_id, events)` (that is how it computes them); ingest calls it with
-    a state evolved from a cached one (services/ledger/fold_cache.py)."""
+    a state evolved from a cached one (services/ledger/fold_cache.py), and the render
+    memo of the subject's last projection (`memo`: the same status, rendering again
+    only what changed)."""
     as_of = change_instant(head, effective)
-    status = render_status(state, as_of)
+    status = render_status(state, as_of, memo=memo)
     windows = timeline(state, as_of)
     kind = status.subject_kind
     doc: Row = status.model_dump(mode="json")
