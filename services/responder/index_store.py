@@ -17,13 +17,14 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.responder import pass_sql, store, tables
+from services.responder import store, tables
 from services.responder.fold_memo import Folded, at_last
 from services.responder.folds import Decoded, fold_decoded
 from services.responder.live_index import IndexChanges, LiveIndex
 from services.responder.live_index import follow as follow_live
 from services.responder.live_index import load as load_live
 from services.responder.restriction_index import IndexRow, subject_rows
+from shared.adapters.db import driver_of
 from shared.domain.wire import PoisonMessage
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,7 @@ async def lookup_in(
     conn: AsyncConnection, identifier: str, department: str, measures: Sequence[str], at: datetime
 ) -> list[asyncpg.Record]:
     """The same lookup inside a SQLAlchemy transaction (the Idempotency-Key path)."""
-    raw = await conn.get_raw_connection()
-    driver: asyncpg.Connection[Any] = raw.driver_connection
-    return await lookup(driver, identifier, department, measures, at)
+    return await lookup(await driver_of(conn), identifier, department, measures, at)
 
 
 _COLUMNS = tuple(f.name for f in fields(IndexRow))
@@ -111,7 +110,7 @@ async def refresh(
         # One binary COPY, as the passes write their tasks (pg_store.py says why):
         # through SQLAlchemy's executemany these ~50 rows per court designation were
         # ~22 % of the ingest's CPU (docs/benchmarks.md, "fourth pass").
-        driver = await pass_sql.driver_of(conn)
+        driver = await driver_of(conn)
         await driver.copy_records_to_table(r.name, records=rows, columns=_COLUMNS)
     if marks:
         stmt = pg_insert(i).values(marks)

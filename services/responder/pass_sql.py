@@ -10,8 +10,8 @@ compiled parameters, the result proxy: ~15 % of busy samples, py-spy,
 docs/benchmarks.md "Pipeline") than in the driver. The SQL is constant text here, so
 asyncpg prepares each once per connection and keeps it.
 
-`driver_of` (shared/adapters/db.py, which says why it may begin the transaction) is
-re-exported here for the modules that send these statements.
+The statements are sent on `shared.adapters.db.driver_of` (which says why it may
+begin the transaction).
 
 Why statements are merged (`KEEP`, `MOVE_CURSOR`) and the ingest's take a batch's
 rows as arrays: each round trip costs the responder ~80 µs of CPU on this machine
@@ -23,8 +23,6 @@ the ingest sent three per event (docs/benchmarks.md, "The responder's CPU per de
 """
 
 from __future__ import annotations
-
-from shared.adapters.db import driver_of as driver_of
 
 LOCK_CURSOR = "SELECT position FROM departments WHERE department = $1 FOR UPDATE"
 

@@ -28,6 +28,7 @@ from services.responder.folds import Decoded
 from services.responder.live_index import IndexChanges
 from services.responder.ports import Delivery, Incoming, Kept, Known, ResponderUnit, TaskRow
 from shared.adapters.consumer import Handler
+from shared.adapters.db import driver_of
 from shared.adapters.outbox import PostgresOutbox
 from shared.domain.envelope import Envelope
 from shared.domain.fold import Recorded
@@ -61,7 +62,7 @@ class PostgresSubjectEvents:
     async def departments_of_many(self, designation_ids: Collection[UUID]) -> dict[UUID, set[str]]:
         if not designation_ids:
             return {}
-        driver = await pass_sql.driver_of(self._conn)
+        driver = await driver_of(self._conn)
         rows = await driver.fetch(pass_sql.DEPARTMENTS_OF, list(designation_ids))
         return {r["designation_id"]: set(r["departments"]) for r in rows}
 
@@ -78,7 +79,7 @@ class PostgresSubjectEvents:
         if not kept:
             return
         pairs = [(v, k.subject_id) for k in kept for v in k.identifiers]
-        driver = await pass_sql.driver_of(self._conn)
+        driver = await driver_of(self._conn)
         await driver.execute(
             pass_sql.KEEP,
             [k.designation_id for k in kept],
@@ -107,7 +108,7 @@ class PostgresSubjectEvents:
         if not events:
             return []
         envelopes = [e.envelope for e in events]
-        driver = await pass_sql.driver_of(self._conn)
+        driver = await driver_of(self._conn)
         rows = await driver.fetch(
             pass_sql.APPEND,
             [e.id for e in envelopes],
@@ -152,7 +153,7 @@ class PostgresDeliveryLog:
     async def deliver_many(self, deliveries: Sequence[tuple[int, Collection[str]]]) -> None:
         rows = [(d, position) for position, departments in deliveries for d in sorted(departments)]
         if rows:
-            driver = await pass_sql.driver_of(self._conn)
+            driver = await driver_of(self._conn)
             await driver.execute(pass_sql.DELIVER, [d for d, _ in rows], [p for _, p in rows])
 
     async def ensure(self, departments: Iterable[str]) -> None:
@@ -160,7 +161,7 @@ class PostgresDeliveryLog:
 
     async def lock_cursor(self, department: str) -> int:
         """The department's cursor, locked for this transaction (see tables.departments)."""
-        driver = await pass_sql.driver_of(self._conn)
+        driver = await driver_of(self._conn)
         rows = await driver.fetch(pass_sql.LOCK_CURSOR, department)
         if len(rows) != 1:
             raise LookupError(f"department {department!r} has no cursor row")
@@ -169,14 +170,14 @@ class PostgresDeliveryLog:
     async def after(self, department: str, position: int, limit: int) -> list[Delivery]:
         """The department's next deliveries, without the events' envelopes: a pass
         takes those from the subject's history, or from another department's fold."""
-        driver = await pass_sql.driver_of(self._conn)
+        driver = await driver_of(self._conn)
         rows = await driver.fetch(pass_sql.DELIVERIES_AFTER, department, position, limit)
         return [Delivery(*r) for r in rows]
 
     async def move_cursor(self, department: str, position: int) -> None:
         """Move the cursor past what the pass applied; the deliveries it read are done
         (the reading list only holds pending work, so it stays small)."""
-        driver = await pass_sql.driver_of(self._conn)
+        driver = await driver_of(self._conn)
         await driver.execute(pass_sql.MOVE_CURSOR, department, position)
 
     async def cursor(self, department: str) -> int:
@@ -206,7 +207,7 @@ class PostgresTaskStore:
         out: dict[UUID, dict[str, Known]] = {d: {} for d in wanted}
         if not wanted:
             return out
-        driver = await pass_sql.driver_of(self._conn)
+        driver = await driver_of(self._conn)
         for r in await driver.fetch(pass_sql.TASKS_FOR_UPDATE, department, wanted):
             out[r["designation_id"]][r["measure"]] = Known(
                 r["task_id"], r["mode"], r["state"], r["resume_to"]
@@ -230,7 +231,7 @@ class PostgresTaskStore:
         for row in inserts:
             copies.setdefault(tuple(row), []).append(tuple(row.values()))
         if copies:
-            driver = await pass_sql.driver_of(self._conn)
+            driver = await driver_of(self._conn)
             for names, records in copies.items():
                 await driver.copy_records_to_table(T.name, records=records, columns=names)
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -247,7 +248,7 @@ class PostgresTaskStore:
 
     async def due(self, department: str, now: datetime) -> list[tuple[str, UUID]]:
         """(subject, designation) whose tasks the clock may have changed by `now`."""
-        driver = await pass_sql.driver_of(self._conn)
+        driver = await driver_of(self._conn)
         return [(r[0], r[1]) for r in await driver.fetch(pass_sql.DUE, department, now)]
 
     async def stop_waking(self, department: str, designation_id: UUID) -> None:
