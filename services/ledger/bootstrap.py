@@ -43,7 +43,6 @@ from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
 from shared.adapters import topics
-from shared.adapters.collector import young_threshold
 from shared.adapters.consumer import TransactionalConsumer
 from shared.adapters.runtime import ServiceRuntime
 
@@ -54,31 +53,30 @@ LANES = {"designations": topics.DESIGNATIONS, "feedback": topics.FEEDBACK}
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: LedgerSettings = app.state.settings
-    with young_threshold(settings.gc_threshold):  # collector.py: why
-        async with ServiceRuntime.open(
-            app, settings, client_id="jsb-ledger", outbox=tables.outbox
-        ) as rt:
-            app.state.event_store = PostgresEventStore(rt.engine, tables.events)
-            app.state.snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
-            projector = settings.projector(PostgresLedger(rt.engine), app.state.metrics)
-            ingest = Ingest(settings.topic_suffix, app.state.metrics, projector.hand_over)
-            app.state.ingest, app.state.projector = ingest, projector
-            for lane, topic in LANES.items():
-                rt.consume(
-                    name=f"{CONSUMER}.{lane}",
-                    group_id=f"{settings.group_id}.{lane}",
-                    topics=[topic + settings.topic_suffix],
-                    offsets=tables.consumer_offsets,
-                    handler=ingest,
-                    consumer_factory=_batches_of(settings.lane_batch_size(lane)),
-                )
-            rt.loops.start("projector", projector.run)
-            rt.loops.start(
-                "overdue-gauge", refresher(rt.engine, app.state.backbone_metrics.tasks_overdue)
+    async with ServiceRuntime.open(
+        app, settings, client_id="jsb-ledger", outbox=tables.outbox
+    ) as rt:
+        app.state.event_store = PostgresEventStore(rt.engine, tables.events)
+        app.state.snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
+        projector = settings.projector(PostgresLedger(rt.engine), app.state.metrics)
+        ingest = Ingest(settings.topic_suffix, app.state.metrics, projector.hand_over)
+        app.state.ingest, app.state.projector = ingest, projector
+        for lane, topic in LANES.items():
+            rt.consume(
+                name=f"{CONSUMER}.{lane}",
+                group_id=f"{settings.group_id}.{lane}",
+                topics=[topic + settings.topic_suffix],
+                offsets=tables.consumer_offsets,
+                handler=ingest,
+                consumer_factory=_batches_of(settings.lane_batch_size(lane)),
             )
-            if settings.heap_trim_bytes > 0:
-                rt.loops.start("heap-trim", trimmer(settings.heap_trim_bytes))
-            yield
+        rt.loops.start("projector", projector.run)
+        rt.loops.start(
+            "overdue-gauge", refresher(rt.engine, app.state.backbone_metrics.tasks_overdue)
+        )
+        if settings.heap_trim_bytes > 0:
+            rt.loops.start("heap-trim", trimmer(settings.heap_trim_bytes))
+        yield
 
 
 def _batches_of(max_records: int) -> Callable[..., TransactionalConsumer]:

@@ -89,7 +89,7 @@ class LedgerSettings(ServiceSettings):
     0 turns it off."""
     gc_threshold: int = 10_000
     """Allocations between two young-generation garbage collections in the ledger's
-    process (Python's default: 700); 0 keeps Python's default. See bootstrap.py."""
+    process (Python's default: 700); 0 keeps it: ServiceRuntime.open applies it."""
     snapshot_every: int = 1000
     """A subject's fold is kept every this many events, for status reads of long
     streams (services/ledger/snapshots.py); 0 turns snapshots off."""

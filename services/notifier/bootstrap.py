@@ -24,7 +24,6 @@ from services.notifier.secret_box import SecretBox
 from services.notifier.settings import NotifierSettings
 from services.notifier.webhook_store import PostgresWebhooks
 from shared.adapters import topics
-from shared.adapters.collector import young_threshold
 from shared.adapters.consumer import TransactionalConsumer
 from shared.adapters.db import PostgresTransactions
 from shared.adapters.idempotency import PostgresIdempotency
@@ -65,12 +64,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: NotifierSettings = app.state.settings
     box = SecretBox.from_settings(settings)
     app.state.secret_box = box
-    with young_threshold(settings.gc_threshold):
-        async with ServiceRuntime.open(
-            app, settings, client_id="jsb-notifier", outbox=tables.outbox
-        ) as rt:
-            _start(app, settings, box, rt)
-            yield
+    async with ServiceRuntime.open(
+        app, settings, client_id="jsb-notifier", outbox=tables.outbox
+    ) as rt:
+        _start(app, settings, box, rt)
+        yield
 
 
 def _start(app: FastAPI, settings: NotifierSettings, box: SecretBox, rt: ServiceRuntime) -> None:

@@ -34,7 +34,6 @@ from services.responder.pg_store import (
 )
 from services.responder.settings import ResponderSettings
 from shared.adapters import topics
-from shared.adapters.collector import young_threshold
 from shared.adapters.db import session_settings
 from shared.adapters.idempotency import PostgresIdempotency
 from shared.adapters.runtime import ServiceRuntime
@@ -50,84 +49,76 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.catalogue = catalogue
     app.state.hosting = hosting
     app.state.responder_metrics = metrics
-    # Young collections every 10,000 allocations, not 700: the passes' and the ingest's
-    # short-lived objects made the collector's older passes run often (measured in the
-    # pipeline bench: docs/benchmarks.md "fourth pass"; collector.py says why).
-    with young_threshold(settings.gc_threshold):
-        async with ServiceRuntime.open(
-            app, settings, client_id="jsb-responder", outbox=tables.outbox
-        ) as rt:
-            freshness = Freshness(rt.engine, CONSUMER, settings.freshness_persist_s)
-            app.state.freshness = freshness
-            app.state.readiness["data"] = freshness.ready
-            with contextlib.suppress(
-                Exception
-            ):  # Postgres away at start: the ingest notes it later
-                await freshness.load()
-            store = PostgresResponderStore(rt.engine)
-            app.state.responder_store = store
-            app.state.task_answers = PostgresIdempotency(
-                rt.engine, tables.idempotency, postgres_unit
-            )
-            ctx = execution.Context(hosting, settings.topic_suffix, settings.lane_batch, metrics)
-            lanes = Lanes(
-                store,
-                hosting.departments,
-                functools.partial(execution.advance, store, ctx=ctx),
-                concurrency=settings.lane_concurrency,
-                scan_interval_s=settings.scan_interval_s,
-                on_failure=lambda _: metrics.lane_failures.inc(),
-                applied=ctx.applied,
-            )
-            app.state.lanes = lanes
-            ingest = Ingest(hosting, settings.topic_suffix, metrics, memo=ctx.memo)
-            app.state.ingest = ingest
-            metrics.index_subjects.set(-1)
-            index = IndexReadiness(
-                hosting.departments, metrics.index_subjects.set, settings.scan_interval_s
-            )
-            app.state.index = index
-            rt.consume(
-                name=CONSUMER,
-                group_id=settings.group_id,
-                topics=[topics.DESIGNATIONS + settings.topic_suffix],
-                offsets=tables.consumer_offsets,
-                handler=on_connection(ingest),
-                consumer_factory=functools.partial(
-                    IngestConsumer,
-                    ingest=ingest,
-                    freshness=freshness,
-                    wake=lanes.delivered,
-                    on_index=index.apply,
-                ),
-            )
-            # Checks read the index and write through the group commit on plain asyncpg
-            # connections: one round trip per lookup with asyncpg's prepared-statement cache,
-            # without the engine's pre-ping round trip per checkout or SQLAlchemy's
-            # per-statement work (see docs/benchmarks.md).
-            pool = await asyncpg.create_pool(
-                asyncpg_dsn(settings.database_url),
-                min_size=0,
-                max_size=settings.check_pool_size,
-                server_settings=session_settings(settings.db_schema),
-                reset=_keep_session,
-            )
-            journal = CheckJournal(
-                pool, writers=settings.check_journal_writers, observe=metrics.observe_group
-            )
-            app.state.check_pool = pool
-            app.state.check_journal = journal
-            rt.loops.start("check-journal", journal.run)
-            rt.loops.start(
-                "restriction-index", functools.partial(index.run, rt.engine, pool, INGEST_LOCK)
-            )
-            rt.loops.start("lanes", lanes.run)
-            rt.loops.start("data-age", functools.partial(_data_age, freshness, metrics))
-            try:
-                yield
-            finally:
-                await rt.loops.close()  # the journal's last group commits before the pool closes
-                await pool.close()
+    async with ServiceRuntime.open(
+        app, settings, client_id="jsb-responder", outbox=tables.outbox
+    ) as rt:
+        freshness = Freshness(rt.engine, CONSUMER, settings.freshness_persist_s)
+        app.state.freshness = freshness
+        app.state.readiness["data"] = freshness.ready
+        with contextlib.suppress(Exception):  # Postgres away at start: the ingest notes it later
+            await freshness.load()
+        store = PostgresResponderStore(rt.engine)
+        app.state.responder_store = store
+        app.state.task_answers = PostgresIdempotency(rt.engine, tables.idempotency, postgres_unit)
+        ctx = execution.Context(hosting, settings.topic_suffix, settings.lane_batch, metrics)
+        lanes = Lanes(
+            store,
+            hosting.departments,
+            functools.partial(execution.advance, store, ctx=ctx),
+            concurrency=settings.lane_concurrency,
+            scan_interval_s=settings.scan_interval_s,
+            on_failure=lambda _: metrics.lane_failures.inc(),
+            applied=ctx.applied,
+        )
+        app.state.lanes = lanes
+        ingest = Ingest(hosting, settings.topic_suffix, metrics, memo=ctx.memo)
+        app.state.ingest = ingest
+        metrics.index_subjects.set(-1)
+        index = IndexReadiness(
+            hosting.departments, metrics.index_subjects.set, settings.scan_interval_s
+        )
+        app.state.index = index
+        rt.consume(
+            name=CONSUMER,
+            group_id=settings.group_id,
+            topics=[topics.DESIGNATIONS + settings.topic_suffix],
+            offsets=tables.consumer_offsets,
+            handler=on_connection(ingest),
+            consumer_factory=functools.partial(
+                IngestConsumer,
+                ingest=ingest,
+                freshness=freshness,
+                wake=lanes.delivered,
+                on_index=index.apply,
+            ),
+        )
+        # Checks read the index and write through the group commit on plain asyncpg
+        # connections: one round trip per lookup with asyncpg's prepared-statement cache,
+        # without the engine's pre-ping round trip per checkout or SQLAlchemy's
+        # per-statement work (see docs/benchmarks.md).
+        pool = await asyncpg.create_pool(
+            asyncpg_dsn(settings.database_url),
+            min_size=0,
+            max_size=settings.check_pool_size,
+            server_settings=session_settings(settings.db_schema),
+            reset=_keep_session,
+        )
+        journal = CheckJournal(
+            pool, writers=settings.check_journal_writers, observe=metrics.observe_group
+        )
+        app.state.check_pool = pool
+        app.state.check_journal = journal
+        rt.loops.start("check-journal", journal.run)
+        rt.loops.start(
+            "restriction-index", functools.partial(index.run, rt.engine, pool, INGEST_LOCK)
+        )
+        rt.loops.start("lanes", lanes.run)
+        rt.loops.start("data-age", functools.partial(_data_age, freshness, metrics))
+        try:
+            yield
+        finally:
+            await rt.loops.close()  # the journal's last group commits before the pool closes
+            await pool.close()
 
 
 async def _keep_session(conn: asyncpg.Connection[Any]) -> None:

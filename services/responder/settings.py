@@ -45,6 +45,9 @@ class ResponderSettings(ServiceSettings):
     freshness_persist_s: float = 5.0
     """How often the ingest's "caught up at" instant is written down for restarts."""
     gc_threshold: int = 10_000
+    """Not Python's 700: the passes' and the ingest's short-lived objects made the
+    collector's older passes run often (pipeline bench, docs/benchmarks.md "fourth
+    pass")."""
     """Allocations between two young-generation garbage collections in the responder's
     process (Python's default: 700; 0 keeps it): shared/adapters/collector.py says why."""
 

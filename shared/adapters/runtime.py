@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.adapters.collector import young_threshold
 from shared.adapters.consumer import Handler, TransactionalConsumer
 from shared.adapters.db import make_engine, ping
 from shared.adapters.kafka_clients import make_producer
@@ -105,7 +106,8 @@ class ServiceRuntime:
 
             rt.loops.start("outbox-relay", run_relay)
         try:
-            yield rt
+            with young_threshold(settings.gc_threshold):
+                yield rt
         finally:
             await rt.loops.close()
             for c in rt.consumers:

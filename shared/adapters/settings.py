@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     """Outbox rows per relay round; 0: `batch_size`. A round holds its rows and the
     producer's copies of them until they are sent, so a service whose messages are
     big (the ledger's status documents) keeps rounds small."""
+    gc_threshold: int = 0
+    """Allocations between two young-generation collections while the service runs
+    (ServiceRuntime.open; shared/adapters/collector.py says why); 0 keeps Python's 700."""
     relay_ack_timeout_s: float = 60.0
     """How long a relay round waits for the broker's acknowledgements before the
     producer is replaced (shared/adapters/outbox.py says why)."""

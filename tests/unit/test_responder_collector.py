@@ -1,5 +1,5 @@
 """The responder's process runs the collector's young generation at its own threshold
-(services/responder/bootstrap.py, shared/adapters/collector.py), above Python's."""
+(ServiceRuntime.open, shared/adapters/collector.py), above Python's."""
 
 from __future__ import annotations
 
