@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -92,19 +91,6 @@ def all_unready(stack: Stack) -> dict[str, tuple[int, dict[str, Any]]]:
     )
 
 
-def start_again(kafka: PrivateKafka, attempts: int = 3) -> None:
-    """kafka.sh gives the broker 60 s to log that it started; on the shared 2-core
-    machine under load it can take longer. Asked again, it finds the broker running
-    and waits for it to answer."""
-    for attempt in range(attempts):
-        try:
-            kafka.start()
-            return
-        except subprocess.CalledProcessError:
-            if attempt == attempts - 1:
-                raise
-
-
 def alive(stack: Stack) -> bool:
     return all(s.proc is not None and s.proc.poll() is None for s in stack.services.values())
 
@@ -170,7 +156,7 @@ def test_kafka_stopped_during_load_then_started(
         time.sleep(5)  # the loops retry meanwhile
         assert alive(stack)
     finally:
-        start_again(kafka)
+        kafka.start()
     until(lambda: all_ready(stack), bool, timeout_s=180, every_s=1)
     exactly_once(stack, made)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.adapters.settings import PROJECT_ROOT
-from tests.support.stack import free_port
+from tests.support.stack import listen_ports
 
 POSTGRES_SH = PROJECT_ROOT / "deploy" / "scripts" / "postgres.sh"
 
@@ -47,7 +47,7 @@ class PrivatePostgres:
 def private_postgres() -> Iterator[PrivatePostgres]:
     home = Path(tempfile.mkdtemp(prefix="jsb-chaos-pg-"))
     home.chmod(0o755)  # the server runs as the postgres user when we are root
-    port = free_port()
+    (port,) = listen_ports(1)
     env = {**os.environ, "JSB_LOCAL_DIR": str(home), "JSB_PG_PORT": str(port)}
     env.pop("PGPASSFILE", None)
     pg = PrivatePostgres(port, env)

@@ -22,9 +22,13 @@ from shared.adapters.settings import PROJECT_ROOT
 from shared.adapters.topics import TOPICS, TopicSpec
 from shared.web.auth import AUDITOR, OPS
 from tests.support.infra import Infra, unique
-from tests.support.stack import Stack, free_port, start_stack
+from tests.support.stack import Stack, listen_ports, start_stack
 
 KAFKA_SH = PROJECT_ROOT / "deploy" / "scripts" / "kafka.sh"
+
+
+class BrokerScriptFailed(RuntimeError):
+    """kafka.sh failed; the message carries its output and the broker log's errors."""
 
 
 @dataclass
@@ -32,15 +36,57 @@ class PrivateKafka:
     bootstrap: str
     env: dict[str, str]
 
-    def start(self) -> None:
-        subprocess.run(
-            [str(KAFKA_SH), "start"], env=self.env, check=True, timeout=240, capture_output=True
-        )
+    def start(self, attempts: int = 3) -> None:
+        """kafka.sh gives the broker 60 s to log that it started; on the shared 2-core
+        machine under load it can take longer. Asked again, it finds the broker running
+        and waits for it to answer; a broker that exited is started again."""
+        for attempt in range(attempts):
+            try:
+                self._run("start", timeout=240)
+                return
+            except BrokerScriptFailed:
+                if attempt == attempts - 1:
+                    raise
 
     def stop(self) -> None:
-        subprocess.run(
-            [str(KAFKA_SH), "stop"], env=self.env, check=True, timeout=60, capture_output=True
-        )
+        self._run("stop", timeout=60)
+
+    def _run(self, action: str, *, timeout: float) -> None:
+        """kafka.sh ACTION; a failure says why: the script's output and the broker's log
+        (a bare CalledProcessError with the output captured hid both)."""
+        try:
+            subprocess.run(
+                [str(KAFKA_SH), action],
+                env=self.env,
+                check=True,
+                timeout=timeout,
+                capture_output=True,
+                text=True,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as failure:
+            raise BrokerScriptFailed(
+                f"private Kafka `kafka.sh {action}` failed ({failure}):\n"
+                f"--- its output ---\n{_text(failure.stdout)}{_text(failure.stderr)}\n"
+                f"--- broker log ---\n{self.log_tail()}"
+            ) from failure
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The broker log's ERROR/FATAL lines (its shutdown after a failed start buries
+        them) and its last LINES lines."""
+        log = Path(self.env["JSB_LOCAL_DIR"]) / "logs" / "kafka.log"
+        try:
+            text = log.read_text(errors="replace").splitlines()
+        except OSError as missing:
+            return f"(no broker log: {missing})"
+        errors = [line for line in text if " ERROR " in line or " FATAL " in line][-10:]
+        return "\n".join([*errors, "...", *text[-lines:]])
+
+
+def _text(output: str | bytes | None) -> str:
+    # A timeout's partial output comes back as bytes even with text=True.
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
 
 
 @contextmanager
@@ -48,12 +94,12 @@ def private_kafka() -> Iterator[PrivateKafka]:
     """A single-node broker of our own; stopped and deleted afterwards. Not under
     pytest's tmp directories: concurrent sessions rotate those."""
     home = Path(tempfile.mkdtemp(prefix="jsb-responder-kafka-"))
-    port = free_port()
+    port, controller_port = listen_ports(2)
     env = {
         **os.environ,
         "JSB_LOCAL_DIR": str(home),
         "JSB_KAFKA_PORT": str(port),
-        "JSB_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "JSB_KAFKA_CONTROLLER_PORT": str(controller_port),
         "JSB_TOPIC_PARTITIONS": "3",
     }
     kafka = PrivateKafka(f"127.0.0.1:{port}", env)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -29,6 +30,37 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def listen_ports(count: int) -> list[int]:
+    """COUNT free ports for a server that binds them only seconds later (a private
+    broker: its jars and storage come first). free_port's come from the kernel's
+    ephemeral range, where any outgoing connection of the suite may take one in the
+    meantime (the broker then exits with "Address already in use"); these come from
+    below that range, where only listeners bind."""
+    low = _ephemeral_low()
+    ports: list[int] = []
+    while len(ports) < count:
+        port = random.randrange(max(1024, low - 12000), low)
+        if port not in ports and _bindable(port):
+            ports.append(port)
+    return ports
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @dataclass
