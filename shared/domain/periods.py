@@ -10,7 +10,8 @@ The rules of counting are those of the Civil Code (民法典):
 
 So a two-year listing from 2026-03-01 runs to the end of 2028-03-01 China time, where
 730 days from the same instant would end at 2028-02-29 00:00. `days` (whole 24-hour
-days from the starting instant) is kept for regimes whose data predates units.
+days from the starting instant) is kept for periods of regimes whose data predates
+units; a deadline is never in `days`.
 
 Working-day deadlines use the mainland-China calendar; a deadline that reaches a year
 whose holiday arrangement is not loaded is counted on weekends only, and
@@ -63,9 +64,11 @@ def period_end(start: datetime, span: Span) -> datetime:
 
 
 def deadline(start: date, span: Span) -> date:
-    """The last day to act when a deadline of `span` starts on `start` (not counted)."""
-    if span.unit is SpanUnit.DAYS:
-        return start + timedelta(days=span.amount)
+    """The last day to act when a deadline of `span` starts on `start` (not counted).
+
+    A catalogue's deadlines are in working or calendar days (its loader refuses other
+    units). A span in `days` ends at an instant, not at the end of a day: it has no last
+    day, and raises `ValueError` like `last_day`."""
     return last_day(start, span)
 
 
