@@ -40,10 +40,11 @@ from bench.servers import peak_rss_mb
 from services.ledger import tables
 from services.ledger.ingest import Ingest
 from services.ledger.ingest_postgres import PostgresLedger
+from services.ledger.projector import Projector
 from services.ledger.read_models import refresh
 from services.ledger.settings import LedgerSettings
 from services.ledger.snapshots import Snapshots
-from services.ledger.store import COPY_COLUMNS
+from services.ledger.store import COPY_COLUMNS, PostgresEventStore
 from shared.adapters import topics
 from shared.adapters.collector import young_threshold
 from shared.adapters.consumer import next_offsets, store_offsets
@@ -183,7 +184,7 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
     if settings.gc_threshold:
         gc.set_threshold(settings.gc_threshold, *gc.get_threshold()[1:])
     engine = make_engine(database, schema=schema)
-    projector = settings.projector(PostgresLedger(engine))
+    projector, _ = _projector(engine, settings)
     handler = Ingest(hand_over=projector.hand_over)
     stop = asyncio.Event()
     started, cpu = time.perf_counter(), time.process_time()
@@ -268,18 +269,22 @@ async def subject(events: int, schema: str) -> dict[str, Any]:
 async def _subject(events: int, schema: str) -> dict[str, Any]:
     database, _ = _urls()
     engine = make_engine(database, schema=schema)
-    envelopes = one_subject(events)
-    projector = LedgerSettings().projector(PostgresLedger(engine))
+    envelopes = one_subject(events + 1)
+    settings = LedgerSettings()
+    projector, stored = _projector(engine, settings)
+    # each batch projected when it is committed, as the projector does at the latest
+    # after its bound (`projection_max_delay_s`) while a subject keeps getting events
+    projector.delay_s, projector.max_delay_s = 0.0, None
     handler = Ingest(hand_over=projector.hand_over)
     from tests.support.ledger_workload import batches, records
 
-    for part in batches(records(envelopes), BATCH):
+    for part in batches(records(envelopes[:-1]), BATCH):
         async with engine.begin() as conn:
             await handler(conn, part)
         await projector.drain()
     middle = envelopes[len(envelopes) // 2].time + timedelta(minutes=1)
-    settings = LedgerSettings()
     snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
+    snapshots.stored = stored  # older trees: an attribute nothing reads
     reads: Callable[[], Awaitable[int]] = lambda: subject_reads(  # noqa: E731
         engine, envelopes[0].subject, middle, snapshots
     )
@@ -289,13 +294,72 @@ async def _subject(events: int, schema: str) -> dict[str, Any]:
     first = await _timed(reads)
     best = min([await _timed(reads) for _ in range(5)])
     whole_history = await _timed(whole)
+    # The first read as of just before a multiple of K (0.6 of the history: version
+    # 5,999 of 10,000), in a process with nothing in memory: the most a read folds
+    # after the newest stored snapshot it may use (K - 1 events).
+    late = envelopes[int(len(envelopes) * 0.6) - 1].time + timedelta(minutes=1)
+    cold = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
+    cold.stored = stored
+    first_late = await _timed(lambda: subject_reads(engine, envelopes[0].subject, late, cold))
+    # A refresh of the subject (a new event on it): its fold misses the cache (a
+    # stream over its event bound), as in the service.
+    async with engine.begin() as conn:
+        await handler(conn, list(records(envelopes[-1:])))
+    cpu = time.process_time()
+    refresh_s = await _timed(projector.drain)
+    refresh_cpu = time.process_time() - cpu
+    stats = await _snapshot_storage(engine)
     await engine.dispose()
     return {
-        "events": handler.appended,
+        "events": handler.appended - 1,
         "page": PAGE,
         "first_ms": round(first * 1000, 1),
         "best_ms": round(best * 1000, 1),
         "whole_history_ms": round(whole_history * 1000, 1),
+        "first_late_ms": round(first_late * 1000, 1),
+        "refresh_ms": round(refresh_s * 1000, 1),
+        "refresh_cpu_ms": round(refresh_cpu * 1000, 1),
+        **stats,
+    }
+
+
+def _projector(engine: AsyncEngine, settings: LedgerSettings) -> tuple[Projector, Any]:
+    """The projector as the service wires it (bootstrap.py), with its stored snapshots
+    if this code has them (this phase also runs older trees beside this one:
+    bench/ledger_reads_before_after.py)."""
+    try:
+        from services.ledger.snapshot_store_postgres import stored_snapshots
+    except ImportError:
+        return settings.projector(PostgresLedger(engine)), None
+    if os.environ.get("JSB_BENCH_NO_STORED_SNAPSHOTS"):  # this code without them
+        return settings.projector(PostgresLedger(engine)), None
+    events = PostgresEventStore(engine, tables.events)
+    stored = stored_snapshots(engine, events, settings.snapshot_every)
+    return settings.projector(PostgresLedger(engine), stored=stored), stored
+
+
+async def _snapshot_storage(engine: AsyncEngine) -> dict[str, Any]:
+    """How many snapshots are stored, and their size: encoded, and as stored
+    (`pg_column_size`: after the column's compression)."""
+    async with engine.connect() as conn:
+        if not await conn.scalar(text("SELECT to_regclass('snapshots') IS NOT NULL")):
+            return {}
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT count(*), coalesce(avg(octet_length(state)), 0),"
+                    " coalesce(avg(pg_column_size(state)), 0),"
+                    " coalesce(max(octet_length(state)), 0),"
+                    " pg_total_relation_size('events') FROM snapshots"
+                )
+            )
+        ).one()
+    return {
+        "snapshots": int(row[0]),
+        "snapshot_kb_avg": round(float(row[1]) / 1024, 1),
+        "snapshot_stored_kb_avg": round(float(row[2]) / 1024, 1),
+        "snapshot_kb_max": round(float(row[3]) / 1024, 1),
+        "events_table_kb": round(float(row[4]) / 1024, 1),
     }
 
 

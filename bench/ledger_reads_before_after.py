@@ -8,8 +8,11 @@ once) at 1,000 and 10,000 events, run by the code of `<commit-before>` (exported
 `git archive` to a temporary directory) and by this checkout in turn, the order
 swapped every round, each on a fresh ledger schema of the shared stack, with the
 collector tuned as the service's process runs (`JSB_LEDGER_GC_THRESHOLD`) for both.
-Prints one JSON line per run; docs/benchmarks.md ("One subject's reads") keeps the
-figures. Ratios only: the machine is shared.
+The phase itself (bench/ledger_phases.py, bench/ledger_subject.py) is this checkout's
+on both sides, copied into the exported tree: the same measurement (the first read,
+the best of five, the whole history, a refresh of the subject after one more event,
+the snapshots stored) of both codes. Prints one JSON line per run; docs/benchmarks.md
+("One subject's reads") keeps the figures. Ratios only: the machine is shared.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +32,7 @@ from shared.adapters.settings import PROJECT_ROOT
 from tests.support.infra import discover
 from tests.support.ledger_harness import drop_schema, make_schema
 
-SIZES = (1_000, 10_000)
+SIZES = tuple(int(n) for n in os.environ.get("JSB_BENCH_SIZES", "1000,10000").split(","))
 PHASE = (
     "import gc, sys; gc.set_threshold({threshold}, *gc.get_threshold()[1:]); "
     "sys.argv = ['ledger_phases', 'subject', '{events}', '{schema}']; "
@@ -56,11 +60,17 @@ async def compare(before: Path, rounds: int) -> None:
                 print(json.dumps({"code": name, "round": n, **result}), flush=True)
 
 
+PHASE_FILES = ("bench/ledger_phases.py", "bench/ledger_subject.py")
+
+
 def main() -> None:
     commit = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     with tempfile.TemporaryDirectory(prefix="jsb-ledger-reads-") as tmp:
-        asyncio.run(compare(export(commit, Path(tmp) / "before"), rounds))
+        before = export(commit, Path(tmp) / "before")
+        for name in PHASE_FILES:
+            shutil.copyfile(PROJECT_ROOT / name, before / name)
+        asyncio.run(compare(before, rounds))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from services.ledger.heap_trim import trimmer
 from services.ledger.ingest import CONSUMER, Ingest
 from services.ledger.ingest_postgres import PostgresLedger
 from services.ledger.settings import LedgerSettings
+from services.ledger.snapshot_store_postgres import stored_snapshots
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
 from shared.adapters import topics
@@ -56,9 +57,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with ServiceRuntime.open(
         app, settings, client_id="jsb-ledger", outbox=tables.outbox
     ) as rt:
-        app.state.event_store = PostgresEventStore(rt.engine, tables.events)
-        app.state.snapshots = Snapshots(settings.snapshot_every, settings.snapshot_capacity)
-        projector = settings.projector(PostgresLedger(rt.engine), app.state.metrics)
+        app.state.event_store = events = PostgresEventStore(rt.engine, tables.events)
+        stored = stored_snapshots(rt.engine, events, settings.snapshot_every)
+        app.state.snapshots = Snapshots(
+            settings.snapshot_every, settings.snapshot_capacity, stored=stored
+        )
+        projector = settings.projector(PostgresLedger(rt.engine), app.state.metrics, stored)
         ingest = Ingest(settings.topic_suffix, app.state.metrics, projector.hand_over)
         app.state.ingest, app.state.projector = ingest, projector
         for lane, topic in LANES.items():

@@ -47,13 +47,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cachetools import TTLCache
 
 from services.ledger.read_models.changed_rows import Written
 from shared.domain.fold_state import SubjectState
 from shared.domain.status_view import RenderMemo
+
+DAWN = datetime.min.replace(tzinfo=UTC)
+"""Before any event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,9 @@ class Folded:
     """The designations last rendered for this subject, when it has several
     (read_models/refresh.py): the next refresh renders again only those its events
     touched (shared.domain.status_view.RenderMemo says why that is the same view)."""
+    latest_recorded: datetime = DAWN
+    """The latest recorded time among the folded events (a stored snapshot serves
+    reads known at it or later: stored_snapshots.py)."""
 
 
 class FoldCache:

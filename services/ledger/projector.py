@@ -56,15 +56,18 @@ from services.ledger.pending import Pending
 from services.ledger.ports import IngestTransaction
 from services.ledger.read_models import refresh
 from services.ledger.status_stream import status_message
+from services.ledger.stored_snapshots import StoredSnapshots
 from shared.adapters.runner import first_of
 from shared.ports import Transactions
 
 log = logging.getLogger(__name__)
 
-STEPS = ("take", "fold", "project", "write", "status", "outbox", "done")
+STEPS = ("take", "fold", "project", "write", "status", "outbox", "done", "snapshots")
 """The steps of a projection round (`Projector.seconds`, metric
 ledger_projection_step_seconds): `take` includes waiting for the projection turn,
-`fold` reading the streams neither the fold cache nor the handed-over events cover."""
+`fold` reading the streams neither the fold cache nor the handed-over events cover
+(from their stored snapshots on, with `stored`), `snapshots` storing the states the
+round's folds kept, after its commit (stored_snapshots.py)."""
 
 REFRESH_CHUNK = 25
 """Subjects refreshed together within a round. Why not all of them at once: each
@@ -132,6 +135,7 @@ class Projector:
         poll_s: float = 1.0,
         pending: Pending | None = None,
         max_delay_s: float | None = None,
+        stored: StoredSnapshots | None = None,
     ) -> None:
         self._ledger = ledger
         self._suffix = topic_suffix
@@ -142,6 +146,7 @@ class Projector:
         self.delay_s = delay_s
         self.max_delay_s = max_delay_s
         self.poll_s = poll_s
+        self.stored = stored
         self._wake = asyncio.Event()
         self.refreshed = 0
         self.rounds = 0
@@ -179,7 +184,7 @@ class Projector:
                     {q.subject_id: q.last_position for q in chunk}, self.cache.holds
                 )
                 projections = await refresh.refresh(
-                    tx.projections, subjects, known, self.cache, clock.lap
+                    tx.projections, subjects, known, self.cache, clock.lap, self.stored
                 )
                 statuses = [status_message(p, self._suffix) for p in projections]
                 clock.lap("status")
@@ -192,6 +197,9 @@ class Projector:
             clock.lap("done")
         # Committed: what was projected is of no further use in memory.
         self.pending.projected(heads)
+        if self.stored is not None:
+            await self.stored.flush()
+            clock.lap("snapshots")
         hits, misses = self.cache.hits - hits, self.cache.misses - misses
         self.refreshed += refreshed
         self.rounds += 1 if queued else 0

@@ -7,6 +7,7 @@ from services.ledger.fold_cache import FoldCache
 from services.ledger.pending import Pending
 from services.ledger.ports import IngestTransaction
 from services.ledger.projector import Projector
+from services.ledger.stored_snapshots import StoredSnapshots
 from shared.adapters.settings import ServiceSettings
 from shared.ports import Transactions
 
@@ -91,8 +92,10 @@ class LedgerSettings(ServiceSettings):
     """Allocations between two young-generation garbage collections in the ledger's
     process (Python's default: 700); 0 keeps it: ServiceRuntime.open applies it."""
     snapshot_every: int = 1000
-    """A subject's fold is kept every this many events, for status reads of long
-    streams (services/ledger/snapshots.py); 0 turns snapshots off."""
+    """A subject's fold is kept every this many events, for status reads and refreshes
+    of long streams: in memory (services/ledger/snapshots.py) and stored by the
+    projector (services/ledger/stored_snapshots.py, why 1,000 there); 0 turns
+    snapshots off."""
     snapshot_capacity: int = 64
     """Snapshots kept in memory in all (least recently used out)."""
 
@@ -103,9 +106,13 @@ class LedgerSettings(ServiceSettings):
         return self.batch_size
 
     def projector(
-        self, ledger: Transactions[IngestTransaction], registry: CollectorRegistry | None = None
+        self,
+        ledger: Transactions[IngestTransaction],
+        registry: CollectorRegistry | None = None,
+        stored: StoredSnapshots | None = None,
     ) -> Projector:
-        """The projector these settings describe, on `ledger`."""
+        """The projector these settings describe, on `ledger` (storing snapshots in
+        `stored`, if given)."""
         return Projector(
             ledger,
             self.topic_suffix,
@@ -116,6 +123,7 @@ class LedgerSettings(ServiceSettings):
             poll_s=self.projection_poll_s,
             pending=Pending(self.projection_pending_events),
             max_delay_s=self.projection_max_delay_s,
+            stored=stored,
         )
 
     def fold_cache(self) -> FoldCache:

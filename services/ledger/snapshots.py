@@ -34,6 +34,7 @@ from datetime import datetime
 from services.ledger.ports import EventStore
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
+from services.ledger.stored_snapshots import StoredSnapshots
 from shared.domain.fold import visible
 from shared.domain.fold_state import SubjectState
 from shared.domain.status_view import RenderMemo
@@ -55,8 +56,19 @@ class Snapshot:
 
 
 class Snapshots:
-    def __init__(self, every: int = 1000, capacity: int = 64, memos: int = 4) -> None:
+    """In memory; with `stored`, backed by the snapshots the projector stores
+    (stored_snapshots.py): a read takes a stored one when it is newer than any usable
+    one in memory, and keeps it in memory once the store confirmed it."""
+
+    def __init__(
+        self,
+        every: int = 1000,
+        capacity: int = 64,
+        memos: int = 4,
+        stored: StoredSnapshots | None = None,
+    ) -> None:
         self.every, self.capacity, self.memos = every, capacity, memos
+        self.stored = stored
         self._entries: OrderedDict[tuple[str, int], Snapshot] = OrderedDict()
         self._memos: OrderedDict[str, RenderMemo] = OrderedDict()
 
@@ -144,6 +156,23 @@ def fold_visible(
     return state if state is not None else SubjectState(subject_id=subject)
 
 
+async def _latest_usable(
+    snapshots: Snapshots | None, subject: str, as_of: datetime, known_at: datetime
+) -> Snapshot | None:
+    if snapshots is None:
+        return None
+    base = snapshots.latest_usable(subject, as_of, known_at)
+    if snapshots.stored is None:
+        return base
+    after = base.version if base is not None else 0
+    found = await snapshots.stored.usable(subject, as_of, known_at, after)
+    if found is None:
+        return base
+    return Snapshot(
+        found.version, found.hash, found.state, found.latest_effective, found.latest_recorded
+    )
+
+
 async def state_at(
     event_store: EventStore,
     subject: str,
@@ -152,13 +181,15 @@ async def state_at(
     snapshots: Snapshots | None,
 ) -> SubjectState:
     """The subject's folded state at (as_of, known_at): from the latest usable
-    snapshot whose hash the store confirms, else from the whole stream; either way
-    only the visible events are read (`visible_stream`: the server filters them)."""
-    base = snapshots.latest_usable(subject, as_of, known_at) if snapshots else None
+    snapshot (in memory, or stored when newer) whose hash the store confirms, else
+    from the whole stream; either way only the visible events are read
+    (`visible_stream`: the server filters them)."""
+    base = await _latest_usable(snapshots, subject, as_of, known_at)
     if base is not None and snapshots is not None:
         # the snapshot's own event is visible (it is in the snapshot's prefix)
         events = await event_store.visible_stream(subject, as_of, known_at, base.version - 1)
         if events and events[0].stream_version == base.version and events[0].hash == base.hash:
+            snapshots.put(subject, base)
             return fold_visible(subject, events[1:], as_of, known_at, base, snapshots)
         snapshots.drop(subject)
     events = await event_store.visible_stream(subject, as_of, known_at)

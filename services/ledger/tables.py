@@ -23,6 +23,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -195,6 +196,21 @@ designation_lookup = Table(
 
 LOOKUPS: tuple[Table, ...] = (subject_lookup, designation_lookup)
 """Written in the ingest transaction, refilled by a rebuild; insert-only otherwise."""
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("stream", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("hash", Text, nullable=False),
+    _at("latest_effective", nullable=False),
+    _at("latest_recorded", nullable=False),
+    Column("codec", Text, nullable=False),
+    Column("state", LargeBinary, nullable=False),
+)
+"""A stream's fold every K events, written by the projector (services/ledger/
+stored_snapshots.py, migration 0007): a cache of the events that never changes what a
+read answers (snapshot_store.py); `jsb ledger rebuild` leaves it."""
 
 outbox = outbox_table(metadata)
 consumer_offsets = offsets_table(metadata)

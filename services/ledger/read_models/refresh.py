@@ -14,19 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger import lookup_store, store, tables
-from services.ledger.fold_cache import FoldCache, Folded
+from services.ledger.fold_cache import DAWN, FoldCache, Folded
 from services.ledger.ports import Projections
 from services.ledger.projection_queue import take_projection_turn
 from services.ledger.read_models import changed_rows
 from services.ledger.read_models.changed_rows import Written
 from services.ledger.read_models.rows import SubjectProjection, project, project_state
-from services.ledger.replay import fold_recorded, recorded_events
+from services.ledger.stored_snapshots import StoredSnapshots, evolve_folded
 from shared.domain.fold_state import SubjectState
 from shared.domain.status_view import RenderMemo
 
@@ -41,6 +40,7 @@ async def refresh(
     appended: Sequence[store.StoredEvent] = (),
     cache: FoldCache | None = None,
     lap: Lap | None = None,
+    stored: StoredSnapshots | None = None,
 ) -> list[SubjectProjection]:
     """Re-project `subjects` from their events, inside the caller's transaction
     (`rows`: the read models bound to it).
@@ -49,7 +49,9 @@ async def refresh(
     stream order: the projector's handed-over events, pending.py). A subject whose
     whole stream is among them (it starts at version 1) is not read back; one
     whose state before them is in `cache` is evolved with them only; any other is
-    read from the store and folded from scratch, as a rebuild does. Each subject is
+    read from the store and folded from scratch, as a rebuild does — or, with
+    `stored`, from its newest stored snapshot on (stored_snapshots.py), which then
+    also keeps the state at every multiple of its K this fold passes. Each subject is
     folded and projected once, however many of its events the batch holds.
     `lap(step)` is called after each step (fold, project, write) to time them."""
     if not subjects:
@@ -64,14 +66,24 @@ async def refresh(
         new = fresh.get(subject)
         base = None if not new else _base(subject, new[0], cache)
         if new and base is not None:
-            folded[subject] = (_evolve(subject, base, new), new[-1])
+            folded[subject] = (_evolve(subject, base, new, stored), new[-1])
             if base.written is not None:
                 previous[subject] = base.written
         else:
             missing.append(subject)
+    if stored is not None:
+        for subject in list(missing):
+            new = fresh.get(subject)
+            if new and new[0].stream_version <= stored.every:
+                continue  # too short to have one: no query for a court debtor's miss
+            resumed = await stored.resume(subject)
+            if resumed is not None:
+                head = resumed.after[-1] if resumed.after else resumed.at
+                folded[subject] = (_evolve(subject, resumed.base, resumed.after, stored), head)
+                missing.remove(subject)
     for subject, events in (await rows.streams(missing)).items():
         if events:
-            folded[subject] = (_evolve(subject, _START, events), events[-1])
+            folded[subject] = (_evolve(subject, _START, events, stored), events[-1])
     _lap(lap, "fold")
     projections: list[SubjectProjection] = []
     memos: dict[str, RenderMemo | None] = {}
@@ -106,7 +118,7 @@ def _lap(lap: Lap | None, step: str) -> None:
         lap(step)
 
 
-_START = Folded(0, store.GENESIS, SubjectState(), datetime.min.replace(tzinfo=UTC))
+_START = Folded(0, store.GENESIS, SubjectState(), DAWN)
 """Before a stream's first event."""
 
 
@@ -119,16 +131,17 @@ def _base(subject: str, first: store.StoredEvent, cache: FoldCache | None) -> Fo
     return cache.get(subject, first.stream_version - 1, first.prev_hash)
 
 
-def _evolve(subject: str, base: Folded, events: Sequence[store.StoredEvent]) -> Folded:
-    """`base` evolved with `events`, the stream's next ones."""
-    head = events[-1]
-    latest = max(e.effective_at for e in events)
-    if base.version == 0:
-        state = fold_recorded(recorded_events(events), subject)
-    else:
-        state = fold_recorded(recorded_events(events), subject, base.state)
-        latest = max(latest, base.latest_effective)
-    return Folded(head.stream_version, head.hash, state, latest, memo=base.memo)
+def _evolve(
+    subject: str,
+    base: Folded,
+    events: Sequence[store.StoredEvent],
+    stored: StoredSnapshots | None = None,
+) -> Folded:
+    """`base` evolved with `events`, the stream's next ones (keeping the states to
+    store on the way, with `stored`)."""
+    if stored is not None:
+        return stored.fold_marked(subject, base, events)
+    return evolve_folded(subject, base, events)
 
 
 async def rebuild(
