@@ -25,13 +25,14 @@ from services.responder.folds import SubjectFolds
 from services.responder.hosting import Hosting
 from services.responder.metrics import ResponderMetrics
 from services.responder.planning import Emitted, plan
-from services.responder.ports import Delivery, ResponderStore, ResponderUnit
+from services.responder.ports import Delivery, ResponderStore, ResponderUnit, TaskExists
 from services.responder.task_writes import TaskWrites
 from services.responder.taskbook import TaskBook
 from shared.adapters.observability import correlation_id
 from shared.adapters.topics import DEADLETTER, DESIGNATIONS
 from shared.domain.envelope import Envelope, utc_now
 from shared.domain.fold_state import SubjectState
+from shared.domain.lifecycle_events import DesignationIssued
 from shared.ports import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,16 @@ async def advance(store: ResponderStore, department: str, ctx: Context) -> bool:
     No savepoints: each event's (and each clock re-evaluation's) planning is pure and
     its rows are only gathered (`TaskWrites`), so an event that cannot be applied
     leaves nothing behind to roll back; it is dead-lettered and the pass goes on."""
-    async with store.begin() as unit:
-        applied, out, cursor = await _pass(unit, department, ctx)
+    try:
+        async with store.begin() as unit:
+            applied, out, cursor = await _pass(unit, department, ctx, assume=True)
+    except TaskExists:
+        # A designation issued again under another event id (its tasks exist): the
+        # pass assumed none and its insert failed, so nothing was written. Made again,
+        # looking every designation's tasks up, it applies the issue as before.
+        log.warning("%s: a pass found tasks it took for new; made again", department)
+        async with store.begin() as unit:
+            applied, out, cursor = await _pass(unit, department, ctx, assume=False)
     ctx.cursors[department] = cursor  # committed
     if ctx.metrics is not None:
         ctx.metrics.lane_passes.labels("work" if applied or out else "nothing").inc()
@@ -75,9 +84,11 @@ async def advance(store: ResponderStore, department: str, ctx: Context) -> bool:
 
 
 async def _pass(
-    unit: ResponderUnit, department: str, ctx: Context
+    unit: ResponderUnit, department: str, ctx: Context, *, assume: bool
 ) -> tuple[int, list[Emitted], int]:
-    """One pass: (deliveries applied, what it emitted, the cursor it leaves)."""
+    """One pass: (deliveries applied, what it emitted, the cursor it leaves).
+    `assume`: a designation whose first delivery here is its issue has no task of
+    the department yet, so its tasks are not looked up (`_issued`)."""
     cursor = await unit.deliveries.lock_cursor(department)
     rows = await unit.deliveries.after(department, cursor, ctx.batch)
     end = rows[-1].position if rows else cursor
@@ -86,7 +97,9 @@ async def _pass(
     unknown = {s for (s, _), folded in known.items() if folded is None}
     folds = SubjectFolds(await unit.events.history(unknown, up_to=end))
     book = TaskBook()
-    await book.load(unit.tasks, department, {r.designation_id for r in rows})
+    new = _issued(rows, known, folds) if assume else set()
+    book.assume_none(new)
+    await book.load(unit.tasks, department, {r.designation_id for r in rows} - new)
     work = _Work(unit, department, ctx, book, TaskWrites(), known)
     out: list[Emitted] = []
     for row in rows:
@@ -108,6 +121,28 @@ async def _pass(
     if rows:
         await unit.deliveries.move_cursor(department, end)
     return len(rows), out, end
+
+
+def _issued(
+    rows: list[Delivery], known: dict[tuple[str, int], Folded | None], folds: SubjectFolds
+) -> set[UUID]:
+    """The designations whose first delivery in the pass is their issue: none of their
+    tasks can exist (a designation's issue is its first event, and the department's
+    tasks are only written by its passes, which take turns on its cursor), unless the
+    issue was published again under another event id (then `TaskExists`, see
+    `advance`). Why not look them up anyway: at a court list nearly every pass applies
+    only issues, and the lookup was a statement per pass finding nothing."""
+    issued: set[UUID] = set()
+    seen: set[UUID] = set()
+    for row in rows:
+        if row.designation_id in seen:
+            continue
+        seen.add(row.designation_id)
+        folded = known.get((row.subject_id, row.position))
+        event = folds.event_at(row.subject_id, row.position) if folded is None else folded[2]
+        if event is not None and event.type == DesignationIssued.TYPE:
+            issued.add(row.designation_id)
+    return issued
 
 
 @dataclass(frozen=True)

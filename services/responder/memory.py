@@ -19,7 +19,15 @@ from services.responder.check_journal import CheckRecord, JournalUnavailable
 from services.responder.fold_memo import Folded, at_last
 from services.responder.folds import Decoded, fold_decoded
 from services.responder.live_index import IndexChanges
-from services.responder.ports import Delivery, Incoming, Kept, Known, ResponderUnit, TaskRow
+from services.responder.ports import (
+    Delivery,
+    Incoming,
+    Kept,
+    Known,
+    ResponderUnit,
+    TaskExists,
+    TaskRow,
+)
 from services.responder.restriction_index import IndexRow, subject_rows
 from shared.domain.envelope import Envelope
 from shared.domain.fold import Recorded
@@ -238,7 +246,7 @@ class MemoryTaskStore:
         tasks, now = self._tx.data.tasks, self._tx.now  # now(): the transaction's start
         for row in inserts:
             if row["task_id"] in tasks:
-                raise ValueError(f"task {row['task_id']} exists")  # a primary key violation
+                raise TaskExists(f"task {row['task_id']} exists")  # a primary key violation
             tasks[row["task_id"]] = {
                 **_TASK_DEFAULTS,
                 "created_at": now,

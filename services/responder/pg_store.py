@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import orjson
 from aiokafka import ConsumerRecord
 from sqlalchemy import bindparam, func, select, text
@@ -26,7 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.responder import index_store, pass_sql, store, tables
 from services.responder.folds import Decoded
 from services.responder.live_index import IndexChanges
-from services.responder.ports import Delivery, Incoming, Kept, Known, ResponderUnit, TaskRow
+from services.responder.ports import (
+    Delivery,
+    Incoming,
+    Kept,
+    Known,
+    ResponderUnit,
+    TaskExists,
+    TaskRow,
+)
 from shared.adapters.consumer import Handler
 from shared.adapters.db import driver_of
 from shared.adapters.outbox import PostgresOutbox
@@ -116,7 +125,7 @@ class PostgresSubjectEvents:
             [e.designation_id for e in events],
             [e.type for e in envelopes],
             [e.time for e in envelopes],
-            [e.model_dump_json() for e in envelopes],  # the jsonb codec takes the JSON text
+            [e.model_dump_json() for e in envelopes],  # the json codec takes the JSON text
             [e.partition for e in events],
             [e.offset for e in events],
         )
@@ -146,6 +155,8 @@ class PostgresDeliveryLog:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._locked: dict[str, int] = {}
+        """The cursors this transaction locked, as read (MOVE_CURSOR's lower bound)."""
 
     async def deliver(self, position: int, departments: Collection[str]) -> None:
         await self.deliver_many([(position, departments)])
@@ -165,7 +176,8 @@ class PostgresDeliveryLog:
         rows = await driver.fetch(pass_sql.LOCK_CURSOR, department)
         if len(rows) != 1:
             raise LookupError(f"department {department!r} has no cursor row")
-        return int(rows[0]["position"])
+        self._locked[department] = position = int(rows[0]["position"])
+        return position
 
     async def after(self, department: str, position: int, limit: int) -> list[Delivery]:
         """The department's next deliveries, without the events' envelopes: a pass
@@ -178,7 +190,8 @@ class PostgresDeliveryLog:
         """Move the cursor past what the pass applied; the deliveries it read are done
         (the reading list only holds pending work, so it stays small)."""
         driver = await driver_of(self._conn)
-        await driver.execute(pass_sql.MOVE_CURSOR, department, position)
+        since = self._locked.get(department, -1)  # not locked here: every one up to it
+        await driver.execute(pass_sql.MOVE_CURSOR, department, position, since)
 
     async def cursor(self, department: str) -> int:
         d = tables.departments
@@ -225,15 +238,19 @@ class PostgresTaskStore:
         renders multi-row INSERTs): 10,000 new tasks in passes of 100 rows cost ~95 ms
         of CPU that way, ~70 ms as one `INSERT … SELECT unnest(…)` and ~48 ms as a binary
         COPY, which asyncpg encodes in C (docs/benchmarks.md, "third pass"). A task id
-        that exists already fails the COPY as it failed the INSERT: the pass is retried
-        whole. The updates stay on SQLAlchemy (the clock's and the lifecycle's, few)."""
+        that exists already fails the COPY as it failed the INSERT (`TaskExists`: the
+        transaction cannot commit; execution.advance says what a pass does then). The
+        updates stay on SQLAlchemy (the clock's and the lifecycle's, few)."""
         copies: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for row in inserts:
             copies.setdefault(tuple(row), []).append(tuple(row.values()))
         if copies:
             driver = await driver_of(self._conn)
             for names, records in copies.items():
-                await driver.copy_records_to_table(T.name, records=records, columns=names)
+                try:
+                    await driver.copy_records_to_table(T.name, records=records, columns=names)
+                except asyncpg.UniqueViolationError as exc:
+                    raise TaskExists(str(exc)) from exc
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for task, values in updates.items():
             shape = tuple(sorted(values))

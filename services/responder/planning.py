@@ -43,8 +43,10 @@ class Report(NamedTuple):
     note: str
 
 
-@dataclass(frozen=True)
-class Emitted:
+class Emitted(NamedTuple):
+    """A pass's message (one per department and designation at an issue): a tuple, as
+    `Report` and `Known` are."""
+
     kinds: tuple[str, ...]
     """The feedback kinds the message reports (one per item), or (`dead_letter`,)."""
     message: OutboxMessage

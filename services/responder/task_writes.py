@@ -26,8 +26,10 @@ class TaskWrites:
         return bool(self._inserts or self._updates)
 
     def add(self, todo: Plan) -> None:
+        """Take the plan's rows as they are (the plan is not used after; a later update
+        of a new row in the same pass changes the row itself): no copy per row."""
         for row in todo.inserts:
-            self._inserts[row["task_id"]] = dict(row)
+            self._inserts[row["task_id"]] = row
         for task, values in todo.updates:
             pending = self._inserts.get(task)
             if pending is not None:

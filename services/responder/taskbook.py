@@ -26,6 +26,13 @@ class TaskBook:
         if missing:
             self._tasks.update(await tasks.for_update(department, missing))
 
+    def assume_none(self, designation_ids: set[UUID]) -> None:
+        """These designations have none of the department's tasks yet (not looked up:
+        the pass applies their issue first). If one has, its new rows fail to insert
+        (`TaskExists`) and the pass is made again without assuming (execution.advance)."""
+        for designation_id in designation_ids - self._tasks.keys():
+            self._tasks[designation_id] = {}
+
     def of(self, designation_id: UUID) -> dict[str, Known]:
         return self._tasks.setdefault(designation_id, {})
 

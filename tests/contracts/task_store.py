@@ -1,7 +1,9 @@
 """The contract of `TaskStore` (services/responder/ports.py), through a
 `ResponderStore`: tasks found by designation and measure, listed oldest first, each
 department's own; updates set only their columns; the clock's due tasks; a task held
-by an officer's answer makes a pass wait; nothing of a rolled-back transaction."""
+by an officer's answer makes a pass wait; nothing of a rolled-back transaction; a
+new row with a stored task id raises `TaskExists` (a pass that assumed a designation
+had no tasks yet is made again on it: execution.advance)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from services.responder.ports import Known, ResponderStore
+import pytest
+
+from services.responder.ports import Known, ResponderStore, TaskExists
 from tests.contracts.responder_support import department, subject, task_row
 
 
@@ -139,3 +143,18 @@ class TaskStoreContract:
         async with store.begin() as unit:
             assert await unit.tasks.for_update(dept, [did]) == {did: {}}
             assert await unit.tasks.listed(dept, None, None, 10) == []
+
+    async def test_a_new_row_with_a_stored_task_id_raises_task_exists(
+        self, store: ResponderStore
+    ) -> None:
+        dept, did = department(), uuid4()
+        row = task_row(dept, did, "m.a", subject())
+        async with store.begin() as unit:
+            await unit.tasks.write([row], {})
+        with pytest.raises(TaskExists):
+            async with store.begin() as unit:
+                await unit.tasks.write([task_row(dept, did, "m.b", subject()), row], {})
+        async with store.begin() as unit:  # nothing of the failed transaction
+            assert await unit.tasks.for_update(dept, [did]) == {
+                did: {"m.a": Known(row["task_id"], "manual", "pending", None)}
+            }

@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import func, select
@@ -79,6 +80,31 @@ async def test_a_designation_reaches_each_concerned_department_once(harness: Har
         assert await conn.scalar(select(func.count()).select_from(tables.deliveries)) == 0
     assert await harness.cursor("mof") == 1
     assert await harness.cursor("caac") == 0  # not concerned: nothing to read
+
+
+async def test_a_designation_issued_again_under_another_event_id_is_applied_once(
+    harness: Harness,
+) -> None:
+    """A pass does not lock the tasks of a designation whose first delivery is its issue
+    (none can exist yet). Published again under another event id, the issue finds them:
+    the COPY of its rows fails, and the pass is made again, locking them, in a new
+    transaction. Without that fallback the department fails on every retry."""
+    _, envelopes = tax_designation()
+    await harness.feed(envelopes)
+    await harness.drain()
+    before = {(r.task_id, r.state, r.last_event_id) for r in await harness.tasks()}
+    again = envelopes[0].model_copy(update={"id": uuid4()})
+    await harness.feed([again])
+    await harness.drain()
+    counts = await harness.feedback()
+    assert kinds(counts, "executed") == task_set(envelopes)
+    assert set(counts.values()) == {1}  # nothing reported twice
+    after = await harness.tasks()
+    assert {r.task_id for r in after} == {t for t, _, _ in before}
+    assert {r.last_event_id for r in after} == {again.id}  # the second issue applied
+    async with harness.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(tables.deliveries)) == 0
+    assert await harness.cursor("mof") == 2
 
 
 async def test_a_failing_department_holds_back_only_itself(harness: Harness) -> None:

@@ -188,6 +188,28 @@ async def test_a_duplicate_delivery_is_applied_once() -> None:
     assert r.store.data.deliveries == set()  # the reading lists hold pending work only
 
 
+async def test_a_designation_issued_again_under_another_event_id_is_applied_once() -> None:
+    """A pass does not look up the tasks of a designation whose first delivery is its
+    issue (it can have none yet). Published again under another event id, the issue
+    finds them: the pass falls back to looking them up, and reports nothing new.
+    Without the fallback its insert fails on every retry and the department stops."""
+    r = await responder()
+    _, envelopes = tax_designation()
+    await r.feed(envelopes)
+    await r.drain()
+    tasks = dict(r.store.data.tasks)
+    again = envelopes[0].model_copy(update={"id": uuid4()})
+    await r.feed([again])
+    await r.drain()
+    assert len(r.store.data.events) == 2  # stored and delivered: another event id
+    assert r.store.data.deliveries == set()  # applied by every department
+    assert r.store.data.tasks.keys() == tasks.keys()
+    every = {(m, d) for d, ms in tasks_of(envelopes[0]).items() for m in ms}
+    reported = counted(r.feedback())
+    assert {(m, d) for (m, d, k) in reported if k == "executed"} == every
+    assert set(reported.values()) == {1}  # nothing reported twice
+
+
 async def test_poison_is_dead_lettered_at_ingest_and_the_batch_goes_on() -> None:
     r = await responder()
     _, envelopes = tax_designation()

@@ -11,30 +11,7 @@ from uuid import uuid4
 from services.responder.pg_store import PostgresTaskStore
 from services.responder.planning import Plan
 from services.responder.task_writes import TaskWrites
-
-
-class _Recorder:
-    """A connection that records its statements: SQLAlchemy's, and the COPY its
-    driver is given (recorded as an INSERT of the rows it copies)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, list[dict[str, Any]]]] = []
-        self.driver_connection = self
-
-    async def execute(self, statement: Any, params: list[dict[str, Any]]) -> None:
-        self.calls.append((str(statement).split()[0], params))
-
-    async def get_raw_connection(self) -> _Recorder:
-        return self
-
-    def is_in_transaction(self) -> bool:
-        return True
-
-    async def copy_records_to_table(
-        self, table: str, *, records: list[tuple[Any, ...]], columns: tuple[str, ...]
-    ) -> None:
-        assert table == "tasks"
-        self.calls.append(("INSERT", [dict(zip(columns, r, strict=True)) for r in records]))
+from tests.support.recording_connection import Recorder
 
 
 def _plan(**fields: Any) -> Plan:
@@ -49,7 +26,7 @@ async def test_later_values_win_and_new_rows_carry_their_final_values() -> None:
     writes.add(_plan(updates=[(old, {"state": "executed", "last_event_id": 1})]))
     writes.add(_plan(updates=[(new, {"state": "lifted"}), (old, {"state": "lifted"})]))
     assert writes
-    conn = _Recorder()
+    conn = Recorder()
     await writes.flush(PostgresTaskStore(conn))  # type: ignore[arg-type]
     assert conn.calls[0] == ("INSERT", [{"task_id": new, "state": "lifted", "wake_at": None}])
     (kind, rows), *rest = conn.calls[1:]
@@ -63,6 +40,6 @@ async def test_one_update_statement_per_set_of_columns() -> None:
     writes = TaskWrites()
     writes.add(_plan(updates=[(a, {"state": "x"}), (b, {"state": "y"})]))
     writes.add(_plan(updates=[(c, {"state": "z", "wake_at": None})]))
-    conn = _Recorder()
+    conn = Recorder()
     await writes.flush(PostgresTaskStore(conn))  # type: ignore[arg-type]
     assert [(k, len(rows)) for k, rows in conn.calls] == [("UPDATE", 2), ("UPDATE", 1)]
