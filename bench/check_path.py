@@ -98,8 +98,15 @@ def _stack(journal: Any) -> tuple[Any, list[bytes], str]:
     )
     owner = SimpleNamespace(state=state, routes=[SimpleNamespace(path="/v1/checks")])
     registry = CollectorRegistry()
-    requests = Counter("http_requests", "", ["method", "route", "status"], registry=registry)
-    latency = Histogram("http_request_seconds", "", ["method", "route"], registry=registry)
+    requests: Any
+    latency: Any
+    try:  # the app's own request metrics (trees from session 9 on)
+        from shared.web.service_app import request_metrics
+
+        requests, latency = request_metrics(registry)
+    except ImportError:  # an older tree: the library's metrics, as its app made them
+        requests = Counter("http_requests", "", ["method", "route", "status"], registry=registry)
+        latency = Histogram("http_request_seconds", "", ["method", "route"], registry=registry)
     app = RequestMeasure(
         JsonBodyGuard(FastCheck(_route, owner)),  # type: ignore[arg-type]
         requests=requests,
