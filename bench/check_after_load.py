@@ -31,7 +31,6 @@ from shared.adapters.migrations import upgrade_all
 from shared.adapters.topics import TOPICS, TopicSpec
 from tests.conftest import drop_schemas
 from tests.support.infra import unique
-from tests.support.stack import free_port
 
 
 def _stat(pid: int) -> tuple[float, float, int]:
@@ -56,22 +55,9 @@ def main(subjects: int = 1_000_000, windows: int = 8, seconds: float = 8) -> Non
     (tmp / "tokens.json").write_text(json.dumps({check_data.DEPARTMENT: token}))
     server: Server | None = None
     try:
-        asked = asyncio.run(check_data.asked_subjects(dsn, schema))
-        asyncio.run(check_data.fill(dsn, schema, len(asked.blocked), subjects))
-        asyncio.run(check_data.settle(admin.replace("+asyncpg", "", 1), schema))
+        asked = check_data.prepare(dsn, admin.replace("+asyncpg", "", 1), schema, subjects)
         bodies = asked.write_bodies(tmp / "bodies.jsonl")
-        server = Server(
-            "services.responder.app:app",
-            free_port(),
-            {
-                "JSB_TOKENS_FILE": str(tmp / "tokens.json"),
-                "JSB_TOPIC_SUFFIX": topics,
-                "JSB_RESPONDER_DB_SCHEMA": schema,
-                "JSB_RESPONDER_DEPARTMENTS": check_data.DEPARTMENT,
-                "JSB_LOG_LEVEL": "WARNING",
-            },
-            tmp / "server.log",
-        )
+        server = check_data.responder(schema, topics, tmp / "tokens.json", tmp / "server.log")
         server.start()
         load_s = check_data.wait_index_loaded(server.url, max(subjects, len(asked.blocked)))
         loaded_at = time.monotonic()

@@ -36,7 +36,6 @@ from shared.adapters.migrations import upgrade_all
 from shared.adapters.topics import TOPICS, TopicSpec
 from tests.conftest import drop_schemas
 from tests.support.infra import unique
-from tests.support.stack import free_port
 
 CONNECTIONS = 32
 
@@ -81,22 +80,9 @@ def main(small: int = 10_000, large: int = 1_000_000, seconds: float = 8, rounds
             role = os.environ.get("JSB_SERVICE_ROLE", "jsb")
             upgrade_all(url=admin, schema_suffix=suffix, role=role)
             schema = "responder" + suffix
-            asked = asyncio.run(check_data.asked_subjects(dsn, schema))
-            asyncio.run(check_data.fill(dsn, schema, len(asked.blocked), size))
-            asyncio.run(check_data.settle(admin_dsn, schema))
+            asked = check_data.prepare(dsn, admin_dsn, schema, size)
             bodies = asked.write_bodies(tmp / f"bodies-{name}.jsonl")
-            server = Server(
-                "services.responder.app:app",
-                free_port(),
-                {
-                    "JSB_TOKENS_FILE": str(tmp / "tokens.json"),
-                    "JSB_TOPIC_SUFFIX": topics,
-                    "JSB_RESPONDER_DB_SCHEMA": schema,
-                    "JSB_RESPONDER_DEPARTMENTS": check_data.DEPARTMENT,
-                    "JSB_LOG_LEVEL": "WARNING",
-                },
-                tmp / f"{name}.log",
-            )
+            server = check_data.responder(schema, topics, tmp / "tokens.json", tmp / f"{name}.log")
             server.start()
             servers[name] = (server, bodies)
             check_data.wait_index_loaded(server.url, max(size, len(asked.blocked)))
