@@ -8,6 +8,7 @@ generator asks about — valid USCCs, half of them restricted, half not listed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from uuid import uuid4
 import asyncpg
 import httpx
 
+from bench.servers import Server
+from tests.support.stack import free_port
 from tests.support.subjects import new_uscc
 
 DEPARTMENT = "caac"
@@ -151,3 +154,29 @@ def wait_index_loaded(url: str, subjects: int, timeout_s: float = 300) -> float:
 
 def _yesterday() -> datetime:
     return datetime.now(UTC) - timedelta(days=1)
+
+
+def prepare(dsn: str, admin_dsn: str, schema: str, subjects: int) -> Asked:
+    """A fresh schema's index at `subjects` restricted subjects, settled: the asked
+    subjects, the fillers, then `settle` (as the check bench does)."""
+    asked = asyncio.run(asked_subjects(dsn, schema))
+    asyncio.run(fill(dsn, schema, len(asked.blocked), subjects))
+    asyncio.run(settle(admin_dsn, schema))
+    return asked
+
+
+def responder(schema: str, topics: str, tokens: Path, log_path: Path) -> Server:
+    """A responder hosting `DEPARTMENT` on `schema`, at WARNING, on a free port (not
+    started)."""
+    return Server(
+        "services.responder.app:app",
+        free_port(),
+        {
+            "JSB_TOKENS_FILE": str(tokens),
+            "JSB_TOPIC_SUFFIX": topics,
+            "JSB_RESPONDER_DB_SCHEMA": schema,
+            "JSB_RESPONDER_DEPARTMENTS": DEPARTMENT,
+            "JSB_LOG_LEVEL": "WARNING",
+        },
+        log_path,
+    )

@@ -15,7 +15,8 @@ turn, `rounds` times (default 5), each round in a fresh process, the order swapp
 every round (bench/trees.py); prints the medians and the ratio. Without it, one run of
 this checkout. What it leaves out, every HTTP bench includes: uvicorn and httptools,
 Starlette's own middlewares, the asyncpg protocol, the relay (its sends:
-bench/producer_sends.py).
+bench/producer_sends.py). `JSB_CHECK_PATH_FILLER=N` adds N restricted subjects to the
+index (never asked about; loaded and frozen as at start-up): the index's size alone.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def _stack(journal: Any) -> tuple[Any, list[bytes], str]:
         for s in blocked
     }
     live.apply(IndexChanges(rows=rows, identifiers=[(s, s) for s in blocked]))
+    _fill(live, int(os.environ.get("JSB_CHECK_PATH_FILLER", "0")), since.timestamp())
     live.loaded = True
     token = "bench-" + uuid4().hex
     state = State(
@@ -98,8 +100,15 @@ def _stack(journal: Any) -> tuple[Any, list[bytes], str]:
     )
     owner = SimpleNamespace(state=state, routes=[SimpleNamespace(path="/v1/checks")])
     registry = CollectorRegistry()
-    requests = Counter("http_requests", "", ["method", "route", "status"], registry=registry)
-    latency = Histogram("http_request_seconds", "", ["method", "route"], registry=registry)
+    requests: Any
+    latency: Any
+    try:  # the app's own request metrics (trees from session 9 on)
+        from shared.web.service_app import request_metrics
+
+        requests, latency = request_metrics(registry)
+    except ImportError:  # an older tree: the library's metrics, as its app made them
+        requests = Counter("http_requests", "", ["method", "route", "status"], registry=registry)
+        latency = Histogram("http_request_seconds", "", ["method", "route"], registry=registry)
     app = RequestMeasure(
         JsonBodyGuard(FastCheck(_route, owner)),  # type: ignore[arg-type]
         requests=requests,
@@ -111,6 +120,26 @@ def _stack(journal: Any) -> tuple[Any, list[bytes], str]:
         bodies.append(json.dumps({"subject_id": s, "measure": MEASURE}).encode())
         bodies.append(json.dumps({"subject_id": new_uscc(), "measure": MEASURE}).encode())
     return app, bodies, token
+
+
+def _fill(live: Any, subjects: int, since: float) -> None:
+    """`subjects` more restricted subjects (the check bench's fillers, never asked
+    about), each row merged as `live_index.load` merges what it reads, then the heap
+    frozen as the load freezes it: the index at the check bench's sizes, in process."""
+    if not subjects:
+        return
+    import gc
+    import math
+
+    gc.disable()
+    pair, word = live.pair(DEPARTMENT, MEASURE), live.word("court.dishonest-debtor")
+    for n in range(subjects):
+        subject = "B" + str(n).rjust(17, "0")
+        live.add_identifier(subject, subject)
+        live.merge(subject, pair, uuid4(), word, since, math.inf, 0)
+    live.settle()
+    gc.enable()
+    gc.freeze()
 
 
 async def _phase(checks: int) -> dict[str, Any]:

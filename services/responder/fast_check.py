@@ -29,7 +29,6 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from prometheus_client import Counter
 from pydantic import ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +37,7 @@ from services.responder import checks
 from services.responder.freshness import HEADER
 from services.responder.metrics import ResponderMetrics
 from services.responder.schemas import CheckCreate
+from shared.adapters.loop_metrics import LoopCounterChild
 from shared.domain.errors import DomainError
 from shared.web.body_guard import BodyRefused
 from shared.web.problems import ProblemError, problem_of, problem_response
@@ -51,7 +51,7 @@ class FastCheck:
         self.app = app
         self._owner = owner
         self._route: BaseRoute | None = None
-        self._decisions: dict[str, Counter] = {}
+        self._decisions: dict[str, LoopCounterChild] = {}
         """`responder_checks_total`'s child per decision, of `_metrics` (why: the
         request measure's `_count`, shared/web/measure.py)."""
         self._metrics: object = None
@@ -123,7 +123,7 @@ class FastCheck:
             self._fresh = (fresh, header)
         return header
 
-    def _decided(self, metrics: ResponderMetrics, decision: str) -> Counter:
+    def _decided(self, metrics: ResponderMetrics, decision: str) -> LoopCounterChild:
         if metrics is not self._metrics:  # another lifespan's registry
             self._decisions, self._metrics = {}, metrics
         counter = self._decisions.get(decision)

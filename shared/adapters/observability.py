@@ -31,6 +31,7 @@ from shared.adapters.json_lines import (
     render,
     render_text,
 )
+from shared.adapters.loop_metrics import LoopHistogram
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 causation_id: ContextVar[str | None] = ContextVar("causation_id", default=None)
@@ -188,7 +189,8 @@ class BackboneMetrics:
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.check_seconds = Histogram(
+        # observed by every check, from the event loop: the loop's kind (loop_metrics.py)
+        self.check_seconds = LoopHistogram(
             "jsb_check_seconds",
             "Latency of a check (POST /v1/checks), as served",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),

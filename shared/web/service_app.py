@@ -14,11 +14,10 @@ from fastapi.telemetry import TelemetryConfig
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
-    Histogram,
     generate_latest,
 )
 
+from shared.adapters.loop_metrics import LoopCounter, LoopHistogram
 from shared.adapters.observability import (
     BackboneMetrics,
     configure_logging,
@@ -39,6 +38,18 @@ request, 2.0 % of a check's event loop (py-spy, docs/benchmarks.md "Checks")."""
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
+def request_metrics(registry: CollectorRegistry) -> tuple[LoopCounter, LoopHistogram]:
+    """The HTTP metrics the request measure fills (shared/web/measure.py): changed by
+    every request, from the event loop, so the loop's own kind (loop_metrics.py)."""
+    requests = LoopCounter(
+        "http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry
+    )
+    latency = LoopHistogram(
+        "http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry
+    )
+    return requests, latency
+
+
 def create_service_app(
     *,
     name: str,
@@ -47,12 +58,7 @@ def create_service_app(
     description: str = "",
 ) -> FastAPI:
     registry = CollectorRegistry()
-    requests = Counter(
-        "http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry
-    )
-    latency = Histogram(
-        "http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry
-    )
+    requests, latency = request_metrics(registry)
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -301,9 +301,9 @@ async def test_answers_are_counted_by_decision_in_the_current_registry() -> None
     for body in (_body(), _body(), _body(subject_id=new_uscc())):
         await _call(fast, body)
     counted = owner.state.responder_metrics.checks
-    assert counted.labels("block")._value.get() == 2
-    assert counted.labels("allow")._value.get() == 1
+    assert counted.labels("block").value == 2
+    assert counted.labels("allow").value == 1
     owner.state.responder_metrics = ResponderMetrics.on()
     await _call(fast, _body())
-    assert counted.labels("block")._value.get() == 2
-    assert owner.state.responder_metrics.checks.labels("block")._value.get() == 1
+    assert counted.labels("block").value == 2
+    assert owner.state.responder_metrics.checks.labels("block").value == 1

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.adapters.observability import configure_logging
 from shared.adapters.settings import ServiceSettings
@@ -98,6 +99,40 @@ async def test_requests_are_counted_and_timed_by_route_template(app: FastAPI) ->
 
 
 _JSON = {"content-type": "application/json"}
+
+
+async def test_the_metrics_page_after_n_requests(app: FastAPI) -> None:
+    """`GET /metrics` as Prometheus reads it, after N checks: every series of the
+    request measure (the loop's own metrics, shared/adapters/loop_metrics.py) with the
+    counts and cumulative buckets the library's classes would show."""
+    n = 57
+    for _ in range(n):
+        assert (await _request(app, "POST", "/v1/checks", json={})).status_code == 200
+    page = await _request(app, "GET", "/metrics")
+    assert page.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(page.text)}
+    assert families["http_requests"].type == "counter"
+    counted = {
+        (s.name, s.labels.get("route"), s.labels.get("status")): s.value
+        for s in families["http_requests"].samples
+    }
+    assert counted[("http_requests_total", "/v1/checks", "200")] == n
+    assert [s.value > 0 for s in families["http_requests_created"].samples] == [True]
+    for name, labels in (
+        ("http_request_seconds", {"method": "POST", "route": "/v1/checks"}),
+        ("jsb_check_seconds", {}),
+    ):
+        family = families[name]
+        assert family.type == "histogram"
+        mine = [s for s in family.samples if {k: s.labels[k] for k in labels} == labels]
+        buckets = [s.value for s in mine if s.name == name + "_bucket"]
+        assert buckets == sorted(buckets)  # cumulative
+        assert buckets[-1] == n
+        assert [s.labels["le"] for s in mine if s.name == name + "_bucket"][-1] == "+Inf"
+        value = {s.name: s.value for s in mine if not s.name.endswith("_bucket")}
+        assert value[name + "_count"] == n
+        assert 0 < value[name + "_sum"] < n  # seconds, each well under one
+        assert all(s.value > 0 for s in families[name + "_created"].samples)
 
 
 async def test_one_log_line_per_request_with_its_fields(
