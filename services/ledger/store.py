@@ -278,15 +278,19 @@ async def _stream_heads(
     driver: asyncpg.Connection[Any], events: Table, streams: Sequence[str]
 ) -> dict[str, tuple[int, str]]:
     """Each stream's last version and hash (streams without events are absent)."""
-    rows = await driver.fetch(_HEADS % (events.name, events.name), list(streams))
+    rows = await driver.fetch(_HEADS % events.name, list(streams))
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
 _HEADS = (
-    "SELECT e.stream, e.stream_version, e.hash FROM %s e JOIN"
-    " (SELECT stream, max(stream_version) AS v FROM %s WHERE stream = ANY($1::text[])"
-    " GROUP BY stream) last ON e.stream = last.stream AND e.stream_version = last.v"
+    "SELECT s.stream, e.stream_version, e.hash FROM unnest($1::text[]) AS s(stream)"
+    " CROSS JOIN LATERAL (SELECT stream_version, hash FROM %s WHERE stream = s.stream"
+    " ORDER BY stream_version DESC LIMIT 1) e"
 )
+"""One descent of the (stream, stream_version) index per stream, from its end. The
+join on `max(stream_version) ... GROUP BY stream` it replaces read every version of
+every stream: 33-54 ms for 1,000 court debtors' streams (49 events each) against
+4-7 ms, and it grew with each stream's length."""
 
 
 def row_to_event(r: Any, payload: dict[str, Any] | None = None) -> StoredEvent:
