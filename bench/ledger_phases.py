@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -88,8 +88,6 @@ async def raw_copy(records: Path, schema: str) -> dict[str, Any]:
     """The rows the ledger stores (ids, stream versions, chain hashes, the payload as
     JSONB), prepared outside the clock, COPYed batch by batch into a plain table with
     no index, one transaction per batch: the database's own limit for these rows."""
-    from datetime import datetime
-
     _, admin = _urls()
     engine = make_engine(admin, schema=schema)
     async with engine.begin() as conn:
@@ -106,32 +104,42 @@ async def raw_copy(records: Path, schema: str) -> dict[str, Any]:
     timed = 0.0
     n = 0
     for part in numbered(records):
-        rows = [
-            (
-                UUID(e.doc["id"]),
-                e.doc["subject"],
-                e.version,
-                e.doc["type"],
-                1,
-                datetime.fromisoformat(e.doc["time"]),
-                e.record.topic,
-                e.record.partition,
-                e.record.offset,
-                e.record.value.decode(),
-                e.prev_hash,
-                e.hash,
-            )
-            for e in part
-        ]
-        started = time.perf_counter()
-        async with engine.begin() as conn:
-            raw = (await conn.get_raw_connection()).driver_connection
-            assert raw is not None
-            await raw.copy_records_to_table("copy_events", records=rows, columns=COPY_COLUMNS)
-        timed += time.perf_counter() - started
+        rows = copy_rows(part)
+        timed += await copy_batch(engine, "copy_events", rows)
         n += len(rows)
     await engine.dispose()
     return {"seconds": round(timed, 3), "events": n}
+
+
+def copy_rows(part: list[Numbered]) -> list[tuple[Any, ...]]:
+    """The events rows of a batch in COPY_COLUMNS' order (the raw COPY baseline's)."""
+    return [
+        (
+            UUID(e.doc["id"]),
+            e.doc["subject"],
+            e.version,
+            e.doc["type"],
+            1,
+            datetime.fromisoformat(e.doc["time"]),
+            e.record.topic,
+            e.record.partition,
+            e.record.offset,
+            e.record.value.decode(),
+            e.prev_hash,
+            e.hash,
+        )
+        for e in part
+    ]
+
+
+async def copy_batch(engine: AsyncEngine, table: str, rows: list[tuple[Any, ...]]) -> float:
+    """`rows` COPYed into `table` in a transaction of their own; the seconds it took."""
+    started = time.perf_counter()
+    async with engine.begin() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.copy_records_to_table(table, records=rows, columns=COPY_COLUMNS)
+    return time.perf_counter() - started
 
 
 def peer(records: Path, schema: str) -> dict[str, Any]:
@@ -187,6 +195,8 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
     projector, _ = _projector(engine, settings)
     handler = Ingest(hand_over=projector.hand_over)
     stop = asyncio.Event()
+    collector = CollectorTime()
+    gc.callbacks.append(collector)
     started, cpu = time.perf_counter(), time.process_time()
     projecting = asyncio.create_task(projector.run(stop))
     for part in lanes(records):
@@ -195,6 +205,7 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
             await store_offsets(conn, tables.consumer_offsets, "bench", next_offsets(part))
     appended = time.perf_counter() - started
     appended_cpu = time.process_time() - cpu
+    gc.callbacks.remove(collector)
     # The rest at once: no batch is coming that waiting would coalesce.
     stop.set()
     await projecting
@@ -209,6 +220,9 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
         # this process's CPU (not Postgres'): what a loaded machine inflates least
         "cpu_seconds_appended": round(appended_cpu, 3),
         "cpu_seconds": round(time.process_time() - cpu, 3),
+        # of which the cyclic collector's, until the last batch committed
+        "gc_seconds_appended": round(collector.seconds, 3),
+        "gc_collections_appended": collector.collections,
         "events": handler.appended,
         "subject_refreshes": projector.refreshed,
         "projection_rounds": projector.rounds,
@@ -220,6 +234,23 @@ async def ingest(records: Path, schema: str) -> dict[str, Any]:
         "fold_cache_misses": projector.cache.misses,
         "fold_cache_entries": len(projector.cache),
     }
+
+
+class CollectorTime:
+    """A `gc.callbacks` entry adding up the collector's CPU time and collections (per
+    generation): how much of a phase's CPU the cyclic collector takes."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+            self.collections[info["generation"]] += 1
 
 
 async def _queued(engine: AsyncEngine) -> int:

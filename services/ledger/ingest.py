@@ -26,7 +26,7 @@ from services.ledger.lookup_store import lookup_entries
 from services.ledger.ports import IngestTransaction
 from shared.adapters.deadletter import dead_letter
 from shared.domain.envelope import Envelope
-from shared.domain.events import decode_bytes
+from shared.domain.events import validate_bytes
 from shared.domain.wire import PoisonMessage
 from shared.ports import OutboxMessage
 
@@ -128,7 +128,7 @@ def decode_records(
     dead: list[OutboxMessage] = []
     for r in records:
         try:
-            env, _ = decode_bytes(r.value)
+            env = validate_bytes(r.value)
             if b"\\u0000" in r.value:
                 # Valid JSON, but neither JSONB nor text can hold NUL: appending it
                 # would fail the batch on every retry and stop ingest for good.

@@ -29,6 +29,7 @@ position, which `known_at` reads rely on.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,8 +37,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 from pydantic_core import from_json
-from sqlalchemy import ColumnElement, Table, Text, cast, func, insert, select, text
+from sqlalchemy import ColumnElement, Table, Text, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.ledger.canonical import canonical_json, chain_input, stored_form
@@ -82,8 +84,13 @@ class SourceRef:
     offset: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
+    """An event as stored. Slotted: no `__dict__` beside each of the ~25,000 events a
+    court list's ingest holds until they are projected (one object fewer per event
+    for the cyclic collector, which took ~30 % of the append path's CPU: profile in
+    docs/benchmarks.md, "Seventh round")."""
+
     position: int
     event_id: UUID
     stream: str
@@ -128,89 +135,123 @@ async def append(
     batch: Sequence[tuple[Envelope, SourceRef | None]],
 ) -> list[StoredEvent]:
     """Append the batch inside the caller's transaction; duplicates (same event id,
-    within the batch or already stored) are dropped. Returns what was appended."""
+    within the batch or already stored) are dropped. Returns what was appended.
+
+    Per event, the payload's canonical JSON is written once (for the hash and as the
+    COPY's JSONB text) and the `StoredEvent` built positionally with the source the
+    batch came with (building it by keyword through `_event`, with a new `SourceRef`,
+    was ~1.9 µs of the append's ~11 µs Python per event)."""
     if not batch:
         return []
     await take_append_turn(conn)
-    ids = [env.id for env, _ in batch]
+    driver = await driver_of(conn)
     known: set[UUID] = set()
-    for chunk in chunks(ids, CHUNK):
-        found = await conn.execute(select(events.c.event_id).where(events.c.event_id.in_(chunk)))
-        known.update(found.scalars())
+    for chunk in chunks([env.id for env, _ in batch], CHUNK):
+        known.update(r[0] for r in await driver.fetch(_KNOWN % events.name, chunk))
     heads: dict[str, tuple[int, str]] = {}
     for subjects in chunks(sorted({env.subject for env, _ in batch}), CHUNK):
-        heads.update(await _stream_heads(conn, events, set(subjects)))
+        heads.update(await _stream_heads(driver, events, subjects))
     rows: list[CopyRow] = []
-    kept: list[tuple[dict[str, Any], Envelope | None]] = []
+    sources: list[SourceRef | None] = []
+    payloads: list[dict[str, Any]] = []
+    envelopes: list[Envelope | None] = []
     for env, src in batch:
         if env.id in known:
             continue
         known.add(env.id)
         version, prev = heads.get(env.subject, (0, GENESIS))
         payload, payload_json, exact = stored_form(env)
-        digest = link_hash(prev, env.subject, version + 1, payload_json)
-        heads[env.subject] = (version + 1, digest)
+        version += 1
+        digest = link_hash(prev, env.subject, version, payload_json)
+        heads[env.subject] = (version, digest)
         # In COPY_COLUMNS' order; the payload as its JSON text (JSONB keeps no key
         # order, so the sorted text stores the same value).
         rows.append(
             (
                 env.id,
                 env.subject,
-                version + 1,
+                version,
                 env.type,
                 env.schemaversion,
                 env.time,
-                src.topic if src else None,
-                src.partition if src else None,
-                src.offset if src else None,
+                None if src is None else src.topic,
+                None if src is None else src.partition,
+                None if src is None else src.offset,
                 payload_json.decode(),
                 prev,
                 digest,
             )
         )
-        kept.append((payload, env if exact else None))
+        sources.append(src)
+        payloads.append(payload)
+        envelopes.append(env if exact else None)
     if not rows:
         return []
     if len(rows) >= COPY_FROM:
         assigned = await _copy(conn, events, rows)
     else:
-        assigned = await _insert(conn, events, rows, [payload for payload, _ in kept])
+        assigned = await _insert(conn, events, rows)
     return [
-        _event(
+        StoredEvent(
             position,
-            *row[:6],  # event_id, stream, stream_version, type, schema_version, effective_at
+            row[0],  # event_id
+            row[1],  # stream
+            row[2],  # stream_version
+            row[3],  # type
+            row[4],  # schema_version
+            row[5],  # effective_at
             recorded_at,
-            *row[6:9],  # source topic, partition, offset
             payload,
-            *row[10:],  # prev_hash, hash
-            envelope=envelope,
+            row[10],  # prev_hash
+            row[11],  # hash
+            src,
+            envelope,
         )
-        for row, (payload, envelope), (position, recorded_at) in zip(
-            rows, kept, assigned, strict=True
+        for row, src, payload, envelope, (position, recorded_at) in zip(
+            rows, sources, payloads, envelopes, assigned, strict=True
         )
     ]
 
 
+_KNOWN = "SELECT e.event_id FROM unnest($1::uuid[]) AS k(id) JOIN %s e ON e.event_id = k.id"
+"""The batch's event ids already stored: one array parameter (by the driver: the
+expanding `IN` of SQLAlchemy compiled a parameter per id at every batch), joined so
+that every plan probes the event id's index once per id. Written as `event_id =
+ANY($1)`, the prepared statement's generic plan (from its sixth execution on) read
+far more than the ids: the known ids took 0.50-0.57 s of a 24,990-event ingest's
+~1.9 s, against 0.07 s for this join (two runs each, in the same bench)."""
+
+
 async def _insert(
-    conn: AsyncConnection,
-    events: Table,
-    rows: list[CopyRow],
-    payloads: list[dict[str, Any]],
+    conn: AsyncConnection, events: Table, rows: list[CopyRow]
 ) -> list[tuple[int, datetime]]:
-    """executemany with RETURNING: SQLAlchemy's "insertmanyvalues" sends multi-row
-    INSERTs of a cached statement, in pages under asyncpg's parameter limit, and
-    returns rows in parameter order (positions follow the batch order). Only the
-    columns the database assigns come back: the payloads are ours already."""
-    result = await conn.execute(
-        insert(events).returning(
-            events.c.position, events.c.recorded_at, sort_by_parameter_order=True
-        ),
-        [
-            {**dict(zip(COPY_COLUMNS, row, strict=True)), "payload": payload}
-            for row, payload in zip(rows, payloads, strict=True)
-        ],
-    )
-    return [(r.position, r.recorded_at) for r in result]
+    """One `INSERT ... SELECT ... FROM unnest(...)` with RETURNING, by the driver: a
+    column a parameter (12 in all, whatever the rows), the payload as the JSON text
+    the COPY sends too, cast by the server. Rows go in in the batch's order (`ORDER
+    BY` the ordinality), so positions follow it; what comes back is matched by event
+    id and checked to grow. (It was SQLAlchemy's "insertmanyvalues", which
+    serialised each payload again with the standard library's encoder through the
+    JSONB type, ~11 KB for a court designation.)"""
+    driver = await driver_of(conn)
+    found = await driver.fetch(_INSERT % events.name, *zip(*rows, strict=True))
+    assigned = {r[0]: (r[1], r[2]) for r in found}
+    if len(found) != len(rows) or not all(row[0] in assigned for row in rows):
+        raise RuntimeError("the insert returned other rows than the batch's")
+    out = [assigned[row[0]] for row in rows]
+    if any(a[0] >= b[0] for a, b in itertools.pairwise(out)):
+        raise RuntimeError("the insert assigned positions out of the batch's order")
+    return out
+
+
+_INSERT = (
+    "INSERT INTO %s (event_id, stream, stream_version, type, schema_version, effective_at,"
+    " source_topic, source_partition, source_offset, payload, prev_hash, hash)"
+    " SELECT e, s, v, t, sv, at, st, sp, so, p::jsonb, ph, h FROM unnest($1::uuid[],"
+    " $2::text[], $3::int[], $4::text[], $5::int[], $6::timestamptz[], $7::text[],"
+    " $8::int[], $9::bigint[], $10::text[], $11::text[], $12::text[])"
+    " WITH ORDINALITY AS u(e, s, v, t, sv, at, st, sp, so, p, ph, h, n)"
+    " ORDER BY n RETURNING event_id, position, recorded_at"
+)
 
 
 async def _copy(
@@ -226,25 +267,21 @@ async def _copy(
     checked against the rows anyway. Why COPY: one stream of binary tuples instead of
     pages of parameterised INSERTs; the database parses no SQL per row (the ingest
     profile: the INSERT was about half of the append step)."""
-    before = (
-        await conn.execute(select(func.coalesce(func.max(events.c.position), 0)))
-    ).scalar_one()
     driver = await driver_of(conn)
+    before = await driver.fetchval(_LAST % events.name)
     await driver.copy_records_to_table(
         events.name,
         records=rows,
         columns=COPY_COLUMNS,
     )
-    found = (
-        await conn.execute(
-            select(events.c.position, events.c.recorded_at, events.c.event_id)
-            .where(events.c.position > before)
-            .order_by(events.c.position)
-        )
-    ).all()
-    if [r.event_id for r in found] != [row[0] for row in rows]:
+    found = await driver.fetch(_AFTER % events.name, before)
+    if [r[2] for r in found] != [row[0] for row in rows]:
         raise RuntimeError("the events table changed under the append turn")
-    return [(r.position, r.recorded_at) for r in found]
+    return [(r[0], r[1]) for r in found]
+
+
+_LAST = "SELECT coalesce(max(position), 0) FROM %s"
+_AFTER = "SELECT position, recorded_at, event_id FROM %s WHERE position > $1 ORDER BY position"
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -253,20 +290,22 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 async def _stream_heads(
-    conn: AsyncConnection, events: Table, streams: set[str]
+    driver: asyncpg.Connection[Any], events: Table, streams: Sequence[str]
 ) -> dict[str, tuple[int, str]]:
-    last = (
-        select(events.c.stream, func.max(events.c.stream_version).label("v"))
-        .where(events.c.stream.in_(streams))
-        .group_by(events.c.stream)
-        .subquery()
-    )
-    rows = await conn.execute(
-        select(events.c.stream, events.c.stream_version, events.c.hash).join(
-            last, (events.c.stream == last.c.stream) & (events.c.stream_version == last.c.v)
-        )
-    )
-    return {r.stream: (r.stream_version, r.hash) for r in rows}
+    """Each stream's last version and hash (streams without events are absent)."""
+    rows = await driver.fetch(_HEADS % events.name, list(streams))
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+_HEADS = (
+    "SELECT s.stream, e.stream_version, e.hash FROM unnest($1::text[]) AS s(stream)"
+    " CROSS JOIN LATERAL (SELECT stream_version, hash FROM %s WHERE stream = s.stream"
+    " ORDER BY stream_version DESC LIMIT 1) e"
+)
+"""One descent of the (stream, stream_version) index per stream, from its end. The
+join on `max(stream_version) ... GROUP BY stream` it replaces read every version of
+every stream: 33-54 ms for 1,000 court debtors' streams (49 events each) against
+4-7 ms, and it grew with each stream's length."""
 
 
 def row_to_event(r: Any, payload: dict[str, Any] | None = None) -> StoredEvent:

@@ -6,7 +6,7 @@ JSON, then the data as `StatusChanged`) was ~45 % of the notifier's ingest CPU
 (py-spy, docs/benchmarks.md "Notifier ingest"). The fast path parses the message
 once with orjson (the dict the notifier reads), then checks that whole document
 against msgspec types mirrored from the same pydantic models (`msgspec.convert`,
-strict; msgspec_mirror.py: a subset of what pydantic accepts). It used to check the
+strict; shared/domain/msgspec_mirror.py: a subset of what pydantic accepts). It used to check the
 raw JSON with msgspec's typed decoder and parse it again with orjson: ~13 µs more a
 status (~108 against ~95 µs, docs/benchmarks.md "Fourth round"). Whatever the fast path
 does not accept — a malformed or wrong-schema message, but also a valid one in a
@@ -23,9 +23,9 @@ import msgspec
 import orjson
 from pydantic import ValidationError
 
-from services.notifier.msgspec_mirror import mirror
 from shared.adapters.screen import refuse_nul
 from shared.domain.envelope import Envelope
+from shared.domain.msgspec_mirror import mirror
 from shared.domain.status_models import StatusChanged
 
 _MESSAGE = mirror(Envelope, {"data": mirror(StatusChanged)})

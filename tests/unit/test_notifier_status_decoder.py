@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from services.notifier import status_decoder
-from services.notifier.msgspec_mirror import Unmirrorable, mirror
 from shared.domain.fold import Recorded, evolve
 from shared.domain.fold_state import SubjectState
+from shared.domain.msgspec_mirror import Unmirrorable, mirror
 from shared.domain.status_models import StatusChanged
 from shared.domain.status_view import render_status, status_envelope
 from tests.support.ledger_workload import court_bulk

@@ -1,5 +1,7 @@
 """msgspec types mirroring pydantic models, built from the models at import: the
-notifier's fast check that a status message has the schema (status_decoder.py).
+notifier's fast check that a status message has the schema
+(services/notifier/status_decoder.py), and the ledger's that an event's data has its
+type's (`shared.domain.events.validate`).
 
 Only what maps one to one is mirrored, and strictly: msgspec checks a parsed JSON
 document (`msgspec.convert(doc, mirror, strict=True)`: strings to dates, times and
