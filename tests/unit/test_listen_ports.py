@@ -16,4 +16,3 @@ def test_listen_ports_are_distinct_free_and_below_the_ephemeral_range() -> None:
     for port in ports:
         with socket.socket() as s:
             s.bind(("127.0.0.1", port))  # raises if the port was not free
-
