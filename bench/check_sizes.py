@@ -49,6 +49,10 @@ RATES = ("max", "half")
 (each connection paced by wrk's `delay()`, bench/checks.lua), as the check bench."""
 
 
+PAIRED = ("requests_per_s", "p50_ms", "p99_ms", "cpu_ms_per_check")
+"""The figures whose large-over-small ratio is also given round by round."""
+
+
 def _run(server: Server, bodies: Path, token: str, seconds: float, delay_ms: int) -> dict[str, Any]:
     """One wrk run against `server`: its rate and latency, the responder's CPU per
     check (user and system), where its checks waited (bench/check_waits.py)."""
@@ -135,6 +139,17 @@ def side_by_side(
             p[rate]["errors"] for phases in runs.values() for p in phases for rate in rates
         ),
         "medians": medians,
+        # each round's own pair (adjacent phases): their spread is the minutes' noise
+        "large_over_small_by_round": {
+            rate: {
+                k: [
+                    round(large[rate][k] / small[rate][k], 3) if small[rate][k] else None
+                    for small, large in zip(runs["small"], runs["large"], strict=True)
+                ]
+                for k in PAIRED
+            }
+            for rate in rates
+        },
         "large_over_small": {
             rate: {
                 k: round(medians["large"][rate][k] / v, 3)

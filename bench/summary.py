@@ -104,6 +104,21 @@ def _side_by_side(s: dict[str, Any]) -> list[str]:
             f"**{ratio[rate][k]:.2f}×**" if k in ratio[rate] else "–" for k, _, _ in _SIDE_COLUMNS
         )
         out.append(f"| **large / small** | {rate} | {cells} |")
+    by_round = s.get("large_over_small_by_round")
+    if by_round:
+        out += [
+            "",
+            "Large over small round by round (each round's two phases, minutes apart from "
+            "the next round's; their spread is what the minute does to the ratio): "
+            + "; ".join(
+                f"{what} at {rate} rate "
+                + " / ".join("–" if x is None else f"{x:.2f}" for x in by_round[rate][k])
+                for rate in by_round
+                for k, what in (("p50_ms", "p50"), ("cpu_ms_per_check", "CPU"))
+                if k in by_round[rate]
+            )
+            + ".",
+        ]
     idle = s.get("idle_cpu_ms_per_s")
     if idle:
         out += [

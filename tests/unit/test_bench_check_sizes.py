@@ -63,6 +63,8 @@ def test_sizes_alternate_with_the_order_swapped_and_give_medians_and_ratios(
     assert "cpu_ms_per_check" not in out["large_over_small"]["max"]  # no ratio to a zero
     assert out["peak_rss_mb"] == {"small": 100.0, "large": 450.0}
     assert out["errors"] == 0
+    assert out["large_over_small_by_round"]["half"]["p50_ms"] == [1.1, 1.1, 1.1, 0.056]
+    assert out["large_over_small_by_round"]["max"]["cpu_ms_per_check"] == [None] * 4
     assert len(out["phases"]["small"]) == 4
 
 
@@ -120,6 +122,7 @@ def test_the_summary_names_the_sequential_and_the_side_by_side_ratios_apart(
     assert "| 1,000,000 | half | 1,000 | 1.65 |" in text
     assert "10,000 subjects 100 MB, 1,000,000 subjects 450 MB" in text
     assert "1,000,000 subjects 1.0 / 2.0." in text  # idle: responder / its Postgres
+    assert "p50 at half rate 1.10 / 1.10 / 1.10 / 0.06; CPU at half rate – / – / – / –" in text
 
 
 def test_a_summary_of_an_older_run_still_shows_its_sequential_ratios() -> None:
