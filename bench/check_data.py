@@ -152,6 +152,22 @@ def wait_index_loaded(url: str, subjects: int, timeout_s: float = 300) -> float:
     raise TimeoutError(f"the in-process index did not load in {timeout_s}s")
 
 
+def wait_ready(url: str, timeout_s: float = 120) -> float:
+    """Seconds until the responder at `url` says it is ready (`/readyz` 200): until its
+    ingest has caught up with the broker once, a check is a 503 `data_not_caught_up`.
+    A responder on fresh topics and a consumer group of its own joins the group first
+    (seconds): measured before that, its checks were errors."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        try:
+            if httpx.get(url + "/readyz", timeout=10).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TimeoutException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"the responder was not ready in {timeout_s}s")
+
+
 def _yesterday() -> datetime:
     return datetime.now(UTC) - timedelta(days=1)
 

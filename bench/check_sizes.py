@@ -1,5 +1,5 @@
 """Does a check cost more with more subjects in the index? Two responders side by side:
-`python -m bench.check_sizes [small] [large] [seconds] [rounds]`.
+`python -m bench.check_sizes [small] [large] [seconds] [rounds] [max,half]`.
 
 Why: the check bench measures its sizes one after the other, minutes apart, and on this
 shared machine the CPU per check of the same code moves by 10-20 % between two phases
@@ -8,11 +8,14 @@ the minutes as about the size. Here both sizes (default 10,000 and 1,000,000 res
 subjects, each in a fresh schema of its own, filled and settled as the check bench does:
 bench/check_data.py) are served at once by two responder processes with their indexes
 loaded, and wrk loads them in turn, `rounds` times (default 4), the order swapped every
-round (bench/trees.py), `seconds` each (default 8) at the maximum rate (32 connections,
-a blocked and an unlisted subject in turn). Each phase gives the responder's CPU per
-check (user and system), the rate, p50 / p99, and its journal's groups (statement time,
-checks per group). Prints one JSON line: every round, the medians and large over small.
-`small` equal to `large` is the control (the same size twice)."""
+round (bench/trees.py): a phase is `seconds` (default 8) at the maximum rate (32
+connections, a blocked and an unlisted subject in turn), then `seconds` at half of that
+phase's maximum (each size's half rate from its own maximum; `max` alone skips it). Each
+run gives the responder's CPU per check (user and system), the rate, p50 / p99, where its
+checks waited (as served, journal queue) and its journal's groups (statement time, checks
+per group). Prints one JSON line: every phase, the medians and large over small.
+`small` equal to `large` is the control (the same size twice). The check bench
+(tests/bench/test_check_bench.py) measures its sizes this way too (`side_by_side`)."""
 
 from __future__ import annotations
 
@@ -23,13 +26,15 @@ import secrets
 import statistics
 import sys
 import tempfile
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bench import check_data, check_waits, wrk
 from bench.machine import describe
-from bench.profile_checks import _user_system
-from bench.servers import Server
+from bench.profile_checks import _backends_of, _user_system
+from bench.servers import Server, cpu_seconds
 from bench.trees import alternated
 from shared.adapters import kafka_admin
 from shared.adapters.migrations import upgrade_all
@@ -39,12 +44,25 @@ from tests.support.infra import unique
 
 CONNECTIONS = 32
 
+RATES = ("max", "half")
+"""A phase: the maximum rate (closed loop), then half of that phase's own maximum
+(each connection paced by wrk's `delay()`, bench/checks.lua), as the check bench."""
 
-def _phase(server: Server, bodies: Path, token: str, seconds: float) -> dict[str, Any]:
-    wrk.run(server.url, bodies, token, connections=CONNECTIONS, duration_s=1)  # warm-up
+
+PAIRED = ("requests_per_s", "p50_ms", "p99_ms", "cpu_ms_per_check")
+"""The figures whose large-over-small ratio is also given round by round."""
+
+
+def _run(server: Server, bodies: Path, token: str, seconds: float, delay_ms: int) -> dict[str, Any]:
+    """One wrk run against `server`: its rate and latency, the responder's CPU per
+    check (user and system), where its checks waited (bench/check_waits.py)."""
+    backends0 = _backends_of(server.pid)
     split0, waited = _user_system(server.pid), check_waits.snapshot(server.url)
-    result = wrk.run(server.url, bodies, token, connections=CONNECTIONS, duration_s=seconds)
+    result = wrk.run(
+        server.url, bodies, token, connections=CONNECTIONS, duration_s=seconds, delay_ms=delay_ms
+    )
     user, system = (b - a for a, b in zip(split0, _user_system(server.pid), strict=True))
+    backends = _backends_of(server.pid)
     checks = max(result.requests, 1)
     waits = check_waits.waits(waited, check_waits.snapshot(server.url))
     return {
@@ -55,12 +73,124 @@ def _phase(server: Server, bodies: Path, token: str, seconds: float) -> dict[str
         "cpu_ms_per_check": round(1000 * (user + system) / checks, 4),
         "user_ms_per_check": round(1000 * user / checks, 4),
         "system_ms_per_check": round(1000 * system / checks, 4),
-        "group_ms": waits["responder_check_group_seconds"]["mean"],
-        "checks_per_group": waits["responder_check_group_size"]["mean"],
+        # its Postgres backends (a connection opened meanwhile counts from zero)
+        "postgres_ms_per_check": round(
+            1000 * sum(cpu - backends0.get(port, 0.0) for port, cpu in backends.items()) / checks,
+            4,
+        ),
+        **{
+            key: waits.get(name, {}).get("mean", 0.0)
+            for key, name in (
+                ("served_ms", "jsb_check_seconds"),
+                ("queued_ms", "responder_check_queued_seconds"),
+                ("group_ms", "responder_check_group_seconds"),
+                ("checks_per_group", "responder_check_group_size"),
+            )
+        },
     }
 
 
-def main(small: int = 10_000, large: int = 1_000_000, seconds: float = 8, rounds: int = 4) -> None:
+def _phase(
+    server: Server, bodies: Path, token: str, seconds: float, rates: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    wrk.run(server.url, bodies, token, connections=CONNECTIONS, duration_s=1)  # warm-up
+    peak = _run(server, bodies, token, seconds, 0)
+    out = {"max": peak}
+    if "half" in rates:
+        half_rate = peak["requests_per_s"] / 2
+        delay_ms = max(1, round(CONNECTIONS * 1000 / half_rate))
+        half = _run(server, bodies, token, seconds, delay_ms)
+        out["half"] = {**half, "target_per_s": round(half_rate, 1), "delay_ms": delay_ms}
+    return out
+
+
+def side_by_side(
+    servers: Mapping[str, tuple[Server, Path]],
+    token: str,
+    seconds: float,
+    rounds: int,
+    rates: tuple[str, ...] = RATES,
+) -> dict[str, Any]:
+    """`servers` ("small" and "large": a running responder and its wrk bodies) loaded
+    in turn, `rounds` times, the order swapped every round (bench/trees.py): each
+    phase at the rates of `rates`. Every phase's figures, their medians per size and
+    rate, large over small, and each responder's peak RSS."""
+    idle = _idle(servers)
+    runs: dict[str, list[dict[str, dict[str, Any]]]] = {name: [] for name in servers}
+    for _, name, _ in alternated([(name, Path()) for name in servers], rounds):
+        server, bodies = servers[name]
+        runs[name].append(_phase(server, bodies, token, seconds, rates))
+    medians = {
+        name: {
+            rate: {
+                k: statistics.median(p[rate][k] for p in phases)
+                for k in phases[0][rate]
+                if k != "errors"
+            }
+            for rate in rates
+        }
+        for name, phases in runs.items()
+    }
+    return {
+        "rounds": rounds,
+        "seconds": seconds,
+        "phases": runs,
+        "errors": sum(
+            p[rate]["errors"] for phases in runs.values() for p in phases for rate in rates
+        ),
+        "medians": medians,
+        # each round's own pair (adjacent phases): their spread is the minutes' noise
+        "large_over_small_by_round": {
+            rate: {
+                k: [
+                    round(large[rate][k] / small[rate][k], 3) if small[rate][k] else None
+                    for small, large in zip(runs["small"], runs["large"], strict=True)
+                ]
+                for k in PAIRED
+            }
+            for rate in rates
+        },
+        "large_over_small": {
+            rate: {
+                k: round(medians["large"][rate][k] / v, 3)
+                for k, v in medians["small"][rate].items()
+                if v
+            }
+            for rate in rates
+        },
+        "idle_cpu_ms_per_s": idle,
+        "peak_rss_mb": {name: round(s.peak_rss_mb(), 1) for name, (s, _) in servers.items()},
+    }
+
+
+def _idle(servers: Mapping[str, tuple[Server, Path]], seconds: float = 5) -> dict[str, Any]:
+    """Each responder's CPU with no check coming (its scans, its consumer, its relay),
+    and its Postgres backends', in ms per second over `seconds`: a size's background
+    cost weighs on both sizes' phases side by side, so it is measured apart."""
+    before = {n: (cpu_seconds(s.pid), _backends_of(s.pid)) for n, (s, _) in servers.items()}
+    started = time.monotonic()
+    time.sleep(seconds)
+    after = {n: (cpu_seconds(s.pid), _backends_of(s.pid)) for n, (s, _) in servers.items()}
+    elapsed = time.monotonic() - started
+    return {
+        name: {
+            "responder": round(1000 * (after[name][0] - cpu0) / elapsed, 2),
+            "postgres": round(
+                1000 * sum(c - backends0.get(p, 0.0) for p, c in after[name][1].items()) / elapsed,
+                2,
+            ),
+        }
+        for name, (cpu0, backends0) in before.items()
+    }
+
+
+def main(
+    small: int = 10_000,
+    large: int = 1_000_000,
+    seconds: float = 8,
+    rounds: int = 4,
+    rates: tuple[str, ...] = RATES,
+) -> None:
     env_db = os.environ["DATABASE_URL"]
     admin = os.environ.get("DATABASE_ADMIN_URL", env_db)
     kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
@@ -86,34 +216,9 @@ def main(small: int = 10_000, large: int = 1_000_000, seconds: float = 8, rounds
             server.start()
             servers[name] = (server, bodies)
             check_data.wait_index_loaded(server.url, max(size, len(asked.blocked)))
-        runs: dict[str, list[dict[str, Any]]] = {"small": [], "large": []}
-        order = [("small", tmp), ("large", tmp)]
-        for _, name, _ in alternated(order, rounds):
-            server, bodies = servers[name]
-            runs[name].append(_phase(server, bodies, token, seconds))
-        medians = {
-            name: {
-                k: statistics.median(r[k] for r in measured) for k in measured[0] if k != "errors"
-            }
-            for name, measured in runs.items()
-        }
-        print(
-            json.dumps(
-                {
-                    "machine": describe(),
-                    "small": small,
-                    "large": large,
-                    "rounds": runs,
-                    "medians": medians,
-                    "large_over_small": {
-                        k: round(medians["large"][k] / medians["small"][k], 3)
-                        for k in medians["small"]
-                        if medians["small"][k]
-                    },
-                    "peak_rss_mb": {n: round(s.peak_rss_mb(), 1) for n, (s, _) in servers.items()},
-                }
-            )
-        )
+            check_data.wait_ready(server.url)
+        measured = side_by_side(servers, token, seconds, rounds, rates)
+        print(json.dumps({"machine": describe(), "small": small, "large": large, **measured}))
     finally:
         for server, _ in servers.values():
             server.stop()
@@ -128,4 +233,5 @@ if __name__ == "__main__":
         int(args[1]) if len(args) > 1 else 1_000_000,
         float(args[2]) if len(args) > 2 else 8,
         int(args[3]) if len(args) > 3 else 4,
+        tuple(args[4].split(",")) if len(args) > 4 else RATES,
     )

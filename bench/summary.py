@@ -55,13 +55,87 @@ def _checks(r: dict[str, Any]) -> list[str]:
             f"| {o['peak_rss_mb']:.0f} | {b['peak_rss_mb']:.0f} | {_group(o)} "
             f"| {s.get('index_load_seconds', '–')} | {_waits(o['half'])} |"
         )
-    growth = r.get("latency_large_over_small")
+    # runs before session 10 named the sequential ratios `latency_large_over_small`
+    growth = r.get("sequential_large_over_small") or r.get("latency_large_over_small")
     if growth:
         out += [
             "",
-            f"Largest over smallest size: p50 at half rate {growth['p50_half_rate']}×, "
-            f"p99 at half rate {growth['p99_half_rate']}×, max rate {growth['max_rate']}×.",
+            "Sequential phases (minutes apart), largest over smallest size: p50 at half "
+            f"rate {growth['p50_half_rate']}×, p99 at half rate {growth['p99_half_rate']}×, "
+            f"max rate {growth['max_rate']}×.",
         ]
+    if "side_by_side" in r:
+        out += ["", *_side_by_side(r["side_by_side"])]
+    return out
+
+
+_SIDE_COLUMNS = (
+    ("requests_per_s", "req/s", "{:,.0f}"),
+    ("p50_ms", "p50 (ms)", "{:.2f}"),
+    ("p99_ms", "p99 (ms)", "{:.2f}"),
+    ("cpu_ms_per_check", "CPU ms/check", "{:.3f}"),
+    ("postgres_ms_per_check", "its Postgres ms/check", "{:.3f}"),
+    ("served_ms", "served (ms)", "{:.2f}"),
+    ("queued_ms", "journal queue (ms)", "{:.2f}"),
+    ("group_ms", "group statement (ms)", "{:.2f}"),
+)
+
+
+def _side_by_side(s: dict[str, Any]) -> list[str]:
+    """The sizes served side by side in the same minutes (bench.check_sizes): medians
+    per size and rate, and large over small (the figure for the 1.2× target)."""
+    med, ratio, rss = s["medians"], s["large_over_small"], s["peak_rss_mb"]
+    out = [
+        f"Side by side (the same minutes; the target's figure): {s['small']:,} and "
+        f"{s['large']:,} subjects, each in its own responder with its index loaded, wrk "
+        f"alternated between them, {s['rounds']} rounds of {s['seconds']:g} s per rate, "
+        "the order swapped each round; medians. Half rate: half of each phase's own maximum.",
+        "",
+        "| subjects | rate | " + " | ".join(title for _, title, _ in _SIDE_COLUMNS) + " |",
+        "|---:|---|" + "---:|" * len(_SIDE_COLUMNS),
+    ]
+    for name in ("small", "large"):
+        for rate in med[name]:
+            row = med[name][rate]  # a column a run did not measure yet: –
+            cells = " | ".join(f.format(row[k]) if k in row else "–" for k, _, f in _SIDE_COLUMNS)
+            out.append(f"| {s[name]:,} | {rate} | {cells} |")
+    for rate in ratio:
+        cells = " | ".join(
+            f"**{ratio[rate][k]:.2f}×**" if k in ratio[rate] else "–" for k, _, _ in _SIDE_COLUMNS
+        )
+        out.append(f"| **large / small** | {rate} | {cells} |")
+    by_round = s.get("large_over_small_by_round")
+    if by_round:
+        out += [
+            "",
+            "Large over small round by round (each round's two phases, minutes apart from "
+            "the next round's; their spread is what the minute does to the ratio): "
+            + "; ".join(
+                f"{what} at {rate} rate "
+                + " / ".join("–" if x is None else f"{x:.2f}" for x in by_round[rate][k])
+                for rate in by_round
+                for k, what in (("p50_ms", "p50"), ("cpu_ms_per_check", "CPU"))
+                if k in by_round[rate]
+            )
+            + ".",
+        ]
+    idle = s.get("idle_cpu_ms_per_s")
+    if idle:
+        out += [
+            "",
+            "Idle (no check coming), CPU ms per second, responder / its Postgres backends: "
+            + ", ".join(
+                f"{s[n]:,} subjects {idle[n]['responder']:.1f} / {idle[n]['postgres']:.1f}"
+                for n in ("small", "large")
+            )
+            + ".",
+        ]
+    out += [
+        "",
+        f"Peak RSS: {s['small']:,} subjects {rss['small']:.0f} MB, "
+        f"{s['large']:,} subjects {rss['large']:.0f} MB; "
+        f"this part took {s.get('seconds_total', '–')} s.",
+    ]
     return out
 
 
