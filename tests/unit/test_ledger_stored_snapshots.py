@@ -233,3 +233,48 @@ async def test_a_failed_write_costs_only_the_snapshots() -> None:
     assert stored.written == 0
     assert await stored.resume(subject) is None
     await stored.flush()  # nothing kept for a second try: the next refresh keeps anew
+
+
+class CountingSnapshots(MemorySnapshotStore):
+    """Counts the store's lookups."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    async def latest(
+        self,
+        stream: str,
+        codec: str,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+        after_version: int = 0,
+    ) -> StoredSnapshot | None:
+        self.asked += 1
+        return await super().latest(stream, codec, as_of, known_at, after_version)
+
+
+async def test_a_read_of_a_stream_known_to_be_short_does_not_ask_the_store() -> None:
+    """A head below K: no stored snapshot can exist, the store is not asked; an
+    unknown head (None) or one at K or beyond asks it. The answer is the fold from the
+    start either way — also with a stale head that hides a snapshot that does exist."""
+    store = MemoryEventStore()
+    async with store.begin() as tx:
+        await tx.append([(env, None) for env in one_subject(30)])
+    subject = store.events[0].stream
+    events = await store.stream(subject)
+    expected = fold_recorded(recorded_events(events), subject)
+    snapshots = CountingSnapshots()
+    stored = StoredSnapshots(snapshots, store, every=40)
+    await _keep(stored, subject, events, [])
+    assert stored.written == 0
+    now = datetime.now(UTC)
+    for head, asked in [(30, 0), (39, 0), (None, 1), (40, 1), (95, 1)]:
+        snapshots.asked = 0
+        state = await state_at(store, subject, now, now, Snapshots(0, 4, stored=stored), head)
+        assert (state, snapshots.asked) == (expected, asked), head
+    stored.every = 10  # snapshots at 10, 20, 30 now; a stale head says 5
+    await _keep(stored, subject, events, [])
+    snapshots.asked = 0
+    state = await state_at(store, subject, now, now, Snapshots(0, 4, stored=stored), 5)
+    assert (state, snapshots.asked) == (expected, 0)
