@@ -21,12 +21,12 @@ from services.ledger.ingest import Ingest
 from services.ledger.ingest_postgres import PostgresLedger
 from services.ledger.lookup import resolve_subject_head
 from services.ledger.projector import Projector
-from services.ledger.snapshot_store import StoredSnapshot
 from services.ledger.snapshot_store_postgres import PostgresSnapshotStore, stored_snapshots
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
 from services.ledger.stored_snapshots import StoredSnapshots
 from tests.integration.test_ledger_fold_cache import _pure_rows, _stored_rows
+from tests.support.counting_snapshots import CountingSnapshotStore
 from tests.support.infra import Infra
 from tests.support.ledger_harness import fresh_engine
 from tests.support.ledger_workload import batches, records
@@ -141,23 +141,6 @@ async def test_the_states_are_compressed_with_lz4(engine: AsyncEngine) -> None:
     assert method == "l"
 
 
-class CountingStore(PostgresSnapshotStore):
-    """Counts the store's lookups."""
-
-    asked = 0
-
-    async def latest(
-        self,
-        stream: str,
-        codec: str,
-        as_of: datetime | None = None,
-        known_at: datetime | None = None,
-        after_version: int = 0,
-    ) -> StoredSnapshot | None:
-        self.asked += 1
-        return await super().latest(stream, codec, as_of, known_at, after_version)
-
-
 async def test_a_status_read_of_a_short_stream_does_not_ask_for_snapshots(
     engine: AsyncEngine,
 ) -> None:
@@ -167,7 +150,7 @@ async def test_a_status_read_of_a_short_stream_does_not_ask_for_snapshots(
     asks. The answers are those without stored snapshots."""
     long_subject, _ = await _ingested(engine)
     events = PostgresEventStore(engine, tables.events)
-    counting = CountingStore(engine)
+    counting = CountingSnapshotStore(PostgresSnapshotStore(engine))
     stored = StoredSnapshots(counting, events, K)
     projector = Projector(PostgresLedger(engine), stored=stored)
     short = one_subject(K - 1)

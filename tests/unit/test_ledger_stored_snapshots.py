@@ -32,6 +32,7 @@ from services.ledger.store import GENESIS, StoredEvent
 from services.ledger.stored_snapshots import StoredSnapshots
 from shared.domain.fold_state import SubjectState
 from shared.domain.status_view import render_status
+from tests.support.counting_snapshots import CountingSnapshotStore
 from tests.support.ledger_events import T0, Script
 from tests.support.ledger_workload import batches, records
 from tests.support.subjects import new_uscc
@@ -235,25 +236,6 @@ async def test_a_failed_write_costs_only_the_snapshots() -> None:
     await stored.flush()  # nothing kept for a second try: the next refresh keeps anew
 
 
-class CountingSnapshots(MemorySnapshotStore):
-    """Counts the store's lookups."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked = 0
-
-    async def latest(
-        self,
-        stream: str,
-        codec: str,
-        as_of: datetime | None = None,
-        known_at: datetime | None = None,
-        after_version: int = 0,
-    ) -> StoredSnapshot | None:
-        self.asked += 1
-        return await super().latest(stream, codec, as_of, known_at, after_version)
-
-
 async def test_a_read_of_a_stream_known_to_be_short_does_not_ask_the_store() -> None:
     """A head below K: no stored snapshot can exist, the store is not asked; an
     unknown head (None) or one at K or beyond asks it. The answer is the fold from the
@@ -264,7 +246,7 @@ async def test_a_read_of_a_stream_known_to_be_short_does_not_ask_the_store() -> 
     subject = store.events[0].stream
     events = await store.stream(subject)
     expected = fold_recorded(recorded_events(events), subject)
-    snapshots = CountingSnapshots()
+    snapshots = CountingSnapshotStore(MemorySnapshotStore())
     stored = StoredSnapshots(snapshots, store, every=40)
     await _keep(stored, subject, events, [])
     assert stored.written == 0
