@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 
 from services.ledger import store
 from services.ledger.access import concerns, designators_in, shown, shown_json, status_json
-from services.ledger.lookup import resolve_subject
+from services.ledger.lookup import resolve_subject, resolve_subject_head
 from services.ledger.ports import EventStore
 from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.snapshots import Snapshots, state_at
@@ -86,9 +86,9 @@ async def subject_status(
     """The subject's status at `as_of`, as known at `known_at`; any identifier works."""
     now = utc_now()
     async with engine.connect() as conn:
-        subject = await resolve_subject(conn, subject_id)
+        subject, head = await resolve_subject_head(conn, subject_id)
     as_of, known_at = as_of or now, known_at or now
-    state = await state_at(event_store, subject, as_of, known_at, snapshots)
+    state = await state_at(event_store, subject, as_of, known_at, snapshots, head)
     memo = snapshots.memo(subject) if snapshots is not None else None
     return JSONBytes(status_json(principal, render_status(state, as_of, known_at, memo)))
 

@@ -157,12 +157,16 @@ def fold_visible(
 
 
 async def _latest_usable(
-    snapshots: Snapshots | None, subject: str, as_of: datetime, known_at: datetime
+    snapshots: Snapshots | None,
+    subject: str,
+    as_of: datetime,
+    known_at: datetime,
+    head: int | None,
 ) -> Snapshot | None:
     if snapshots is None:
         return None
     base = snapshots.latest_usable(subject, as_of, known_at)
-    if snapshots.stored is None:
+    if snapshots.stored is None or not snapshots.stored.may_serve(head):
         return base
     after = base.version if base is not None else 0
     found = await snapshots.stored.usable(subject, as_of, known_at, after)
@@ -179,12 +183,20 @@ async def state_at(
     as_of: datetime,
     known_at: datetime,
     snapshots: Snapshots | None,
+    head: int | None = None,
 ) -> SubjectState:
     """The subject's folded state at (as_of, known_at): from the latest usable
     snapshot (in memory, or stored when newer) whose hash the store confirms, else
     from the whole stream; either way only the visible events are read
-    (`visible_stream`: the server filters them)."""
-    base = await _latest_usable(snapshots, subject, as_of, known_at)
+    (`visible_stream`: the server filters them).
+
+    `head`: the stream's version as far as the caller knows it (the status row's,
+    lookup.resolve_subject_head; None: unknown). A stream known to be shorter than the
+    snapshot interval has no stored snapshot, so the store is not asked: one query
+    less for every status read of a short stream (a court debtor's ~50 events). Only
+    speed depends on it — a stale `head` at worst skips a snapshot, and the fold from
+    the events answers the same."""
+    base = await _latest_usable(snapshots, subject, as_of, known_at, head)
     if base is not None and snapshots is not None:
         # the snapshot's own event is visible (it is in the snapshot's prefix)
         events = await event_store.visible_stream(subject, as_of, known_at, base.version - 1)

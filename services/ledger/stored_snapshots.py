@@ -53,6 +53,13 @@ class StoredSnapshots:
         self.written = 0
         self.bytes_written = 0
 
+    def may_serve(self, head: int | None) -> bool:
+        """Whether a stream whose head is at version `head` (None: not known) can have a
+        stored snapshot: one is stored only at a multiple of `every` the projector has
+        folded past, so a stream known to be shorter than `every` has none and a read
+        of it need not ask (snapshots.state_at)."""
+        return head is None or head >= self.every
+
     @staticmethod
     def codec() -> str:
         return state_tag().decode()

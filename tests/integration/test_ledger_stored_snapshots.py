@@ -19,15 +19,18 @@ from services.ledger import api_subjects, tables
 from services.ledger.fold_cache import FoldCache
 from services.ledger.ingest import Ingest
 from services.ledger.ingest_postgres import PostgresLedger
+from services.ledger.lookup import resolve_subject_head
 from services.ledger.projector import Projector
-from services.ledger.snapshot_store_postgres import stored_snapshots
+from services.ledger.snapshot_store_postgres import PostgresSnapshotStore, stored_snapshots
 from services.ledger.snapshots import Snapshots
 from services.ledger.store import PostgresEventStore
 from services.ledger.stored_snapshots import StoredSnapshots
 from tests.integration.test_ledger_fold_cache import _pure_rows, _stored_rows
+from tests.support.counting_snapshots import CountingSnapshotStore
 from tests.support.infra import Infra
 from tests.support.ledger_harness import fresh_engine
 from tests.support.ledger_workload import batches, records
+from tests.support.subjects import new_uscc
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +139,31 @@ async def test_the_states_are_compressed_with_lz4(engine: AsyncEngine) -> None:
             )
         )
     assert method == "l"
+
+
+async def test_a_status_read_of_a_short_stream_does_not_ask_for_snapshots(
+    engine: AsyncEngine,
+) -> None:
+    """The route resolves the subject and its status row's version in one statement;
+    a stream shorter than K (a court debtor) is read without asking the snapshot
+    store, a long one still from its stored snapshot, a subject never seen (no row)
+    asks. The answers are those without stored snapshots."""
+    long_subject, _ = await _ingested(engine)
+    events = PostgresEventStore(engine, tables.events)
+    counting = CountingSnapshotStore(PostgresSnapshotStore(engine))
+    stored = StoredSnapshots(counting, events, K)
+    projector = Projector(PostgresLedger(engine), stored=stored)
+    short = one_subject(K - 1)
+    async with engine.begin() as conn:
+        await Ingest(hand_over=projector.hand_over)(conn, list(records(short)))
+    await projector.drain()
+    async with engine.connect() as conn:
+        assert await resolve_subject_head(conn, short[0].subject) == (short[0].subject, K - 1)
+        assert await resolve_subject_head(conn, long_subject) == (long_subject, EVENTS)
+        unseen = new_uscc()
+        assert await resolve_subject_head(conn, unseen) == (unseen, None)
+    now = datetime.now(UTC)
+    for subject, asked in [(short[0].subject, 0), (long_subject, 1), (unseen, 1)]:
+        counting.asked = 0
+        got = await _status(engine, subject, now, Snapshots(0, 8, stored=stored))
+        assert (got, counting.asked) == (await _status(engine, subject, now, None), asked)

@@ -32,6 +32,7 @@ from services.ledger.store import GENESIS, StoredEvent
 from services.ledger.stored_snapshots import StoredSnapshots
 from shared.domain.fold_state import SubjectState
 from shared.domain.status_view import render_status
+from tests.support.counting_snapshots import CountingSnapshotStore
 from tests.support.ledger_events import T0, Script
 from tests.support.ledger_workload import batches, records
 from tests.support.subjects import new_uscc
@@ -233,3 +234,29 @@ async def test_a_failed_write_costs_only_the_snapshots() -> None:
     assert stored.written == 0
     assert await stored.resume(subject) is None
     await stored.flush()  # nothing kept for a second try: the next refresh keeps anew
+
+
+async def test_a_read_of_a_stream_known_to_be_short_does_not_ask_the_store() -> None:
+    """A head below K: no stored snapshot can exist, the store is not asked; an
+    unknown head (None) or one at K or beyond asks it. The answer is the fold from the
+    start either way — also with a stale head that hides a snapshot that does exist."""
+    store = MemoryEventStore()
+    async with store.begin() as tx:
+        await tx.append([(env, None) for env in one_subject(30)])
+    subject = store.events[0].stream
+    events = await store.stream(subject)
+    expected = fold_recorded(recorded_events(events), subject)
+    snapshots = CountingSnapshotStore(MemorySnapshotStore())
+    stored = StoredSnapshots(snapshots, store, every=40)
+    await _keep(stored, subject, events, [])
+    assert stored.written == 0
+    now = datetime.now(UTC)
+    for head, asked in [(30, 0), (39, 0), (None, 1), (40, 1), (95, 1)]:
+        snapshots.asked = 0
+        state = await state_at(store, subject, now, now, Snapshots(0, 4, stored=stored), head)
+        assert (state, snapshots.asked) == (expected, asked), head
+    stored.every = 10  # snapshots at 10, 20, 30 now; a stale head says 5
+    await _keep(stored, subject, events, [])
+    snapshots.asked = 0
+    state = await state_at(store, subject, now, now, Snapshots(0, 4, stored=stored), 5)
+    assert (state, snapshots.asked) == (expected, 0)

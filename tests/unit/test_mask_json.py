@@ -50,7 +50,20 @@ def test_a_personal_number_is_masked_and_a_key_or_part_of_a_string_is_not() -> N
 LOOKBEHIND = re.compile(rb'(?<!\\)"([0-9]{17}[0-9Xx]|[A-Z]{1,2}[0-9]{7,8})"(?!:)')
 """The pattern `mask_personal_numbers_json` used before: its reference here."""
 PIECES = st.sampled_from(
-    [b'"', b"\\", b":", b",", b"X", b"AB", b"E", b"1234567", b"12345678", IDS[0].encode()]
+    [
+        b'"',
+        b"\\",
+        b":",
+        b",",
+        b"X",
+        b"AB",
+        b"E",
+        b"9",
+        b"1234567",
+        b"12345678",
+        b"ABCDEFG",
+        IDS[0].encode(),
+    ]
 )
 
 
