@@ -191,11 +191,11 @@ async def send_rows(
     Why batches built here rather than a `send` per row: `send` serialises, checks,
     partitions and appends each record to the accumulator through several coroutines;
     building a partition's batch in one loop and handing it over by `send_batch` costs
-    0.54x the CPU per record (`bench.relay_batches`: 14.9 against 27.7 us; the relay's
-    `_send` and aiokafka's sender went from 5.0 % and 9.6 % of the responder's busy
-    samples in the pipeline to 1.9 % and 5.4 %: docs/benchmarks.md, "The responder and
-    the relays (session 10)"). What
-    `send` guaranteed is kept: the partition is the producer's own partitioner's choice
+    0.54x the CPU per record (`bench.relay_batches`: 14.9 against 27.7 us; in the
+    pipeline the relay's `_send` went from 5.0 % to 1.8 % of the responder's busy
+    samples, 0.91 -> 0.32 s, aiokafka's sender writing the requests staying at ~9.5 %:
+    docs/benchmarks.md, "The responder and the relays (session 10)"). What `send`
+    guaranteed is kept: the partition is the producer's own partitioner's choice
     over the topic's metadata (as `send` makes it), a partition's rows go in id order
     (a batch closed when full is handed over before the next one of its partition, and
     the accumulator queues a partition's batches in that order), a row larger than the
