@@ -7,6 +7,9 @@ by 1,000 USCCs, in rounds of 100 as the relay sends a check load's interceptions
 acknowledgement awaited before the next), once each way, the order swapped every round;
 the process's CPU per record, the median over `rounds` (default 4). Tried in session 9
 and not kept (docs/benchmarks.md, "CPU per check: session 9"): 0.81x the CPU per record.
+A third way, `relay`, is the outbox relay's own `send_rows` (a batch per partition since
+session 10: docs/benchmarks.md, "The responder and the relays (session 10)"); the three
+ways take turns in a rotating order.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.adapters import kafka_admin
 from shared.adapters.kafka_clients import make_producer
+from shared.adapters.outbox import send_rows
 from shared.adapters.topics import TopicSpec
 from tests.support.infra import unique
 from tests.support.subjects import new_uscc
@@ -72,6 +76,22 @@ async def per_partition(
     return 1e6 * (time.process_time() - cpu0) / n
 
 
+async def relay(
+    producer: AIOKafkaProducer, topic: str, keys: list[bytes], value: bytes, n: int
+) -> float:
+    """The relay's own `send_rows` (shared/adapters/outbox.py), on rows as it reads them."""
+    headers = {k: v.decode() for k, v in HEADERS}
+    rows = [
+        {"id": i, "topic": topic, "key": keys[i % len(keys)].decode(), "value": value}
+        for i in range(n)
+    ]
+    cpu0 = time.process_time()
+    for start in range(0, n, ROUND):
+        in_round = rows[start : start + ROUND]
+        await send_rows(producer, in_round, [headers] * len(in_round))
+    return 1e6 * (time.process_time() - cpu0) / n
+
+
 async def _main(n: int, rounds: int) -> dict[str, Any]:
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     topic = "bench-relay-batches." + unique("rb")
@@ -80,13 +100,17 @@ async def _main(n: int, rounds: int) -> dict[str, Any]:
     value = b"x" * 700
     producer = make_producer(bootstrap, "bench-relay-batches")
     await producer.start()
-    ways: list[tuple[str, Way]] = [("per_record", per_record), ("per_partition", per_partition)]
+    ways: list[tuple[str, Way]] = [
+        ("per_record", per_record),
+        ("per_partition", per_partition),
+        ("relay", relay),
+    ]
     runs: dict[str, list[float]] = {name: [] for name, _ in ways}
     try:
         for _, way in ways:  # warm-up
             await way(producer, topic, keys, value, 2000)
         for r in range(rounds):
-            for name, way in ways if r % 2 == 0 else ways[::-1]:
+            for name, way in ways[r % 3 :] + ways[: r % 3]:
                 runs[name].append(round(await way(producer, topic, keys, value, n), 2))
     finally:
         await producer.stop()
@@ -97,6 +121,7 @@ async def _main(n: int, rounds: int) -> dict[str, Any]:
         "us_per_record": runs,
         "medians": medians,
         "per_partition_over_per_record": round(medians["per_partition"] / medians["per_record"], 3),
+        "relay_over_per_record": round(medians["relay"] / medians["per_record"], 3),
     }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.errors import OutOfOrderSequenceNumber
+from aiokafka.errors import MessageSizeTooLargeError, OutOfOrderSequenceNumber
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -140,14 +140,31 @@ async def test_the_loop_publishes_what_commits_while_it_runs_and_not_an_open_tra
     assert await _unpublished(engine) == 0
 
 
-class _Acked:
-    """A producer whose sends are acknowledged 20 ms later (a broker's round trip)."""
+class _Wrapped:
+    """The real producer (its metadata, partitioner and batches), whose `send_batch` a
+    test replaces: what the relay calls besides it is the producer's own."""
 
-    def __init__(self) -> None:
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
         self.sent = 0
+        """Records handed to `send_batch`."""
+        self.batches: list[tuple[str, int, int]] = []
+        """(topic, partition, records) of each batch handed over, in order."""
 
-    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
-        self.sent += 1
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)
+
+    def _count(self, batch: Any, topic: str, partition: int) -> None:
+        self.sent += batch.record_count()
+        self.batches.append((topic, partition, batch.record_count()))
+
+
+class _Acked(_Wrapped):
+    """A producer whose batches are acknowledged 20 ms later (a broker's round trip),
+    without reaching the broker."""
+
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        self._count(batch, topic, partition)
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Any] = loop.create_future()
         loop.call_later(0.02, done.set_result, None)
@@ -155,13 +172,14 @@ class _Acked:
 
 
 async def test_rows_that_come_while_the_loop_works_go_in_few_rounds(
-    engine: AsyncEngine,
+    topic_suffix: str, engine: AsyncEngine, producer: AIOKafkaProducer
 ) -> None:
     """A round of less than a batch is followed by the idle wait: rows committed one by
     one for ~2 s go in about one round per wait (0.5 s), not in rounds taken back to
     back with a few rows each (before: a round every ~20 ms, the acknowledgement's wait)."""
-    acked = _Acked()
-    relay = OutboxRelay(engine, tables.outbox, acked, batch_size=500, idle_sleep_s=0.5)  # type: ignore[arg-type]
+    topic = FEEDBACK + topic_suffix
+    acked = _Acked(producer)
+    relay = OutboxRelay(engine, tables.outbox, acked, batch_size=500, idle_sleep_s=0.5)
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
     n = 0
@@ -171,7 +189,7 @@ async def test_rows_that_come_while_the_loop_works_go_in_few_rounds(
         while loop.time() - started < 2.0:
             n += 1
             async with engine.begin() as conn:
-                await enqueue(conn, tables.outbox, [_message(n, FEEDBACK)])
+                await enqueue(conn, tables.outbox, [_message(n, topic)])
             await asyncio.sleep(0.001)
         await _published(relay, n)
     finally:
@@ -184,16 +202,18 @@ async def test_rows_that_come_while_the_loop_works_go_in_few_rounds(
     assert await _unpublished(engine) == 0
 
 
-class _Held:
-    """The real producer, whose sends wait until released (a round held half-way)."""
+class _Held(_Wrapped):
+    """The real producer, whose batches wait until released (a round held half-way)."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
-        self.producer, self.sending, self.release = producer, asyncio.Event(), asyncio.Event()
+        super().__init__(producer)
+        self.sending, self.release = asyncio.Event(), asyncio.Event()
 
-    async def send(self, *args: Any, **kwargs: Any) -> Any:
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> Any:
         self.sending.set()
         await self.release.wait()
-        return await self.producer.send(*args, **kwargs)
+        self._count(batch, topic, partition)
+        return await self.producer.send_batch(batch, topic, partition=partition)
 
 
 async def test_a_round_cancelled_half_way_leaves_its_rows_to_the_next(
@@ -203,7 +223,7 @@ async def test_a_round_cancelled_half_way_leaves_its_rows_to_the_next(
     async with engine.begin() as conn:
         await enqueue(conn, tables.outbox, [_message(1, topic), _message(2, topic)])
     held = _Held(producer)
-    relay = OutboxRelay(engine, tables.outbox, held)  # type: ignore[arg-type]
+    relay = OutboxRelay(engine, tables.outbox, held)
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
     await asyncio.wait_for(held.sending.wait(), 20)  # inside the round's transaction
@@ -246,17 +266,19 @@ async def _run_until_published(relay: OutboxRelay, n: int) -> None:
         await asyncio.wait_for(running, 10)
 
 
-class _Stalled:
-    """A producer whose sends are taken but never acknowledged, and whose stop waits for
-    them for ever: what an idempotent aiokafka producer did after a connection error
-    (aiokafka issue 1101; the ledger's relay published nothing for minutes)."""
+class _Stalled(_Wrapped):
+    """A producer whose batches are taken but never acknowledged, and whose stop waits
+    for them for ever: what an idempotent aiokafka producer did after a connection error
+    (aiokafka issue 1101; the ledger's relay published nothing for minutes). Its
+    metadata and batches are the real producer's (`None`: the runtime's test, which
+    only stops it)."""
 
-    def __init__(self) -> None:
-        self.sent = 0
+    def __init__(self, producer: AIOKafkaProducer | None = None) -> None:
+        super().__init__(producer)
         self.stopping = asyncio.Event()
 
-    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
-        self.sent += 1
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        self._count(batch, topic, partition)
         return asyncio.get_running_loop().create_future()  # never resolved
 
     async def start(self) -> None:
@@ -273,14 +295,14 @@ async def test_a_round_whose_acks_stall_rolls_back_and_a_new_producer_publishes_
     topic = FEEDBACK + topic_suffix
     async with engine.begin() as conn:
         await enqueue(conn, tables.outbox, [_message(1, topic), _message(2, topic)])
-    stalled = _Stalled()
+    stalled = _Stalled(producer)
     renewed, renew = _renewing_to(producer)
 
     metrics = PipelineMetrics(CollectorRegistry())
     relay = OutboxRelay(
         engine,
         tables.outbox,
-        stalled,  # type: ignore[arg-type]
+        stalled,
         ack_timeout_s=0.3,
         renew=renew,
         metrics=metrics,
@@ -308,7 +330,7 @@ async def test_the_runtime_renews_a_producer_whose_stop_hangs(
     engine: Any = None  # the producer's renewal touches no database
     rt = ServiceRuntime(app, settings, engine, "jsb-test-renew")
     stalled = _Stalled()
-    rt.producer = stalled  # type: ignore[assignment]
+    rt.producer = stalled
     fresh = await asyncio.wait_for(rt.renew_producer(asyncio.Event()), 30)
     try:
         assert stalled.stopping.is_set()
@@ -319,15 +341,12 @@ async def test_the_runtime_renews_a_producer_whose_stop_hangs(
         await fresh.stop()
 
 
-class _OutOfSequence:
-    """A producer that has failed for good: every send is refused with
-    `OutOfOrderSequenceNumber`, as the responder's was after a broker restart."""
+class _OutOfSequence(_Wrapped):
+    """A producer that has failed for good: every batch is refused with
+    `OutOfOrderSequenceNumber`, as the responder's sends were after a broker restart."""
 
-    def __init__(self) -> None:
-        self.sent = 0
-
-    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
-        self.sent += 1
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        self._count(batch, topic, partition)
         failed = asyncio.get_running_loop().create_future()
         failed.set_exception(OutOfOrderSequenceNumber())
         return failed
@@ -339,13 +358,13 @@ async def test_a_producer_failed_for_good_is_replaced_and_the_rows_published(
     topic = FEEDBACK + topic_suffix
     async with engine.begin() as conn:
         await enqueue(conn, tables.outbox, [_message(1, topic), _message(2, topic)])
-    broken = _OutOfSequence()
+    broken = _OutOfSequence(producer)
     renewed, renew = _renewing_to(producer)
 
     relay = OutboxRelay(
         engine,
         tables.outbox,
-        broken,  # type: ignore[arg-type]
+        broken,
         renew=renew,
         idle_sleep_s=0.01,
     )
@@ -429,3 +448,91 @@ async def test_the_mark_commits_without_the_flush_and_only_in_its_own_transactio
         assert await raw.fetchval("SHOW synchronous_commit") == "on"
         await conn.rollback()
     assert await _unpublished(engine) == 0
+
+
+class _Counted(_Wrapped):
+    """The real producer, counting the batches handed to it."""
+
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> Any:
+        self._count(batch, topic, partition)
+        return await self.producer.send_batch(batch, topic, partition=partition)
+
+
+async def test_a_round_goes_by_a_batch_per_partition_each_in_id_order(
+    infra: Infra, topic_suffix: str, engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
+    """Rows of ten keys over two topics of three partitions, some too large to share a
+    batch (9 kB, against the producer's 16 kB batches) and one larger than a whole batch
+    (20 kB: it goes alone): every record lands on the partition the producer's own
+    partitioner gives its key (where `send` put it), each partition's records in id
+    order, byte for byte (the headers in the stored JSON's order, as before); the round
+    hands the producer a few batches, not a send per row (before: no batch, 70 sends)."""
+    feedback, dead = FEEDBACK + topic_suffix, DEADLETTER + topic_suffix
+    sizes = [700, 9_000, 700, 700, 20_000, 9_000, 700]
+    sent = [
+        OutboxMessage(
+            dead if n % 5 == 4 else feedback,
+            f"subject-{n % 10}",
+            b"%d:" % n + bytes([n % 256]) * sizes[n % len(sizes)],
+            {"jsb-event-type": "t", "n": str(n)},
+        )
+        for n in range(70)
+    ]
+    async with engine.begin() as conn:
+        await enqueue(conn, tables.outbox, sent)
+    counted = _Counted(producer)
+    relay = OutboxRelay(engine, tables.outbox, counted, batch_size=500)
+
+    assert await relay.publish_once() == 70
+    assert await _unpublished(engine) == 0
+    assert counted.sent == 70
+    assert len(counted.batches) < 70
+    assert {(t, p) for t, p, _ in counted.batches} == {
+        (m.topic, producer._partitioner(m.key.encode(), [0, 1, 2], [0, 1, 2])) for m in sent
+    }
+    assert any(n > 1 for _, _, n in counted.batches)
+
+    for topic in (feedback, dead):
+        wanted = [m for m in sent if m.topic == topic]
+        records = await _read(infra.kafka, topic, len(wanted))
+        by_partition: dict[int, list[Any]] = {}
+        for r in records:
+            by_partition.setdefault(r.partition, []).append(r)
+        expected: dict[int, list[Any]] = {}
+        for m in wanted:  # id order
+            partition = producer._partitioner(m.key.encode(), [0, 1, 2], [0, 1, 2])
+            expected.setdefault(partition, []).append(
+                (m.key.encode(), m.value, {k: v.encode() for k, v in m.headers.items()})
+            )
+        assert {
+            p: [(r.key, r.value, dict(r.headers)) for r in rs] for p, rs in by_partition.items()
+        } == expected
+
+
+async def test_a_row_larger_than_a_request_is_refused_before_anything_is_sent(
+    infra: Infra, topic_suffix: str, engine: AsyncEngine
+) -> None:
+    """As `send` refuses a record larger than `max_request_size`: the round fails before
+    any row of it reaches the broker, and nothing is marked (before: the rows before it
+    were sent, then the round failed)."""
+    topic = FEEDBACK + topic_suffix
+    small = AIOKafkaProducer(
+        bootstrap_servers=infra.kafka, enable_idempotence=True, acks="all", max_request_size=4_000
+    )
+    await small.start()
+    try:
+        async with engine.begin() as conn:
+            await enqueue(
+                conn,
+                tables.outbox,
+                [_message(1, topic), OutboxMessage(topic, "subject-1", b"x" * 5_000, {})],
+            )
+        relay = OutboxRelay(engine, tables.outbox, small)
+        with pytest.raises(MessageSizeTooLargeError):
+            await relay.publish_once()
+        assert relay.published == 0
+        assert await _unpublished(engine) == 2
+        await small.flush()
+        assert await _read(infra.kafka, topic, 1) == []
+    finally:
+        await small.stop()

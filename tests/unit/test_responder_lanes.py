@@ -194,3 +194,29 @@ async def test_deliveries_reported_after_the_pass_that_applied_them_make_none() 
     stop.set()
     await asyncio.wait_for(running, 5)
     assert passes == ["a", "a"]
+
+
+async def test_a_lane_with_more_to_apply_takes_its_next_turn_behind_the_others() -> None:
+    """A full pass (more may be waiting) is followed by the department's next pass only
+    once the lanes waiting meanwhile have had theirs: the departments move over the same
+    positions together, so the folds they share are still in the memo (lanes.Lanes._more).
+    Before: "a" kept the only turn for its three passes, then "b" made its three."""
+    passes: list[str] = []
+
+    async def advance(department: str) -> bool:
+        passes.append(department)
+        await asyncio.sleep(0)
+        return passes.count(department) < 3  # two full passes, then the rest
+
+    lanes = Lanes(MemoryResponderStore(), ["a", "b"], advance, concurrency=1, scan_interval_s=3600)
+    stop = asyncio.Event()
+    running = asyncio.create_task(lanes.run(stop))
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if len(passes) >= 6:
+            break
+    await asyncio.sleep(0.1)  # room for any further pass
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    assert passes == ["a", "b", "a", "b", "a", "b"]
+    assert lanes.passes == {"a": 3, "b": 3}
