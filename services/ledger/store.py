@@ -152,10 +152,10 @@ async def append(
     for subjects in chunks(sorted({env.subject for env, _ in batch}), CHUNK):
         heads.update(await _stream_heads(driver, events, subjects))
     fresh: list[tuple[Envelope, SourceRef | None]] = []
-    for env, src in batch:
-        if env.id not in known:
-            known.add(env.id)
-            fresh.append((env, src))
+    for item in batch:  # the batch's own tuples: no new object per event to track
+        if item[0].id not in known:
+            known.add(item[0].id)
+            fresh.append(item)
     if not fresh:
         return []
     rows: list[CopyRow] = []
