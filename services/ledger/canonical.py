@@ -34,7 +34,7 @@ payload and its hash equal the dump's for arbitrary envelopes and every fixture.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -89,7 +89,9 @@ def stored_form(envelope: Envelope) -> tuple[dict[str, Any], bytes, bool]:
     the payload is `envelope.model_dump(mode="json", exclude_none=True)`'s value. When
     built from the fields, `Envelope.model_validate(payload)` equals `envelope` (its
     values are JSON's own), so the projector may fold `envelope` itself."""
-    payload = _from_fields(envelope)
+    offset = envelope.time.utcoffset()
+    whole_minutes = offset is not None and offset % _MINUTE == _ZERO
+    payload = _from_fields(envelope, whole_minutes)
     if json_native(payload):
         try:
             payload_json = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
@@ -97,34 +99,33 @@ def stored_form(envelope: Envelope) -> tuple[dict[str, Any], bytes, bool]:
             pass
         else:
             extras = envelope.model_extra or {}
-            return (
-                payload,
-                payload_json,
-                _round_trips(envelope.time) and None not in extras.values(),
-            )
+            return payload, payload_json, whole_minutes and None not in extras.values()
     payload = envelope.model_dump(mode="json", exclude_none=True)
     return payload, canonical_json(payload), False
 
 
-def _round_trips(time: datetime) -> bool:
-    """Whether the dumped `time` reads back as `time`: pydantic writes offsets in
-    whole minutes (an offset with seconds, which no JSON input can carry, is cut).
-    (Nor does an extra field that is None read back: the dump leaves it out.)"""
-    offset = time.utcoffset()
-    return offset is not None and offset % _MINUTE == _ZERO
-
-
-def _from_fields(envelope: Envelope) -> dict[str, Any]:
+def _from_fields(envelope: Envelope, whole_minutes: bool) -> dict[str, Any]:
     """The envelope's JSON dump without None fields, from its attributes; the data
     and the extra fields as they are (json_native then says whether that is the dump).
-    The payload shares the envelope's data dict: neither is ever changed in place."""
+    The payload shares the envelope's data dict: neither is ever changed in place.
+
+    The id and the time are written by orjson (~0.2 µs each against ~1.1 µs for
+    `str(uuid)` and pydantic's dump): the same text — the UUID's canonical form,
+    pydantic's RFC 3339 (`Z` for a zero offset, six fractional digits when any) —
+    but only for an offset of whole minutes (`whole_minutes`): pydantic writes an
+    offset without its seconds, orjson with them. No JSON input carries seconds in
+    an offset, and a time whose offset has them does not read back as it was, nor
+    does an extra field that is None: the payload then is not exact (`stored_form`)."""
+    time = envelope.time
     payload: dict[str, Any] = {
         "specversion": envelope.specversion,
-        "id": str(envelope.id),
+        "id": orjson.dumps(envelope.id)[1:-1].decode(),
         "type": envelope.type,
         "source": envelope.source,
         "subject": envelope.subject,
-        "time": _TIME.dump_python(envelope.time, mode="json"),
+        "time": orjson.dumps(time, option=orjson.OPT_UTC_Z)[1:-1].decode()
+        if whole_minutes
+        else _TIME.dump_python(time, mode="json"),
         "datacontenttype": envelope.datacontenttype,
     }
     if envelope.dataschema is not None:

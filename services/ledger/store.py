@@ -50,7 +50,7 @@ __all__ = ["canonical_json", "chain_hash"]
 
 GENESIS = "0" * 64
 CHUNK = 1000
-"""Rows per statement: asyncpg allows at most 32767 parameters (12 per event row)."""
+"""Streams per statement of `streams` (an expanding `IN`: a parameter each)."""
 COPY_FROM = 64
 """Appends of this many events or more go through COPY (`_copy`); fewer through one
 INSERT ... RETURNING, one round trip instead of COPY's four. Both store the same rows
@@ -145,52 +145,32 @@ async def append(
         return []
     await take_append_turn(conn)
     driver = await driver_of(conn)
-    known: set[UUID] = set()
-    for chunk in chunks([env.id for env, _ in batch], CHUNK):
-        known.update(r[0] for r in await driver.fetch(_KNOWN % events.name, chunk))
-    heads: dict[str, tuple[int, str]] = {}
-    for subjects in chunks(sorted({env.subject for env, _ in batch}), CHUNK):
-        heads.update(await _stream_heads(driver, events, subjects))
+    # One statement each for the whole batch: each takes its ids (streams) as one
+    # array parameter, so no parameter limit applies (in chunks of 1,000 ids the
+    # known ids took 26 statements and 0.09-0.11 s of a 24,990-event ingest, in one
+    # per batch 5 and 0.065-0.068 s).
+    ids = [env.id for env, _ in batch]
+    known: set[UUID] = {r[0] for r in await driver.fetch(_KNOWN % events.name, ids)}
+    heads = await _stream_heads(driver, events, sorted({env.subject for env, _ in batch}))
+    fresh: list[tuple[Envelope, SourceRef | None]] = []
+    for item in batch:  # the batch's own tuples: no new object per event to track
+        if item[0].id not in known:
+            known.add(item[0].id)
+            fresh.append(item)
+    if not fresh:
+        return []
     rows: list[CopyRow] = []
-    sources: list[SourceRef | None] = []
     payloads: list[dict[str, Any]] = []
     envelopes: list[Envelope | None] = []
-    for env, src in batch:
-        if env.id in known:
-            continue
-        known.add(env.id)
-        version, prev = heads.get(env.subject, (0, GENESIS))
-        payload, payload_json, exact = stored_form(env)
-        version += 1
-        digest = link_hash(prev, env.subject, version, payload_json)
-        heads[env.subject] = (version, digest)
-        # In COPY_COLUMNS' order; the payload as its JSON text (JSONB keeps no key
-        # order, so the sorted text stores the same value).
-        rows.append(
-            (
-                env.id,
-                env.subject,
-                version,
-                env.type,
-                env.schemaversion,
-                env.time,
-                None if src is None else src.topic,
-                None if src is None else src.partition,
-                None if src is None else src.offset,
-                payload_json.decode(),
-                prev,
-                digest,
-            )
-        )
-        sources.append(src)
-        payloads.append(payload)
-        envelopes.append(env if exact else None)
-    if not rows:
-        return []
-    if len(rows) >= COPY_FROM:
-        assigned = await _copy(conn, events, rows)
+    built = _rows(fresh, heads, rows, payloads, envelopes)
+    if len(fresh) >= COPY_FROM:
+        # Streamed: asyncpg encodes and sends the rows in 512 KB messages as the
+        # generator builds them, so Postgres parses and indexes the first rows on the
+        # other core while this process builds the next (docs/benchmarks.md, Ledger,
+        # "Ninth round").
+        assigned = await _copy(conn, events, built, rows)
     else:
-        assigned = await _insert(conn, events, rows)
+        assigned = await _insert(conn, events, list(built))
     return [
         StoredEvent(
             position,
@@ -207,10 +187,49 @@ async def append(
             src,
             envelope,
         )
-        for row, src, payload, envelope, (position, recorded_at) in zip(
-            rows, sources, payloads, envelopes, assigned, strict=True
+        for row, (_, src), payload, envelope, (position, recorded_at) in zip(
+            rows, fresh, payloads, envelopes, assigned, strict=True
         )
     ]
+
+
+def _rows(
+    fresh: Sequence[tuple[Envelope, SourceRef | None]],
+    heads: dict[str, tuple[int, str]],
+    rows: list[CopyRow],
+    payloads: list[dict[str, Any]],
+    envelopes: list[Envelope | None],
+) -> Iterator[CopyRow]:
+    """The events rows of `fresh` (new events, in order), each chained onto its
+    stream's head in `heads` (which it moves on), built one at a time as they are
+    consumed; each row, payload and foldable envelope is also kept in `rows`,
+    `payloads` and `envelopes` (for the `StoredEvent`s)."""
+    for env, src in fresh:
+        version, prev = heads.get(env.subject, (0, GENESIS))
+        payload, payload_json, exact = stored_form(env)
+        version += 1
+        digest = link_hash(prev, env.subject, version, payload_json)
+        heads[env.subject] = (version, digest)
+        # In COPY_COLUMNS' order; the payload as its JSON text (JSONB keeps no key
+        # order, so the sorted text stores the same value).
+        row: CopyRow = (
+            env.id,
+            env.subject,
+            version,
+            env.type,
+            env.schemaversion,
+            env.time,
+            None if src is None else src.topic,
+            None if src is None else src.partition,
+            None if src is None else src.offset,
+            payload_json.decode(),
+            prev,
+            digest,
+        )
+        rows.append(row)
+        payloads.append(payload)
+        envelopes.append(env if exact else None)
+        yield row
 
 
 _KNOWN = "SELECT e.event_id FROM unnest($1::uuid[]) AS k(id) JOIN %s e ON e.event_id = k.id"
@@ -255,10 +274,16 @@ _INSERT = (
 
 
 async def _copy(
-    conn: AsyncConnection, events: Table, rows: list[CopyRow]
+    conn: AsyncConnection, events: Table, records: Iterator[CopyRow], rows: list[CopyRow]
 ) -> list[tuple[int, datetime]]:
-    """The rows through `COPY ... FROM STDIN (FORMAT binary)` (asyncpg's
-    `copy_records_to_table`), then what the database assigned read back by position.
+    """The rows `records` yields through `COPY ... FROM STDIN (FORMAT binary)`
+    (asyncpg's `copy_records_to_table`), then what the database assigned read back by
+    position; `rows` holds the rows yielded once the COPY is done.
+
+    Why `records` may be a generator: asyncpg encodes the rows as it draws them and
+    sends each 512 KB of them as one message, so the server parses and indexes those
+    while the generator builds the next ones (the two run on different cores: the
+    append takes about the longer of the two, not their sum).
 
     Why this reads back exactly our rows: the caller holds the append turn, so no
     other writer of this schema's events can insert until our transaction ends; the
@@ -269,11 +294,7 @@ async def _copy(
     profile: the INSERT was about half of the append step)."""
     driver = await driver_of(conn)
     before = await driver.fetchval(_LAST % events.name)
-    await driver.copy_records_to_table(
-        events.name,
-        records=rows,
-        columns=COPY_COLUMNS,
-    )
+    await driver.copy_records_to_table(events.name, records=records, columns=COPY_COLUMNS)
     found = await driver.fetch(_AFTER % events.name, before)
     if [r[2] for r in found] != [row[0] for row in rows]:
         raise RuntimeError("the events table changed under the append turn")

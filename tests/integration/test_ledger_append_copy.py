@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services.ledger import store, tables
 from services.ledger.verify import verify_chain
+from shared.adapters.db import driver_of
 from shared.domain.envelope import Envelope
 from tests.support.infra import Infra
 from tests.support.ledger_harness import fresh_engine
@@ -64,3 +65,46 @@ async def test_copy_and_insert_store_the_same_rows_and_chains(
         return [tuple(v for k, v in r._mapping.items() if k != "recorded_at") for r in rows]
 
     assert without_clock(by_copy[1]) == without_clock(by_insert[1])
+
+
+async def test_copy_draws_the_rows_as_they_are_built(
+    infra: Infra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The COPY is handed the rows as a generator, not a list built beforehand: the
+    server parses and indexes the first rows while the next are built (their payload
+    JSON and hash). Checked by the hashes computed when each row reaches the driver:
+    one per row drawn so far (the old code had hashed the whole batch before the COPY
+    began), and the stored rows are those of the batch, in order."""
+    envelopes = court_bulk(3, chunk=2).envelopes
+    batch: Batch = [(env, store.SourceRef("t", 0, i)) for i, env in enumerate(envelopes)]
+    assert len(batch) >= store.COPY_FROM
+    hashed = 0
+    real_link_hash = store.link_hash
+
+    def counting_link_hash(*args: Any) -> str:
+        nonlocal hashed
+        hashed += 1
+        return real_link_hash(*args)
+
+    monkeypatch.setattr(store, "link_hash", counting_link_hash)
+    drawn: list[int] = []
+
+    def watched(records: Any) -> Any:
+        for i, row in enumerate(records, 1):
+            drawn.append(hashed - i)  # hashes computed beyond the rows drawn so far
+            yield row
+
+    async with fresh_engine(infra) as engine:
+        async with engine.begin() as conn:
+            driver = await driver_of(conn)
+            real_copy = type(driver).copy_records_to_table
+
+            async def copy(self: Any, table: str, *, records: Any, columns: Any) -> Any:
+                return await real_copy(self, table, records=watched(records), columns=columns)
+
+            monkeypatch.setattr(type(driver), "copy_records_to_table", copy)
+            appended = await store.append(conn, tables.events, batch)
+        async with engine.connect() as conn:
+            ids = (await conn.execute(select(tables.events.c.event_id).order_by("position"))).all()
+    assert drawn == [0] * len(batch)
+    assert [r[0] for r in ids] == [env.id for env, _ in batch] == [e.event_id for e in appended]
