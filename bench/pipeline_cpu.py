@@ -33,7 +33,7 @@ import httpx
 
 from bench import ledger_refresh_timing, pipeline
 from bench.machine_cpu import MachineCpu, machine_split
-from bench.servers import cpu_seconds
+from bench.servers import cpu_seconds, peak_rss_mb
 from bench.statement_samples import StatementSamples
 from tests.support.infra import discover
 from tests.support.initiator_stack import own_stack
@@ -142,6 +142,7 @@ def main() -> None:
             cpu = {name: round(cpu_seconds(pid) - cpu0[name], 2) for name, pid in pids.items()}
         passes = _lane_passes(stack.url("responder"))
         projector = _ledger_projector(stack.url("ledger"))
+        rss = {name: round(peak_rss_mb(pid), 1) for name, pid in pids.items()}
         if args.dump is not None:
             url = pipeline.pg_url(infra.admin_url)
             found = asyncio.run(ledger_refresh_timing.dump(url, schemas["ledger"]))
@@ -169,6 +170,7 @@ def main() -> None:
                 "responder_writes": writes,
                 "lane_passes": passes,
                 "ledger_projector": projector,
+                "peak_rss_mb": rss,
             }
         )
     )

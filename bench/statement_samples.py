@@ -15,15 +15,13 @@ cluster a little CPU of its own (its backend is not the service's: not counted).
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections import Counter
-from types import TracebackType
 from typing import Any
 
 import asyncpg
 
+from bench.machine_cpu import MachineCpu
 from bench.servers import cpu_seconds
 
 _SPACES = re.compile(r"\s+")
@@ -34,49 +32,22 @@ def statement_key(query: str) -> str:
     return _SPACES.sub(" ", query).strip()[:160]
 
 
-class StatementSamples:
+class StatementSamples(MachineCpu):
+    """`with StatementSamples(pg_url, schema) as s: ...`, then `s.result()`. The
+    sampling thread is MachineCpu's (its `_sample` replaced: the machine's own split
+    is not taken here)."""
+
     def __init__(self, pg_url: str, schema: str, interval_s: float = 0.01) -> None:
-        self._url, self._schema, self._interval = pg_url, schema, interval_s
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._cpu: Counter[str] = Counter()
+        super().__init__(pg_url, {}, interval_s)
+        self._schema = schema
+        self._cpu: dict[str, float] = {}
         self._active: Counter[str] = Counter()
         self._waits: Counter[str] = Counter()
         self._last: dict[int, float] = {}
         self.polls = 0
-        self._error: BaseException | None = None
 
-    def __enter__(self) -> StatementSamples:
-        self._thread.start()
-        self._ready.wait(30)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    def _loop(self) -> None:
-        try:
-            asyncio.run(self._run())
-        except BaseException as exc:  # reported by result()
-            self._error = exc
-            self._ready.set()
-
-    async def _run(self) -> None:
-        conn = await asyncpg.connect(self._url)
-        try:
-            self._ready.set()
-            while not self._stop.is_set():
-                await self._poll(conn)
-                await asyncio.sleep(self._interval)
-        finally:
-            await conn.close()
+    async def _sample(self, conn: asyncpg.Connection[Any]) -> None:
+        await self._poll(conn)
 
     async def _poll(self, conn: asyncpg.Connection[Any]) -> None:
         rows = await conn.fetch(
@@ -94,7 +65,7 @@ class StatementSamples:
             before = self._last.get(pid)
             self._last[pid] = cpu
             if before is not None and cpu > before:
-                self._cpu[key] += cpu - before
+                self._cpu[key] = self._cpu.get(key, 0.0) + cpu - before
             if r["state"] == "active":
                 self._active[key] += 1
                 wait = r["wait_event_type"]
@@ -109,7 +80,7 @@ class StatementSamples:
             "cpu_s": round(sum(self._cpu.values()), 2),
             "cpu_by_statement": [
                 {"share": round(s / total, 3), "cpu_s": round(s, 2), "statement": k}
-                for k, s in self._cpu.most_common(30)
+                for k, s in sorted(self._cpu.items(), key=lambda kv: -kv[1])[:30]
             ],
             "active_samples": sum(self._active.values()),
             "active_by_statement": [
