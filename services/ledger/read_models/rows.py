@@ -27,7 +27,7 @@ from services.ledger.replay import fold_recorded, recorded_events
 from services.ledger.store import StoredEvent
 from services.ledger.timeline import Timeline, Window, timeline
 from shared.domain.china_time import utc
-from shared.domain.fold_state import DesignationRecord, SubjectState
+from shared.domain.fold_state import DesignationRecord, SubjectState, TaskState
 from shared.domain.identifiers import (
     IdentifierError,
     IdKind,
@@ -198,26 +198,38 @@ def _task_rows(
     subject_id: str, record: DesignationRecord, view: DesignationStatus, windows: Timeline
 ) -> list[Row]:
     rows: dict[tuple[str, str], Row] = {}
+    designation_id = view.designation_id
+    designated_by = record.data.designated_by
+    issued_at = record.issued_at
+    overdue = windows.overdue
     for task in view.tasks:
-        if (task.measure, task.department) in rows:
+        at = (task.measure, task.department)
+        if at in rows:
             continue
-        key = (view.designation_id, task.measure, task.department)
-        overdue_from, overdue_until = _first(windows.overdue.get(key))
-        rows[(task.measure, task.department)] = {
+        windows_of = overdue.get((designation_id, *at))
+        overdue_from, overdue_until = windows_of[0] if windows_of else (None, None)
+        feedback = task.feedback
+        rows[at] = {
             "subject_id": subject_id,
-            "designation_id": view.designation_id,
+            "designation_id": designation_id,
             "measure": task.measure,
             "department": task.department,
-            "designated_by": record.data.designated_by,
+            "designated_by": designated_by,
             "deadline": task.deadline,
             "mandatory": task.mandatory,
-            "state": task.state.value,
-            "issued_at": record.issued_at,
-            "answered_at": min((f.at for f in task.feedback), default=None),
+            "state": _TASK_STATES[task.state],
+            "issued_at": issued_at,
+            "answered_at": min([f.at for f in feedback]) if feedback else None,
             "overdue_from": overdue_from,
             "overdue_until": overdue_until,
         }
     return list(rows.values())
+
+
+_TASK_STATES = {state: state.value for state in TaskState}
+"""A task state's stored text without the enum's `value` property (a Python-level
+descriptor in 3.11: ~49 lookups per court refresh, docs/benchmarks.md, Ledger,
+"Eighth round")."""
 
 
 def _public_rows(
