@@ -88,18 +88,14 @@ class LedgerSettings(ServiceSettings):
     """When more than this is free inside the C heap, it is given back to the system
     (glibc's malloc_trim, checked every 10 s: services/ledger/heap_trim.py says why);
     0 turns it off."""
-    gc_threshold: int = 100_000
+    gc_threshold: int = 10_000
     """Allocations between two young-generation garbage collections in the ledger's
     process (Python's default: 700); 0 keeps it: ServiceRuntime.open applies it.
-    Why 100,000 and not 10,000: a refresh allocates thousands of short-lived objects
-    (the status's view models, its JSON as dicts, the rows) and the process holds
-    many long-lived ones (handed-over events, the fold cache); at 10,000 the young
-    collections caught a round's transients alive and the older passes walked them
-    again — the collector took ~15 % of the ledger's loop in the pipeline (py-spy)
-    and 2.7–3.7 s of its CPU at 1,000 debtors (gc callbacks, process time), 0.35 s
-    at 100,000 (docs/benchmarks.md, Ledger, "Eighth round"). What waits longer is
-    only cyclic garbage (a few thousand objects a run: the rest is freed by reference
-    counting)."""
+    Why not 100,000 (tried in session 10): in the pipeline the collector's CPU fell
+    from 2.7-3.7 s to 0.35 s per 1,000-debtor run, but the soak's ledger RSS grew
+    +9.6 % over its 10 minutes (the limit is 10 %; +0.95 % at 10,000), still rising
+    at the end: no full collection ran, so cyclic garbage stayed (docs/benchmarks.md,
+    Ledger, "Eighth round")."""
     snapshot_every: int = 1000
     """A subject's fold is kept every this many events, for status reads and refreshes
     of long streams: in memory (services/ledger/snapshots.py) and stored by the
