@@ -48,6 +48,11 @@ class SnapshotStore(Protocol):
         `codec`, whose events are all effective by `as_of` and recorded by `known_at`
         (None: any)."""
 
+    async def having(self, streams: Sequence[str], codec: str) -> set[str]:
+        """The streams among `streams` with at least one snapshot of this `codec`: one
+        statement for many streams whose length the caller does not know (the
+        projector's refreshes of subjects none of whose events it holds)."""
+
     async def put(self, snapshots: Sequence[StoredSnapshot]) -> None:
         """Store each snapshot, replacing one of the same stream and version."""
 
@@ -74,6 +79,10 @@ class MemorySnapshotStore:
             and (known_at is None or s.latest_recorded <= known_at)
         ]
         return max(found, key=lambda s: s.version, default=None)
+
+    async def having(self, streams: Sequence[str], codec: str) -> set[str]:
+        wanted = set(streams)
+        return {s.stream for s in self.snapshots.values() if s.codec == codec} & wanted
 
     async def put(self, snapshots: Sequence[StoredSnapshot]) -> None:
         for s in snapshots:

@@ -26,6 +26,8 @@ _LATEST = (
     " ORDER BY version DESC LIMIT 1"
 )
 """`SnapshotStore.latest` (the schema is the connection's search_path: db.make_engine)."""
+_HAVING = "SELECT DISTINCT stream FROM snapshots WHERE stream = ANY($1::text[]) AND codec = $2"
+"""`SnapshotStore.having` (the primary key's index starts with the stream)."""
 _ANY_TIME = datetime.max.replace(tzinfo=UTC)
 """No bound on an instant (`latest` without as_of / known_at)."""
 
@@ -58,6 +60,13 @@ class PostgresSnapshotStore:
             return None
         version, hash_, effective, recorded, state = row
         return StoredSnapshot(stream, version, hash_, effective, recorded, codec, bytes(state))
+
+    async def having(self, streams: Sequence[str], codec: str) -> set[str]:
+        if not streams:
+            return set()
+        async with self._engine.connect() as conn:
+            driver: asyncpg.Connection[Any] = (await conn.get_raw_connection()).driver_connection
+            return {row[0] for row in await driver.fetch(_HAVING, list(streams), codec)}
 
     async def put(self, items: Sequence[StoredSnapshot]) -> None:
         if not items:

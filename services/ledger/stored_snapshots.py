@@ -64,6 +64,10 @@ class StoredSnapshots:
     def codec() -> str:
         return state_tag().decode()
 
+    async def having(self, subjects: Sequence[str]) -> set[str]:
+        """Those of `subjects` with a stored snapshot of this codec (none asked: none)."""
+        return await self.store.having(subjects, self.codec()) if subjects else set()
+
     async def resume(self, subject: str) -> Resumed | None:
         """The stream from its newest stored snapshot, if one is confirmed by the
         store's events (refresh: read_models/refresh.py)."""

@@ -52,6 +52,18 @@ class SnapshotStoreContract:
         assert await store.latest("S", "c1", as_of=T) is None
         assert await store.latest("S", "c1", known_at=T + timedelta(hours=2)) == snap(20, 4, 2)
 
+    async def test_having_names_the_streams_with_a_snapshot_of_the_codec(
+        self, store: SnapshotStore
+    ) -> None:
+        assert await store.having([], "c1") == set()
+        assert await store.having(["S", "other"], "c1") == set()
+        await store.put([snap(10, 1, 1), snap(20, 2, 2), snap(30, 3, 3, codec="c0")])
+        await store.put([snap(40, 4, 4, stream="other", codec="c0")])
+        assert await store.having(["S", "other", "none"], "c1") == {"S"}
+        assert await store.having(["S", "other"], "c0") == {"S", "other"}
+        assert await store.having(["other"], "c1") == set()
+        assert await store.having(["S"], "c2") == set()
+
     async def test_put_replaces_the_same_version(self, store: SnapshotStore) -> None:
         await store.put([snap(10, 1, 1)])
         newer = snap(10, 2, 2, codec="c2")

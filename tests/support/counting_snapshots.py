@@ -17,5 +17,9 @@ class CountingSnapshotStore:
         self.asked += 1
         return await self.inner.latest(stream, codec, *bounds)
 
+    async def having(self, streams: Sequence[str], codec: str) -> set[str]:
+        self.asked += 1
+        return await self.inner.having(streams, codec)
+
     async def put(self, snapshots: Sequence[StoredSnapshot]) -> None:
         await self.inner.put(snapshots)

@@ -23,6 +23,7 @@ from services.ledger.fold_cache import DAWN, FoldCache, Folded
 from services.ledger.ingest import Ingest
 from services.ledger.memory import MemoryEventStore, MemoryLedger
 from services.ledger.projector import Projector
+from services.ledger.read_models import refresh
 from services.ledger.read_models.changed_rows import rows_of
 from services.ledger.read_models.rows import project
 from services.ledger.replay import fold_recorded, recorded_events, status_at
@@ -260,3 +261,28 @@ async def test_a_read_of_a_stream_known_to_be_short_does_not_ask_the_store() -> 
     snapshots.asked = 0
     state = await state_at(store, subject, now, now, Snapshots(0, 4, stored=stored), 5)
     assert (state, snapshots.asked) == (expected, 0)
+
+
+async def test_a_refresh_of_subjects_whose_events_it_does_not_hold_asks_the_store_once() -> None:
+    """A lagging projector refreshes subjects none of whose events it holds (dropped by
+    pending.py's bound): their length is unknown, so whether each has a stored snapshot
+    is asked in one statement for all of them, and only one that has is resumed; the
+    rows are those of a fold from scratch either way."""
+    ledger = MemoryLedger()
+    envelopes = [one_subject(30), one_subject(30), one_subject(95)]
+    for stream in envelopes:
+        async with ledger.events.begin() as tx:
+            await tx.append([(env, None) for env in stream])
+    subjects = [stream[0].subject for stream in envelopes]
+    snapshots = CountingSnapshotStore(MemorySnapshotStore())
+    stored = StoredSnapshots(snapshots, ledger.events, every=40)
+    long = subjects[2]
+    await _keep(stored, long, await ledger.events.stream(long), [])
+    assert stored.written == 2  # the long one's, at 40 and 80
+    snapshots.asked = 0
+    async with ledger.begin() as tx:
+        projections = await refresh.refresh(tx.projections, subjects, (), None, None, stored)
+    assert snapshots.asked == 2  # which have one (all three at once), then the long one's
+    for subject, p in zip(subjects, projections, strict=True):
+        scratch = project(subject, await ledger.events.stream(subject))
+        assert p == scratch, subject

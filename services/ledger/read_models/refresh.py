@@ -72,10 +72,18 @@ async def refresh(
         else:
             missing.append(subject)
     if stored is not None:
+        # Whose stream may have a stored snapshot: one whose held events start past K;
+        # of those none of whose events are held (length unknown), the ones the store
+        # names in one statement — not a lookup each (a lagging projector's misses:
+        # docs/benchmarks.md, Ledger, "Ninth round"). Short streams are never asked.
+        unknown = [s for s in missing if not fresh.get(s)]
+        having = await stored.having(unknown)
         for subject in list(missing):
             new = fresh.get(subject)
-            if new and new[0].stream_version <= stored.every:
-                continue  # too short to have one: no query for a court debtor's miss
+            if (new and new[0].stream_version <= stored.every) or (
+                not new and subject not in having
+            ):
+                continue  # too short to have one, or none stored: no lookup
             resumed = await stored.resume(subject)
             if resumed is not None:
                 head = resumed.after[-1] if resumed.after else resumed.at
